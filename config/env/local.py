@@ -1,0 +1,19 @@
+"""Environment ``local``: a developer's machine. Starts with nothing installed.
+
+No ``mongoDatabases`` URL -> the embedded in-process store; set MIA_MONGO_URL (or a ``url`` below)
+to use a real MongoDB. No ``memcached`` -> in-process cache and rate limiter.
+"""
+
+environment = {
+    "logLevel": "info",
+    "debug": True,  # debug blocks are shown only when a request also sends the header `debug: true`
+    "server": {"http": {"host": "127.0.0.1", "port": 3000}},
+    "hosts": [],
+    "cronJobs": {"enabled": True, "allowedHosts": []},
+    "defaultMongoDatabase": "mia",
+    "mongoDatabases": {"mia": {"url": None, "options": {}}},
+    "embedded": {"path": ".mia-data/local.json"},
+    "swaggerMode": True,
+    "title": "mia.py demo API",
+    "description": "Declarative API server: demo and generic services",
+}

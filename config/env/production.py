@@ -1,0 +1,15 @@
+"""Environment ``production``. Secrets come from the process environment, never from this file:
+MIA_MONGO_URL for the database, MIA_MEMCACHED_SERVERS for the cache cluster (comma-separated)."""
+
+environment = {
+    "logLevel": "info",
+    "logFormat": "json",
+    "debug": False,
+    "server": {"http": {"host": "0.0.0.0", "port": 3000}, "workers": 4},
+    "hosts": [],
+    "cronJobs": {"enabled": True, "allowedHosts": []},
+    "defaultMongoDatabase": "mia",
+    "mongoDatabases": {"mia": {"url": None, "options": {}}},
+    "swaggerMode": False,
+    "maxLag": 1000,
+}

@@ -1,0 +1,46 @@
+"""Logging set-up from the environment: ``logLevel`` (none, fatal, error, warn, info, debug,
+trace) and ``logFormat`` (``json`` -> one JSON object per line, else mia's text layout)."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import sys
+from typing import Any
+
+LEVELS = {"none": logging.CRITICAL + 10, "fatal": logging.CRITICAL, "error": logging.ERROR,
+          "warn": logging.WARNING, "info": logging.INFO, "debug": logging.DEBUG, "trace": logging.DEBUG}
+
+
+class JsonFormatter(logging.Formatter):
+    def __init__(self, mode: str) -> None:
+        super().__init__()
+        self.mode = mode
+        self.host = socket.gethostname()
+
+    def format(self, record: logging.LogRecord) -> str:
+        event: dict[str, Any] = {
+            "timestamp": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"), "level": record.levelname.lower(),
+            "tag": record.name, "message": record.getMessage(), "hostname": self.host, "pid": os.getpid(),
+            "mode": self.mode}
+        if record.exc_info:
+            event["data"] = self.formatException(record.exc_info)
+        return json.dumps(event, default=str)
+
+
+def configure(environment: dict[str, Any]) -> None:
+    """Configure the ``mia`` logger tree once per process (idempotent for tests)."""
+    level = LEVELS.get(str(environment.get("logLevel", "info")).lower(), logging.INFO)
+    logger = logging.getLogger("mia")
+    logger.setLevel(level)
+    handler = next((h for h in logger.handlers if getattr(h, "_mia", False)), None)
+    if handler is None:
+        handler = logging.StreamHandler(sys.stderr)
+        handler._mia = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+        logger.propagate = False
+    if environment.get("logFormat") == "json":
+        handler.setFormatter(JsonFormatter(str(environment.get("mode"))))
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s [%(levelname)s] [%(name)s]: %(message)s"))

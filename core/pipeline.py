@@ -1,0 +1,87 @@
+"""The request's path, in order (DESIGN "The request's path").
+
+1. match host + path + method (router)
+2. route-level concerns: CORS (and preflight), guards (rate limit, overload), body parser
+3. preconditions of every controller, then parameter overflow
+4. the controller chain; an exception switches to the error-controller chain
+5. output: ``res.send`` result, or the JSON error envelope
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Response
+
+from core import cors
+from core.bodyparser import parse_body
+from core.chain import run_controllers, run_error_controllers
+from core.output import error_response, finish
+from core.preconditions import check_overflow, parse_query, validate_request
+from core.request import MiaContext, MiaResponse
+from core.router import Router
+from core.translator import parse_culture_code
+
+Guard = Callable[[Any, Any, MiaResponse], None]
+
+
+@dataclass
+class Pipeline:
+    """Everything a request needs, built once at start-up."""
+
+    router: Router
+    default_culture: dict[str, str]
+    guards: list[Guard] = field(default_factory=list)
+    client_ip: Callable[[Any], tuple[str | None, str]] = lambda req: (req.remote_addr, req.scheme)
+    after_response: list[Callable[[Any, Any, Response], None]] = field(default_factory=list)
+
+    def handle(self, req: Any) -> Response:
+        try:
+            target, params = self.router.match(req.host, req.path, req.method)
+        except Exception as err:  # 404 / 405 before any route is known
+            req.mia = MiaContext(None, default_culture=self.default_culture)
+            self._culture(req)
+            return error_response(err, req)
+        route = target.route
+        mia = req.mia = MiaContext(route.info, params, self.default_culture)
+        mia.client_ip, mia.scheme = self.client_ip(req)
+        self._culture(req)
+        res = MiaResponse()
+        if route.cors_headers:
+            headers = cors.cors_headers(route.cors_headers, req.headers.get("Origin"),
+                                        "OPTIONS" if target.preflight else route.verb)
+            if target.preflight:
+                return Response(b"", status=204, headers=headers)
+            res.headers.update(headers)
+        started = time.perf_counter()
+        try:
+            for guard in self.guards:
+                guard(route, req, res)
+            mia.body, mia.raw_body = parse_body(req, route.body_type, route.body_limit)
+            mia.query = parse_query(req.args)
+            validated = validate_request(route.preconditions, req)
+            check_overflow(route.preconditions, req, route.info.parameter_overflow)
+            run_controllers(route.controllers, req, res, validated)
+        except Exception as err:  # noqa: BLE001 - every failure becomes the JSON envelope
+            if route.error_controllers:
+                err = run_error_controllers(route.error_controllers, err, req, res)
+            if not res.sent:
+                response = error_response(err, req, res.headers)
+                self._after(req, route, response)
+                return response
+        mia.debug_info["total"] = {"runtime": round((time.perf_counter() - started) * 1000, 3)}
+        response = finish(res)
+        self._after(req, route, response)
+        return response
+
+    def _after(self, req: Any, route: Any, response: Response) -> None:
+        for hook in self.after_response:
+            hook(req, route, response)
+
+    @staticmethod
+    def _culture(req: Any) -> None:
+        code = req.headers.get("culture.code")
+        if code:
+            req.mia._culture_header = parse_culture_code(code)

@@ -1,0 +1,155 @@
+"""Host + path + method -> route method, in constant time per request.
+
+Every vhost id gets one werkzeug ``Map`` (a state machine: cost does not grow with the number of
+rules); route files without ``hostId`` go to the ``*`` map, which answers on every host. Paths
+match case-insensitively and with an optional trailing slash, as Express did: rules are stored
+lower-cased, the request path is lower-cased for matching, and parameter values are cut from the
+original path so they keep their case.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+
+from core.errors import MiaError, StartupError
+
+_PARAM = re.compile(r"^:([A-Za-z_][A-Za-z0-9_]*)\??$")
+HOST_CACHE_SIZE = 4096
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a rule points at: a route method, or the CORS preflight of one."""
+
+    route: Any
+    preflight: bool
+    param_segments: tuple[tuple[str, int], ...]
+    wildcard_from: int | None
+
+
+def to_rule(path: str) -> tuple[str, tuple[tuple[str, int], ...], int | None]:
+    """``/Demo/v1/todo/:id`` -> (``/demo/v1/todo/<id>``, ((``id``, 4),), None)."""
+    segments = path.split("/")
+    out, params, wildcard = [], [], None
+    for index, segment in enumerate(segments):
+        match = _PARAM.match(segment)
+        if match:
+            out.append(f"<{match.group(1)}>")
+            params.append((match.group(1), index))
+        elif segment == "*":
+            out.append("<path:wildcard>")
+            wildcard = index
+        else:
+            if "<" in segment or ">" in segment or ":" in segment:
+                raise StartupError(f"unsupported path segment {segment!r} in {path!r}")
+            out.append(segment.lower())
+    return "/".join(out) or "/", tuple(params), wildcard
+
+
+class HostResolver:
+    """``Host`` header -> configured vhost id (exact names and one-label ``*`` wildcards)."""
+
+    def __init__(self, hosts: Any) -> None:
+        self.exact: dict[str, str] = {}
+        self.patterns: list[tuple[re.Pattern[str], str]] = []
+        self._cache: dict[str, str | None] = {}
+        entries = list(hosts.values()) if isinstance(hosts, dict) else list(hosts or [])
+        for entry in entries:
+            if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
+                raise StartupError("Host configuration is invalid. Host id is missing or not a string")
+            names = entry.get("host")
+            if names is None:
+                raise StartupError("Host configuration is invalid. Host is missing")
+            if isinstance(names, str):
+                names = [names]
+            if not isinstance(names, list):
+                raise StartupError("Host configuration is invalid. Host should be array or string")
+            for name in names:
+                name = str(name).lower()
+                if "*" in name:
+                    regex = re.escape(name).replace(r"\*", r"[^.]+")
+                    self.patterns.append((re.compile(f"^{regex}$"), entry["id"]))
+                else:
+                    self.exact.setdefault(name, entry["id"])
+        self.ids = {e["id"] for e in entries}
+
+    def resolve(self, host_header: str | None) -> str | None:
+        if not host_header or not (self.exact or self.patterns):
+            return None
+        cached = self._cache.get(host_header, "")
+        if cached != "":
+            return cached
+        name = host_header.lower()
+        if name.startswith("["):
+            name = name.split("]")[0] + "]"
+        else:
+            name = name.rsplit(":", 1)[0] if name.count(":") == 1 else name
+        host_id = self.exact.get(name)
+        if host_id is None:
+            host_id = next((hid for regex, hid in self.patterns if regex.match(name)), None)
+        if len(self._cache) >= HOST_CACHE_SIZE:
+            self._cache.clear()
+        self._cache[host_header] = host_id
+        return host_id
+
+
+class Router:
+    """All mounted route methods, one werkzeug map per vhost id plus ``*``."""
+
+    def __init__(self, routes: list[Any], hosts: Any) -> None:
+        self.hosts = HostResolver(hosts)
+        self.targets: list[Target] = []
+        rules: dict[str, list[Rule]] = {}
+        preflight_done: set[tuple[str, str]] = set()
+        for route in routes:
+            rule_path, params, wildcard = to_rule(route.path)
+            for host_id in route.host_ids:
+                rules.setdefault(host_id, []).append(self._rule(rule_path, route, False, params, wildcard,
+                                                                route.verb))
+                if route.cors_headers and (host_id, rule_path) not in preflight_done:
+                    preflight_done.add((host_id, rule_path))
+                    rules[host_id].append(self._rule(rule_path, route, True, params, wildcard, "OPTIONS"))
+        self.maps = {host_id: Map(host_rules, strict_slashes=False, merge_slashes=False).bind("localhost")
+                     for host_id, host_rules in rules.items()}
+
+    def _rule(self, path: str, route: Any, preflight: bool, params: Any, wildcard: Any, verb: str) -> Rule:
+        self.targets.append(Target(route, preflight, params, wildcard))
+        return Rule(path, endpoint=len(self.targets) - 1, methods=[verb])
+
+    def match(self, host: str | None, path: str, method: str) -> tuple[Target, dict[str, str]]:
+        """Raise MiaError 404 (or 405 with ``Allow``) when nothing matches."""
+        lookup = path.lower()
+        if len(lookup) > 1 and lookup.endswith("/"):
+            lookup = lookup.rstrip("/") or "/"
+        host_id = self.hosts.resolve(host)
+        allowed: set[str] = set()
+        for map_id in ((host_id, "*") if host_id else ("*",)):
+            adapter = self.maps.get(map_id)
+            if adapter is None:
+                continue
+            try:
+                endpoint, _ = adapter.match(lookup, method=method)
+            except NotFound:
+                continue
+            except MethodNotAllowed as exc:
+                allowed.update(exc.valid_methods or [])
+                continue
+            target = self.targets[endpoint]
+            return target, self._params(target, path)
+        if allowed:
+            raise MiaError(405, headers={"Allow": ", ".join(sorted(allowed))})
+        raise MiaError(404)
+
+    @staticmethod
+    def _params(target: Target, path: str) -> dict[str, str]:
+        if not target.param_segments and target.wildcard_from is None:
+            return {}
+        segments = path.split("/")
+        values = {name: segments[index] for name, index in target.param_segments if index < len(segments)}
+        if target.wildcard_from is not None:
+            values["wildcard"] = "/".join(segments[target.wildcard_from:]).rstrip("/")
+        return values

@@ -1,0 +1,92 @@
+"""The application factory: configuration -> loader -> init -> routes -> Flask app.
+
+``create_app("local")`` builds a WSGI app; ``server.py`` at the repository root is the command
+line around it. Everything is compiled here, once; nothing on the request path re-reads files.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, request
+from werkzeug.exceptions import HTTPException
+
+from core import db, log
+from core.config import load_root_config
+from core.errors import MiaError
+from core.loader import Loader, LoadResult, run_init_modules
+from core.output import error_response
+from core.pipeline import Pipeline
+from core.router import Router
+from core.routes import RouteMethod, compile_route_files
+from core.shared import Shared
+
+ROOT = Path(__file__).resolve().parent.parent
+logger = logging.getLogger("mia.server")
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
+
+
+def create_app(mode: str = "local", root: Path | str | None = None, overrides: dict[str, Any] | None = None,
+               run_init: bool = True) -> Flask:
+    """Build the app for environment ``mode``; raises :class:`core.errors.StartupError` on bad projects."""
+    root = Path(root or ROOT)
+    Shared.reset()
+    Shared.mode = mode
+    Shared.system, Shared.environment, Shared.translations = load_root_config(root, mode, overrides)
+    log.configure(Shared.environment)
+    databases = db.install(Shared.environment)
+    loaded = Loader(root).load()
+    hosts = Shared.environment.get("hosts") or []
+    router_hosts = Router([], hosts).hosts  # validates the host entries before routes refer to them
+    routes = compile_route_files(loaded.route_files, mode, router_hosts.ids)
+    router = Router(routes, hosts)
+    if run_init:
+        run_init_modules(loaded.init_modules)
+    pipeline = Pipeline(router=router, default_culture=dict(Shared.system.get("defaultCulture") or {}))
+
+    app = Flask("mia", static_folder=None)
+    app.config["mia.pipeline"] = pipeline
+    app.config["mia.routes"] = routes
+    app.config["mia.loaded"] = loaded
+    app.config["mia.databases"] = databases
+    app.config["mia.mode"] = mode
+
+    def dispatch(path: str = "") -> Any:
+        return pipeline.handle(request._get_current_object())
+
+    app.add_url_rule("/", "mia", dispatch, methods=ALL_METHODS, provide_automatic_options=False)
+    app.add_url_rule("/<path:path>", "mia", dispatch, methods=ALL_METHODS, provide_automatic_options=False)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Any:
+        return error_response(MiaError(exc.code or 500), request)
+
+    @app.errorhandler(Exception)
+    def _any_error(exc: Exception) -> Any:
+        return error_response(exc, request)
+
+    return app
+
+
+def route_table(routes: list[RouteMethod]) -> list[tuple[str, str, str, str]]:
+    """(method, path, hosts, identity) rows for the start-up summary and ``server.py routes``."""
+    return [(r.verb, r.path, ",".join(r.host_ids), r.info.identity or "-") for r in routes]
+
+
+def summary(app: Flask) -> str:
+    """Human-readable start-up summary: environment, database mode and every mounted route."""
+    routes: list[RouteMethod] = app.config["mia.routes"]
+    loaded: LoadResult = app.config["mia.loaded"]
+    databases = app.config["mia.databases"]
+    lines = [f"mia: environment '{app.config['mia.mode']}', projects: {', '.join(loaded.projects)}"]
+    if databases.mode() == "embedded":
+        lines.append("mia: DATABASE: embedded in-process store (no MongoDB URL configured; single process, "
+                     "set MIA_MONGO_URL to use a real MongoDB)")
+    else:
+        lines.append("mia: database: MongoDB at the configured URL")
+    rows = route_table(routes)
+    width = max((len(r[1]) for r in rows), default=10)
+    lines.append(f"mia: {len(rows)} routes mounted")
+    lines += [f"  {verb:<7}{path:<{width + 2}}{hosts:<10}{identity}" for verb, path, hosts, identity in rows]
+    return "\n".join(lines)

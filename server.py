@@ -1,0 +1,52 @@
+"""Command line: ``python server.py <env> [nocron] [cron=A,B] [hot]`` (mia.js's server.js).
+
+    python server.py local                 serve the projects on the embedded default database
+    python server.py local cron=JobName    run one cron job now and exit (exit code = success)
+    python server.py local routes          print the mounted routes and exit
+    python server.py local docs --format json|yaml|md|html --out FILE
+
+Also the WSGI entry for gunicorn: ``gunicorn 'server:wsgi_app()'`` (MIA_ENV picks the environment).
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+from core.args import parse_args
+from core.errors import StartupError
+
+
+def wsgi_app():  # noqa: ANN201 - a Flask app
+    """App factory for WSGI servers; the environment comes from MIA_ENV (default ``production``)."""
+    from core.server import create_app
+
+    return create_app(os.environ.get("MIA_ENV", "production"))
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    try:
+        from core.server import create_app, route_table, summary
+
+        app = create_app(args.mode)
+    except StartupError as exc:
+        print(f"mia: start-up failed: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "routes":
+        for row in route_table(app.config["mia.routes"]):
+            print("  ".join(row))
+        return 0
+    print(summary(app), flush=True)
+    from core.shared import Shared
+
+    http = (Shared.environment.get("server") or {}).get("http") or {}
+    host, port = http.get("host", "127.0.0.1"), int(http.get("port", 3000))
+    print(f"mia: listening on http://{host}:{port}", flush=True)
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, app, threaded=True, use_reloader=args.hot)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
