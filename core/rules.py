@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -40,7 +40,7 @@ MAX_SAFE_INTEGER = 2**53 - 1
 Check = Callable[[Any, str], "dict[str, str] | None"]
 
 
-class BadRule(ValueError):
+class RuleError(ValueError):
     """An unusable rule definition; ``core.validator`` adds ``where`` and the field name."""
 
 
@@ -211,9 +211,9 @@ def to_object(v: Any) -> Any:
 def parse_date(v: Any) -> datetime | None:
     """A timezone-aware datetime (naive means UTC) from a datetime, ISO-8601/RFC-2822 text or epoch ms."""
     if isinstance(v, datetime):
-        return v if v.tzinfo else v.replace(tzinfo=timezone.utc)
+        return v if v.tzinfo else v.replace(tzinfo=UTC)
     if isinstance(v, date):
-        return datetime.combine(v, time(), timezone.utc)
+        return datetime.combine(v, time(), UTC)
     if isinstance(v, str):
         s = v.strip()
         if not s:
@@ -225,10 +225,10 @@ def parse_date(v: Any) -> datetime | None:
                 d = parsedate_to_datetime(s)
             except (TypeError, ValueError, IndexError):
                 return None
-        return d if d.tzinfo else d.replace(tzinfo=timezone.utc)
+        return d if d.tzinfo else d.replace(tzinfo=UTC)
     if isinstance(v, (int, float)) and not isinstance(v, bool):
         try:
-            return datetime.fromtimestamp(v / 1000, timezone.utc)
+            return datetime.fromtimestamp(v / 1000, UTC)
         except (OverflowError, OSError, ValueError):
             return None
     return None
@@ -296,7 +296,7 @@ _PYTHON: dict[Any, TypeSpec] = {
 def resolve_type(spec: Any) -> TypeSpec:
     found = _PYTHON.get(spec) if isinstance(spec, type) else _NAMED.get(spec.lower()) if isinstance(spec, str) else None
     if found is None:
-        raise BadRule(f"unknown type {spec!r}")
+        raise RuleError(f"unknown type {spec!r}")
     return found
 
 
@@ -320,9 +320,9 @@ def compile_match(spec: Any) -> tuple[re.Pattern[str], str]:
             else:
                 pattern = re.compile(spec)
         else:
-            raise BadRule(f"match must be a str or re.Pattern, not {type(spec).__name__}")
+            raise RuleError(f"match must be a str or re.Pattern, not {type(spec).__name__}")
     except re.error as exc:
-        raise BadRule(f"match is not a valid regular expression: {exc}") from exc
+        raise RuleError(f"match is not a valid regular expression: {exc}") from exc
     source = re.sub(r"(?<!\\)/", r"\/", pattern.pattern) or "(?:)"
     flags = "".join(f for f, bit in (("i", re.I), ("m", re.M), ("s", re.S), ("x", re.X)) if pattern.flags & bit)
     return pattern, f"/{source}/{flags}"
@@ -360,7 +360,7 @@ def _length_checks(rules: dict[str, Any]) -> list[Check]:
         if n is None:
             continue
         if not isinstance(n, int) or isinstance(n, bool) or n < 0:
-            raise BadRule(f"{key} must be a non-negative int, not {n!r}")
+            raise RuleError(f"{key} must be a non-negative int, not {n!r}")
 
         def check(v: Any, lab: str, n: int = n, code: str = code, word: str = word, too_far: Any = too_far) -> Any:
             if isinstance(v, (str, list)) and too_far(len(v), n):
@@ -378,7 +378,7 @@ def _range_checks(rules: dict[str, Any]) -> list[Check]:
         if n is None:
             continue
         if not _is_num(n):
-            raise BadRule(f"{key} must be a number, not {n!r}")
+            raise RuleError(f"{key} must be a number, not {n!r}")
         shown = js_str(n)
 
         def check(v: Any, lab: str, n: Any = n, code: str = code, word: str = word, shown: str = shown,
@@ -395,7 +395,7 @@ def _list_rule(rules: dict[str, Any], key: str) -> list[Any] | None:
     if items is None:
         return None
     if not isinstance(items, (list, tuple)):
-        raise BadRule(f"{key} must be a list, not {type(items).__name__}")
+        raise RuleError(f"{key} must be a list, not {type(items).__name__}")
     return list(items)
 
 
@@ -436,14 +436,14 @@ _CONVERTERS: dict[str, Callable[[str], str]] = {"lower": str.lower, "upper": str
 def _converters(spec: Any) -> list[Callable[[str], str]]:
     names = [] if spec is None else [spec] if isinstance(spec, str) else spec
     if not isinstance(names, (list, tuple)) or any(n not in _CONVERTERS for n in names):
-        raise BadRule(f"convert must be 'lower', 'upper', 'trim' or a list of them, not {spec!r}")
+        raise RuleError(f"convert must be 'lower', 'upper', 'trim' or a list of them, not {spec!r}")
     return [_CONVERTERS[n] for n in names]
 
 
 def _flag(rules: dict[str, Any], key: str, default: bool = False) -> bool:
     value = rules.get(key, default)
     if not isinstance(value, bool):
-        raise BadRule(f"{key} must be true or false, not {value!r}")
+        raise RuleError(f"{key} must be true or false, not {value!r}")
     return value
 
 
@@ -469,7 +469,7 @@ class Leaf:
     def __init__(self, rules: dict[str, Any], path: str) -> None:
         unknown = [str(k) for k in rules if k not in RULE_KEYS]
         if unknown:
-            raise BadRule(f"unknown rule key(s): {', '.join(unknown)}")
+            raise RuleError(f"unknown rule key(s): {', '.join(unknown)}")
         self.path, self.parts, self.rules = path, path.split("."), rules
         ts = resolve_type(rules["type"]) if rules.get("type") is not None else None
         st = resolve_type(rules["subType"]) if rules.get("subType") is not None else None
@@ -482,19 +482,19 @@ class Leaf:
         elif isinstance(pub, dict) and set(pub) <= {"set", "get"}:
             self.stripped, self.hidden = pub.get("set") is not True, pub.get("get") is not True
         else:
-            raise BadRule(f"public must be true, false or {{'set': bool, 'get': bool}}, not {pub!r}")
+            raise RuleError(f"public must be true, false or {{'set': bool, 'get': bool}}, not {pub!r}")
         lengths, ranges = _length_checks(rules), _range_checks(rules)
         allow, deny = _list_rule(rules, "allow"), _list_rule(rules, "deny")
         multi = rules.get("allowMultiple", False)
         if multi is True and allow is None:
-            raise BadRule("allowMultiple needs an allow list")
+            raise RuleError("allowMultiple needs an allow list")
         if not isinstance(multi, (bool, list, tuple)):
-            raise BadRule(f"allowMultiple must be true, false or a list, not {multi!r}")
+            raise RuleError(f"allowMultiple must be true, false or a list, not {multi!r}")
         multi_items = list(multi) if isinstance(multi, (list, tuple)) else allow if multi else None
-        allow_check = [_membership_check(allow, "Use one of the following values: ", False)] if allow is not None else []
+        allow_check = [] if allow is None else [_membership_check(allow, "Use one of the following values: ", False)]
         self.pre = lengths + ranges + ([_multiple_check(multi_items)] if multi_items is not None else allow_check)
         self.elem_pre = lengths + ranges + allow_check
-        self.deny = _membership_check(deny, "Do not use one of the following values: ", True) if deny is not None else None
+        self.deny = None if deny is None else _membership_check(deny, "Do not use one of the following values: ", True)
         self.match, match_source = None, None
         if rules.get("match") is not None:
             pattern, literal = compile_match(rules["match"])
@@ -505,11 +505,11 @@ class Leaf:
         if isinstance(virtual, dict) and set(virtual) <= {"set", "get"}:
             virtual = virtual.get("set")
         if virtual is not None and not callable(virtual):
-            raise BadRule("virtual must be a function or {'set': function}")
+            raise RuleError("virtual must be a function or {'set': function}")
         self.virtual = virtual
         desc = rules.get("desc", rules.get("description"))
         if desc is not None and not isinstance(desc, str):
-            raise BadRule("desc/description must be a string")
+            raise RuleError("desc/description must be a string")
         self.has_default, d = "default" in rules, rules.get("default")
         self.default_fn = _default_factory(d, self.nullable) if self.has_default else None
         self.default_err = error("UnexpectedDefaultValue", path,

@@ -1,0 +1,121 @@
+"""Who is calling: the client IP and scheme, trusting forwarding headers only from known proxies.
+
+mia.js took the first ``X-Forwarded-For`` entry from anyone, so a client could claim any address
+and walk past CIDR allow-lists (generic spec §0.4, §10.1). Here ``X-Forwarded-For`` and
+``X-Forwarded-Proto`` count only when the socket peer is listed in the environment's
+``trustedProxies`` (IPs or CIDRs). IPv4-mapped IPv6 addresses (``::ffff:a.b.c.d``) are turned into
+plain IPv4 first, so IPv4 CIDRs match them.
+"""
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Iterable
+from typing import Any
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_ip(value: Any) -> Address | None:
+    """An address object for ``value`` (mapped IPv6 -> IPv4, brackets/zone/port-less), or None."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip().strip("[]")
+    if "%" in text:  # an IPv6 zone id (fe80::1%eth0) says nothing about who the peer is
+        text = text.split("%", 1)[0]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def normalise_ip(value: Any) -> str | None:
+    """The canonical text of an address (``::ffff:10.0.0.1`` -> ``10.0.0.1``), or None if not an IP."""
+    address = parse_ip(value)
+    return None if address is None else str(address)
+
+
+def parse_network(value: str) -> Network:
+    """A network from ``a.b.c.d/n``, an IPv6 CIDR or a bare address (a /32 or /128); raises ValueError."""
+    text = str(value).strip()
+    if "/" not in text:
+        address = parse_ip(text)
+        if address is None:
+            raise ValueError(f"not an IP address or CIDR: {value!r}")
+        return ipaddress.ip_network(address)
+    host, _, bits = text.partition("/")
+    address = parse_ip(host)
+    if address is None:
+        raise ValueError(f"not an IP address or CIDR: {value!r}")
+    if isinstance(address, ipaddress.IPv4Address) and ":" in host:  # ::ffff:a.b.c.d/120 -> IPv4 /24
+        bits = str(max(int(bits) - 96, 0)) if bits.isdigit() else bits
+    return ipaddress.ip_network(f"{address}/{bits}", strict=False)
+
+
+def in_networks(ip: Any, cidrs: Iterable[Any]) -> bool:
+    """True when ``ip`` lies in any of ``cidrs``.
+
+    A prefix length of 0 (``0.0.0.0/0``, ``::/0``) matches every address of either family, as
+    mia.js's ``0.0.0.0/0`` did, so "everyone" stays everyone for IPv6 clients. A malformed CIDR
+    raises ValueError: a broken allow- or block-list must fail closed, never silently.
+    """
+    address = parse_ip(ip)
+    for cidr in cidrs or ():
+        network = parse_network(cidr)
+        if network.prefixlen == 0:
+            return True
+        if address is not None and address.version == network.version and address in network:
+            return True
+    return False
+
+
+def host_network(ip: Any) -> str | None:
+    """``ip`` as a single-address CIDR (``1.2.3.4/32``, ``::1/128``), for per-IP session locks."""
+    address = parse_ip(ip)
+    if address is None:
+        return None
+    return f"{address}/{address.max_prefixlen}"
+
+
+def _trusted(value: Any) -> list[Network]:
+    entries = [value] if isinstance(value, str) else list(value or [])
+    return [parse_network(entry) for entry in entries]
+
+
+def resolver(environment: dict[str, Any]) -> Callable[[Any], tuple[str | None, str]]:
+    """Build ``req -> (client_ip, scheme)`` once from ``environment["trustedProxies"]``.
+
+    With no trusted proxies the socket peer and the WSGI scheme are the truth. When the peer is a
+    trusted proxy, ``X-Forwarded-For`` is read right to left, skipping further trusted proxies, and
+    the first untrusted hop is the client; ``X-Forwarded-Proto`` (first value, http/https) gives
+    the scheme.
+    """
+    proxies = _trusted(environment.get("trustedProxies"))
+
+    def is_trusted(address: Address | None) -> bool:
+        return address is not None and any(address.version == n.version and address in n for n in proxies)
+
+    def resolve(req: Any) -> tuple[str | None, str]:
+        peer = parse_ip(req.remote_addr)
+        scheme = (req.scheme or "http").lower()
+        if not proxies or not is_trusted(peer):
+            return (str(peer) if peer is not None else req.remote_addr), scheme
+        client = peer
+        forwarded = req.headers.get("X-Forwarded-For")
+        if forwarded:
+            hops = [parse_ip(part) for part in forwarded.split(",")]
+            for hop in reversed(hops):
+                if hop is None:  # garbage in the chain: stop at the last hop we could trust
+                    break
+                client = hop
+                if not is_trusted(hop):
+                    break
+        proto = (req.headers.get("X-Forwarded-Proto") or "").split(",")[0].strip().lower()
+        if proto in ("http", "https"):
+            scheme = proto
+        return str(client), scheme
+
+    return resolve
