@@ -42,10 +42,22 @@ def main(argv: list[str]) -> int:
     http = (Shared.environment.get("server") or {}).get("http") or {}
     host, port = http.get("host", "127.0.0.1"), int(http.get("port", 3000))
     print(f"mia: listening on http://{host}:{port}", flush=True)
+    import signal
+
     from werkzeug.serving import run_simple
 
-    run_simple(host, port, app, threaded=True, use_reloader=args.hot)
+    from core import db
+
+    signal.signal(signal.SIGTERM, _stop)  # SIGTERM is a clean shutdown, like Ctrl-C
+    try:
+        run_simple(host, port, app, threaded=True, use_reloader=args.hot)
+    finally:
+        db.shutdown()  # saves the embedded store's snapshot (embedded.path), closes clients
     return 0
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # werkzeug's serve_forever returns on it
 
 
 if __name__ == "__main__":

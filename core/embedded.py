@@ -26,7 +26,7 @@ from core.errors import StartupError
 log = logging.getLogger("mia.db")
 
 FORMAT = "mia-embedded-snapshot/1"
-JSON_OPTIONS = json_util.RELAXED_JSON_OPTIONS.with_options(tz_aware=True, tzinfo=_dt.timezone.utc)
+JSON_OPTIONS = json_util.RELAXED_JSON_OPTIONS.with_options(tz_aware=True, tzinfo=_dt.UTC)
 _INDEX_OPTIONS = ("unique", "sparse", "expireAfterSeconds", "partialFilterExpression")
 
 
@@ -86,7 +86,7 @@ class Snapshot:
                     for name, info in collection.index_information().items() if name != "_id_"]
                 collections[coll_name] = {"indexes": indexes, "documents": list(collection.find({}))}
             databases[db_name] = collections
-        return {"format": FORMAT, "saved": _dt.datetime.now(_dt.timezone.utc), "databases": databases}
+        return {"format": FORMAT, "saved": _dt.datetime.now(_dt.UTC), "databases": databases}
 
     def save(self, client: Any) -> bool:
         """Write atomically; False (and a warning) if another process replaced the file meanwhile."""

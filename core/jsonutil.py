@@ -13,7 +13,7 @@ from bson import ObjectId
 def _default(value: Any) -> Any:
     if isinstance(value, _dt.datetime):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=_dt.timezone.utc)
+            value = value.replace(tzinfo=_dt.UTC)
         return value.isoformat().replace("+00:00", "Z")
     if isinstance(value, _dt.date):
         return value.isoformat()

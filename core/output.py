@@ -67,7 +67,7 @@ def debug_block(req: Any, err: BaseException | None) -> dict[str, Any]:
     block: dict[str, Any] = {"request": {
         "query": req.args.to_dict(flat=False), "body": getattr(mia, "body", None),
         "headers": dict(req.headers), "method": req.method, "url": req.full_path.rstrip("?"),
-        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(), "ip": getattr(mia, "client_ip", None)
+        "date": _dt.datetime.now(_dt.UTC).isoformat(), "ip": getattr(mia, "client_ip", None)
         or req.remote_addr}}
     if route is not None:
         block["request"].update(group=route.group, version=route.version)

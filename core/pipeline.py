@@ -18,6 +18,7 @@ from flask import Response
 from core import cors
 from core.bodyparser import parse_body
 from core.chain import run_controllers, run_error_controllers
+from core.errors import MiaError
 from core.output import error_response, finish
 from core.preconditions import check_overflow, parse_query, validate_request
 from core.request import MiaContext, MiaResponse
@@ -40,7 +41,7 @@ class Pipeline:
     def handle(self, req: Any) -> Response:
         try:
             target, params = self.router.match(req.host, req.path, req.method)
-        except Exception as err:  # 404 / 405 before any route is known
+        except MiaError as err:  # 404 / 405 before any route is known
             req.mia = MiaContext(None, default_culture=self.default_culture)
             self._culture(req)
             return error_response(err, req)

@@ -133,3 +133,10 @@ def route_guard(global_limit: dict[str, int] | None, backend: Any) -> Callable[[
             enforce(key, limits, res.headers, backend)
 
     return guard
+
+
+def install(pipeline: Any, environment: dict[str, Any], routes: Sequence[Any], backend: Any) -> None:
+    """Add the route guard to ``pipeline.guards`` when any limit is configured (none: no per-request cost)."""
+    global_limit = parse_limit(environment.get("rateLimit"))
+    if global_limit or any(route.info.rate_limits for route in routes):
+        pipeline.guards.append(route_guard(global_limit, backend))

@@ -21,7 +21,7 @@ from typing import Any
 import marshmallow
 from marshmallow import fields, validate
 
-from core.rules import MAX_SAFE_INTEGER, BadRule, FieldInfo, compile_match, js_str, resolve_type, to_number
+from core.coercion import MAX_SAFE_INTEGER, FieldInfo, RuleError, compile_match, js_str, resolve_type, to_number
 
 _UNSUPPORTED_FLAGS = re.MULTILINE | re.DOTALL | re.VERBOSE
 _REGEX_META = set("\\^$.|?*+()[]{}/")
@@ -181,15 +181,14 @@ def _rule_kwargs(info: FieldInfo, kind: str, *, element: bool) -> tuple[list[Any
             pattern = ecma_pattern(info.rules.get("match"))
             if pattern is not None:
                 validators.append(validate.Regexp(re.compile(pattern)))
-    if info.allow is not None:
-        if info.allow_multiple and not element and kind == "string":
-            items = info.rules.get("allowMultiple")
-            validators.append(validate.Regexp(re.compile(choices_pattern(
-                list(items) if isinstance(items, list | tuple) else info.allow))))
-        else:
-            choices = _typed_choices(info.allow, kind)
-            if choices:
-                validators.append(validate.OneOf(choices))
+    multiple = info.rules.get("allowMultiple")
+    if info.allow_multiple and not element and kind in ("string", "any"):
+        items = list(multiple) if isinstance(multiple, list | tuple) else info.allow or []
+        validators.append(validate.Regexp(re.compile(choices_pattern(items))))
+    elif info.allow is not None:
+        choices = _typed_choices(info.allow, kind)
+        if choices:
+            validators.append(validate.OneOf(choices))
     if info.deny:
         if kind == "string":
             alternatives = "|".join(_fold_case(_literal(i)) for i in info.deny if i is not None)
@@ -202,7 +201,7 @@ def _rule_kwargs(info: FieldInfo, kind: str, *, element: bool) -> tuple[list[Any
 def _is_integer(spec: Any) -> bool:
     try:
         return spec is not None and resolve_type(spec).integer
-    except BadRule:
+    except RuleError:
         return False
 
 

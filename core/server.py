@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
-from core import db, log
+from core import cache, db, indexes, log, overload, ratelimit
 from core.config import load_root_config
 from core.errors import MiaError
 from core.loader import Loader, LoadResult, run_init_modules
@@ -35,15 +35,19 @@ def create_app(mode: str = "local", root: Path | str | None = None, overrides: d
     Shared.mode = mode
     Shared.system, Shared.environment, Shared.translations = load_root_config(root, mode, overrides)
     log.configure(Shared.environment)
-    databases = db.install(Shared.environment)
+    databases = db.install(Shared.environment, root)  # embedded store refused with server.workers > 1
+    cache_backend = cache.install(Shared.environment)  # memcached or in-process; flushOnStart
     loaded = Loader(root).load()
     hosts = Shared.environment.get("hosts") or []
     router_hosts = Router([], hosts).hosts  # validates the host entries before routes refer to them
     routes = compile_route_files(loaded.route_files, mode, router_hosts.ids)
     router = Router(routes, hosts)
+    indexes.ensure_all_indexes(startup=True)  # model indexes; honours skipDatabaseIndexingOnNewCollections
     if run_init:
         run_init_modules(loaded.init_modules)
     pipeline = Pipeline(router=router, default_culture=dict(Shared.system.get("defaultCulture") or {}))
+    ratelimit.install(pipeline, Shared.environment, routes, cache_backend)
+    monitor = overload.install(pipeline, Shared.environment)  # first guard: 503 ServerBusy when saturated
 
     app = Flask("mia", static_folder=None)
     app.config["mia.pipeline"] = pipeline
@@ -51,6 +55,10 @@ def create_app(mode: str = "local", root: Path | str | None = None, overrides: d
     app.config["mia.loaded"] = loaded
     app.config["mia.databases"] = databases
     app.config["mia.mode"] = mode
+    app.config["mia.cache"] = cache_backend
+    app.config["mia.overload"] = monitor
+    if monitor is not None:
+        app.wsgi_app = monitor.wrap(app.wsgi_app)  # type: ignore[method-assign]
 
     def dispatch(path: str = "") -> Any:
         return pipeline.handle(request._get_current_object())

@@ -56,8 +56,9 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
+from core.coercion import FAIL, MISSING, RULE_KEYS, FieldInfo, RuleError, deep_copy, error, typeof
 from core.errors import StartupError, ValidationError
-from core.rules import FAIL, MISSING, RULE_KEYS, FieldInfo, Leaf, RuleError, deep_copy, error, typeof
+from core.rules import Leaf
 
 __all__ = ["CompiledSchema", "FieldInfo", "RuleDefinitionError", "compile_rules"]
 

@@ -122,8 +122,8 @@ def test_query_coercion_errors_are_reported_together(client):
          "in": "query"},
         {"code": "UnexpectedType", "id": "flag", "msg": "flag is unexpected type. string given boolean expected",
          "in": "query"},
-        {"code": "MissingRequiredParameter", "id": "name", "msg": "name is required but invalid value or no value given",
-         "in": "body"},
+        {"code": "MissingRequiredParameter", "id": "name",
+         "msg": "name is required but invalid value or no value given", "in": "body"},
     ]
 
 

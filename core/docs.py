@@ -1,0 +1,438 @@
+"""The OpenAPI 3 document of every vhost, built once at start-up from the compiled routes.
+
+Why from the compiled routes: parameters come from the very ``CompiledSchema`` objects the
+precondition check runs (through :mod:`core.schemas` and apispec's MarshmallowPlugin), so the docs
+cannot drift from the behaviour. One document per vhost id: the routes of that vhost plus the
+host-less ones (id ``*`` holds only the host-less ones), as mia.js's swaggerDocs.js did (spec §7).
+
+Deliberate differences from mia.js: OpenAPI 3.0.3 instead of 3.0.0; parameter schemas carry every
+rule (enum, pattern, min/max, lengths, defaults) instead of only the type; 503 (dependency down or
+overloaded) and, for routes that read a body, 413 are documented next to mia's 400/429/500; an
+operation without any declared 2xx answer documents ``200 Success``; operations have unique
+``operationId``s and the signed-key security schemes.
+"""
+from __future__ import annotations
+
+import copy
+import logging
+import re
+from typing import Any
+
+import marshmallow
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from marshmallow import fields
+
+from core.errors import MiaError, StartupError
+from core.routes import RouteMethod
+from core.schemas import object_schema, top_level
+from core.validator import RuleDefinitionError, compile_rules
+
+log = logging.getLogger("mia.docs")
+
+OPENAPI_VERSION = "3.0.3"
+PRECONDITION_CODES = ["UnexpectedDefaultValue", "UnexpectedType", "MinLengthUnderachieved", "MaxLengthExceeded",
+                      "MinValueUnderachived", "MaxValueExceeded", "ValueNotAllowed", "PatternMismatch",
+                      "MissingRequiredParameter"]
+DEFAULT_RESPONSES: dict[int, list[str]] = {
+    400: PRECONDITION_CODES, 429: ["RateLimitExceeded"], 500: ["InternalServerError"],
+    503: ["ServiceUnavailable", "DatabaseUnavailable", "ServerBusy"],
+}
+ACCESS_KEY_CONTROLLER = "generic-validateAccessKey"
+_PARAM = re.compile(r"^:([A-Za-z_][A-Za-z0-9_]*)\??$")
+_OFF = {"false", "0", "no", "n", "off", "none", ""}
+
+SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
+    "signedKeyV1": {
+        "type": "apiKey", "in": "header", "name": "key",
+        "description": "mia.js v1 signed key: `key` = deviceId(32) + secretId(32) + unix time in seconds(10) + "
+                       "sha256 hex of lower(deviceId + secret + timestamp + METHOD + scheme://host + path?query + "
+                       "sha256 hex of the lower-cased JSON body). Valid for +-300 s; a 401 carries the server's "
+                       "`timestamp` header (ms) for clock correction.",
+    },
+    "signedKeyV2": {
+        "type": "apiKey", "in": "header", "name": "key",
+        "description": "v2 signed key: same key layout as v1, sent with header `signaturemethod: hmac-sha256` and a "
+                       "unique `nonce` header; the signature is HMAC-SHA256 keyed by the secret over the exact (not "
+                       "lower-cased) method, scheme://host, path?query, body hash and nonce. A nonce is accepted "
+                       "once within the time window (replay guard).",
+    },
+    "staticKey": {
+        "type": "apiKey", "in": "header", "name": "key",
+        "description": "Static 32-character device access key (`access.key` of a device) with status, group and "
+                       "CIDR checks.",
+    },
+    "staticKeyQuery": {
+        "type": "apiKey", "in": "query", "name": "key",
+        "description": "Static 32-character device access key given as query parameter `key`.",
+    },
+}
+
+
+# ---------------------------------------------------------------------------------------- envelope
+class ErrorDescriptionSchema(marshmallow.Schema):
+    """One entry of mia's error envelope."""
+
+    code = fields.String(required=True, metadata={"description": "Error code (translation key)"})
+    msg = fields.String(metadata={"description": "Translated message"})
+    id = fields.String(metadata={"description": "The failing parameter"})
+    in_ = fields.String(data_key="in", metadata={"description": "Where the failing parameter was sent"})
+
+
+class ErrorSchema(marshmallow.Schema):
+    """``{"status": s, "errors": [{"code", "msg"}]}``: every error leaves the server in this shape."""
+
+    status = fields.Integer(required=True)
+    errors = fields.List(fields.Nested(ErrorDescriptionSchema), required=True)
+    debug = fields.Dict(metadata={"description": "Only with debug on and request header `debug: true`"})
+
+
+class SuccessSchema(marshmallow.Schema):
+    """generic-defaultResponse's envelope."""
+
+    status = fields.Integer(required=True)
+    response = fields.Raw(metadata={"description": "The service's payload"})
+    deprecated = fields.Boolean()
+    notice = fields.String()
+
+
+def _schema_name(schema: Any) -> str | None:
+    """Named components for the envelopes; every compiled rule schema is inlined."""
+    cls = schema if isinstance(schema, type) else type(schema)
+    return {ErrorSchema: "Error", ErrorDescriptionSchema: "ErrorDescription", SuccessSchema: "Success"}.get(cls)
+
+
+def _converter() -> Any:
+    spec = APISpec("mia", "1", OPENAPI_VERSION, plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)])
+    return spec.plugins[0].converter
+
+
+_CONVERTER = _converter()
+
+
+def rules_to_json_schema(rules: dict[str, Any], where: str) -> dict[str, Any]:
+    """A mia rule dict (as in ``responseSchemes``) -> an OpenAPI schema object, via the validator's compiler."""
+    try:
+        compiled = compile_rules(rules, where=where)
+    except RuleDefinitionError as exc:
+        raise StartupError(str(exc), where) from exc
+    return _CONVERTER.schema2jsonschema(object_schema(compiled.fields))
+
+
+def response_schemes(route: RouteMethod) -> dict[str, dict[str, Any]]:
+    """``responseSchemes.success``/``error`` of a route as OpenAPI schemas (compiled at start-up)."""
+    declared = route.response_schemes or {}
+    if not isinstance(declared, dict):
+        raise StartupError(f"responseSchemes of {route.verb} {route.path} must be a dict", route.file.path)
+    out: dict[str, dict[str, Any]] = {}
+    for kind in ("success", "error"):
+        rules = declared.get(kind)
+        if rules is None:
+            continue
+        if not isinstance(rules, dict):
+            raise StartupError(f"responseSchemes.{kind} of {route.verb} {route.path} must be a dict of rules",
+                               route.file.path)
+        out[kind] = rules_to_json_schema(rules, f"{route.file.path} responseSchemes.{kind}")
+    return out
+
+
+# ---------------------------------------------------------------------------------------- helpers
+def docs_enabled(environment: dict[str, Any]) -> bool:
+    """mia's ``swaggerMode``: on unless set to something like false/0/no/off."""
+    value = environment.get("swaggerMode", True)
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() not in _OFF
+
+
+def openapi_path(path: str) -> tuple[str, list[str]]:
+    """``/todo/:id`` -> (``/todo/{id}``, [``id``]); a ``*`` segment becomes ``{wildcard}``."""
+    names: list[str] = []
+    out = []
+    for segment in path.split("/"):
+        match = _PARAM.match(segment)
+        if match:
+            names.append(match.group(1))
+            out.append("{" + match.group(1) + "}")
+        elif segment == "*":
+            names.append("wildcard")
+            out.append("{wildcard}")
+        else:
+            out.append(segment)
+    return "/".join(out) or "/", names
+
+
+def _section_fields(route: RouteMethod, section: str) -> list[Any]:
+    """Every controller's compiled leaves of one section, first declaration wins."""
+    seen: dict[str, Any] = {}
+    for entry in route.preconditions.entries:
+        schema = entry.schemas.get(section)
+        if schema is None:
+            continue
+        for info in schema.fields:
+            seen.setdefault(info.name, info)
+    return list(seen.values())
+
+
+def _operation_id(route: RouteMethod, used: set[str]) -> str:
+    base = route.info.identity or f"{route.verb.lower()}{route.path}"
+    prefix = re.sub(r"[^0-9A-Za-z]+", "_", route.info.prefix).strip("_")
+    candidate = re.sub(r"[^0-9A-Za-z_.-]+", "_", f"{base}_{prefix}" if prefix else base).strip("_") or "operation"
+    unique, n = candidate, 2
+    while unique in used:
+        unique, n = f"{candidate}_{n}", n + 1
+    used.add(unique)
+    return unique
+
+
+def _security(route: RouteMethod) -> list[dict[str, list[str]]] | None:
+    for step in route.controllers:
+        if step.name == ACCESS_KEY_CONTROLLER:
+            if step.function == "queryParameters":
+                return [{"staticKeyQuery": []}]
+            return [{"signedKeyV1": []}, {"signedKeyV2": []}, {"staticKey": []}]
+    return None
+
+
+def _responses(route: RouteMethod, schemes: dict[str, dict[str, Any]], has_body: bool) -> dict[str, Any]:
+    merged: dict[int, list[str]] = {status: list(codes) for status, codes in DEFAULT_RESPONSES.items()}
+    if has_body:
+        merged[413] = ["PayloadTooLarge"]
+    for status, codes in route.preconditions.responses.items():
+        target = merged.setdefault(status, [])
+        target.extend(c for c in codes if c not in target)
+    if not any(200 <= status < 300 for status in merged):
+        merged[200] = ["Success"]
+    out: dict[str, Any] = {}
+    for status in sorted(merged):
+        entry: dict[str, Any] = {"description": ", ".join(merged[status]) or str(status)}
+        if status == 204:
+            pass
+        elif status < 300:
+            entry["content"] = {"application/json": {"schema": schemes.get("success", SuccessSchema)}}
+        elif status >= 400:
+            entry["content"] = {"application/json": {"schema": schemes.get("error", ErrorSchema)}}
+        out[str(status)] = entry
+    return out
+
+
+def _parameters(route: RouteMethod, path_names: list[str]) -> list[dict[str, Any]]:
+    params: list[dict[str, Any]] = []
+    for section in ("path", "query", "header"):
+        infos = _section_fields(route, section)
+        if section == "path":
+            infos = [i for i in infos if i.name.split(".")[0] in path_names]
+        if infos and top_level(infos):
+            params.append({"in": section, "schema": object_schema(infos)})
+    declared = {i.name.split(".")[0] for i in _section_fields(route, "path")}
+    for name in path_names:
+        if name not in declared:
+            params.append({"in": "path", "name": name, "required": True, "schema": {"type": "string"}})
+    return params
+
+
+def _operation(route: RouteMethod, path_names: list[str], used_ids: set[str]) -> dict[str, Any]:
+    schemes = response_schemes(route)
+    operation: dict[str, Any] = {"operationId": _operation_id(route, used_ids), "tags": [route.name]}
+    if route.description:
+        operation["summary"] = str(route.description)
+    if route.info.deprecated:
+        operation["deprecated"] = True
+    params = _parameters(route, path_names)
+    if params:
+        operation["parameters"] = params
+    body = _section_fields(route, "body")
+    has_body = bool(body) or route.verb in ("POST", "PUT", "PATCH")
+    if body and route.body_type in ("json", "urlencoded") and top_level(body):
+        media = "application/x-www-form-urlencoded" if route.body_type == "urlencoded" else "application/json"
+        schema = object_schema(body, additional=route.info.parameter_overflow != "block")
+        operation["requestBody"] = {"required": any(top_level(body).values()),
+                                    "content": {media: {"schema": schema}}}
+    operation["responses"] = _responses(route, schemes, has_body and route.body_type != "none")
+    security = _security(route)
+    if security:
+        operation["security"] = security
+    return operation
+
+
+def _sort_key(route: RouteMethod) -> str:
+    return re.sub(r"[^0-9A-Za-z]", "", f"{route.name}{route.path}{route.verb}").lower()
+
+
+def _fix_parameters(document: dict[str, Any]) -> None:
+    """OpenAPI rules apispec does not apply: path parameters are required and non-empty; objects in the
+    query use ``deepObject`` (``a[b]=1``, as the query parser reads them)."""
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            for param in operation.get("parameters", []):
+                schema = param.setdefault("schema", {})
+                if param["in"] == "path":
+                    param["required"] = True
+                    if schema.get("type") == "string" and not schema.get("minLength"):
+                        schema["minLength"] = 1
+                elif param["in"] == "query" and schema.get("type") == "object":
+                    param["style"], param["explode"] = "deepObject", True
+
+
+def _deep_merge(target: dict[str, Any], extra: dict[str, Any]) -> None:
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            _deep_merge(target[key], value)
+        else:
+            target[key] = copy.deepcopy(value)
+
+
+def build_document(routes: list[RouteMethod], environment: dict[str, Any]) -> dict[str, Any]:
+    """One OpenAPI document for ``routes`` (those with ``docs`` on)."""
+    spec = APISpec(
+        title=str(environment.get("title") or "API"),
+        version=str(environment.get("version") or "1.0"),
+        openapi_version=OPENAPI_VERSION,
+        plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)],
+        info={"description": str(environment.get("description") or "API documentation")},
+    )
+    spec.components.schema("Error", schema=ErrorSchema)
+    spec.components.schema("Success", schema=SuccessSchema)
+    for name, scheme in SECURITY_SCHEMES.items():
+        spec.components.security_scheme(name, scheme)
+    used_ids: set[str] = set()
+    tags: list[str] = []
+    for route in sorted((r for r in routes if r.docs), key=_sort_key):
+        path, names = openapi_path(route.path)
+        if route.name not in tags:
+            tags.append(route.name)
+        spec.path(path=path, operations={route.verb.lower(): _operation(route, names, used_ids)})
+    for tag in tags:
+        spec.tag({"name": tag})
+    document = spec.to_dict()
+    _fix_parameters(document)
+    options = (environment.get("swagger") or {}).get("options")
+    if isinstance(options, dict):
+        _deep_merge(document, options)
+    return document
+
+
+def build_documents(routes: list[RouteMethod], host_ids: set[str] | list[str],
+                    environment: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """vhost id -> document; ``*`` holds the host-less routes, every other id adds its own."""
+    documents = {"*": build_document([r for r in routes if "*" in r.host_ids], environment)}
+    for host_id in sorted(host_ids):
+        own = [r for r in routes if host_id in r.host_ids or "*" in r.host_ids]
+        documents[host_id] = build_document(own, environment)
+    return documents
+
+
+def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """(path, method, operation) of a document, in document order (for exports and tests)."""
+    return [(path, method, op) for path, item in document.get("paths", {}).items()
+            for method, op in item.items() if isinstance(op, dict)]
+
+
+# ---------------------------------------------------------------------------------------- serving
+DOCS_URLS = ("/api-docs", "/docs", "/docs/", "/docs/openapi.json", "/docs/swagger-ui-bundle.js")
+UI_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>{title}</title>
+  <meta name="description" content="{description}">
+  <link rel="stylesheet" type="text/css" href="swagger-ui.css">
+  <link rel="stylesheet" type="text/css" href="index.css">
+  <link rel="icon" type="image/png" href="favicon-32x32.png" sizes="32x32">
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="swagger-ui-bundle.js"></script>
+  <script src="swagger-ui-standalone-preset.js"></script>
+  <script>
+    window.onload = function () {{
+      window.ui = SwaggerUIBundle({{
+        url: "openapi.json", dom_id: "#swagger-ui", deepLinking: true, validatorUrl: null,
+        presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset], layout: "BaseLayout"
+      }});
+    }};
+  </script>
+</body>
+</html>
+"""
+
+
+def check_collisions(router: Any) -> None:
+    """Project routes that answer GET on a docs URL would be shadowed by the docs: refuse to start."""
+    from werkzeug.exceptions import HTTPException
+    from werkzeug.routing import RequestRedirect
+
+    for adapter in router.maps.values():
+        for url in DOCS_URLS:
+            try:
+                endpoint, _ = adapter.match(url, method="GET")
+            except (HTTPException, RequestRedirect):
+                continue
+            route = router.targets[endpoint].route
+            raise StartupError(f"route {route.verb} {route.path} answers {url}, which serves the API docs; "
+                               "move the route or set swaggerMode false", route.file.path)
+
+
+def install(app: Any, routes: list[RouteMethod], router: Any, environment: dict[str, Any]) -> None:
+    """Build the documents (always: the CLI export needs them) and mount the docs URLs when swaggerMode is on.
+
+    The docs are plain Flask rules: werkzeug prefers them over the ``/<path:path>`` catch-all that feeds
+    the pipeline, and ``check_collisions`` guarantees no project route is hidden by them.
+    """
+    documents = build_documents(routes, router.hosts.ids, environment)
+    app.config["mia.docs"] = documents
+    if not docs_enabled(environment):
+        return
+    check_collisions(router)
+    from html import escape
+    from pathlib import Path
+
+    import flask_swagger_ui
+    from flask import Response, redirect, request, send_from_directory
+
+    from core.jsonutil import dumps
+    from core.output import error_response
+
+    dist = Path(flask_swagger_ui.__file__).resolve().parent / "dist"
+    swagger_host = str((environment.get("swagger") or {}).get("host") or "")
+    page = UI_PAGE.format(title=escape(str(environment.get("title") or "Swagger UI")),
+                          description=escape(str(environment.get("description") or "")))
+    bodies = {host_id: dumps(doc) for host_id, doc in documents.items()}
+
+    def _document_id() -> str | None:
+        host_id = router.hosts.resolve(request.host)
+        key = host_id if host_id in documents else "*"
+        return key if documents[key].get("paths") else None
+
+    def api_docs() -> Any:
+        key = _document_id()
+        if key is None:
+            return error_response(MiaError(404), request)
+        return Response(bodies[key], mimetype="application/json", headers={"Cache-Control": "no-cache"})
+
+    def ui_redirect() -> Any:
+        if swagger_host and swagger_host.lower() != (request.host or "").lower():
+            proto = request.headers.get("X-Forwarded-Proto") or request.scheme
+            return redirect(f"{proto}://{swagger_host}/docs", 301)
+        return redirect(request.full_path.replace("/docs?", "/docs/?", 1).rstrip("?") if request.query_string
+                        else "/docs/", 301)
+
+    def ui_page() -> Any:
+        if swagger_host and swagger_host.lower() != (request.host or "").lower():
+            return ui_redirect()
+        if _document_id() is None:
+            return error_response(MiaError(404), request)
+        return Response(page, mimetype="text/html", headers={"Cache-Control": "public, max-age=3600"})
+
+    def ui_asset(filename: str) -> Any:
+        if filename in ("index.html", ""):
+            return ui_page()
+        if not (dist / filename).is_file():
+            return error_response(MiaError(404), request)
+        return send_from_directory(dist, filename, max_age=3600)
+
+    app.add_url_rule("/api-docs", "mia_api_docs", api_docs, methods=["GET"])
+    app.add_url_rule("/docs/openapi.json", "mia_openapi_json", api_docs, methods=["GET"])
+    app.add_url_rule("/docs", "mia_docs_redirect", ui_redirect, methods=["GET"], strict_slashes=True)
+    app.add_url_rule("/docs/", "mia_docs", ui_page, methods=["GET"])
+    app.add_url_rule("/docs/<path:filename>", "mia_docs_asset", ui_asset, methods=["GET"])
