@@ -3,6 +3,7 @@
     python server.py local                 serve the projects on the embedded default database
     python server.py local cron=JobName    run one cron job now and exit (exit code = success)
     python server.py local routes          print the mounted routes and exit
+    python server.py new-project NAME      create projects/NAME with one working route
     python server.py local docs --format json|yaml|md|html --out FILE
 
 Also the WSGI entry for gunicorn: ``gunicorn 'server:wsgi_app()'`` (MIA_ENV picks the environment).
@@ -25,6 +26,12 @@ def wsgi_app():  # noqa: ANN201 - a Flask app
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
+    if args.command == "new-project":  # before create_app: scaffolding must not depend on loading projects
+        from pathlib import Path
+
+        from core.scaffold import main as new_project
+
+        return new_project(args.command_args, Path(__file__).resolve().parent)
     try:
         from core.server import create_app, route_table, summary
 
@@ -36,6 +43,10 @@ def main(argv: list[str]) -> int:
         for row in route_table(app.config["mia.routes"]):
             print("  ".join(row))
         return 0
+    if args.command == "docs":  # --format json|yaml|md|html --out FILE [--host VHOST_ID]
+        from core.docs_export import main as export_docs
+
+        return export_docs(app, args.command_args)
     print(summary(app), flush=True)
     from core.shared import Shared
 

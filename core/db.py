@@ -109,8 +109,13 @@ class Databases:
         path = Path(os.path.expanduser(str(path)))
         return path if path.is_absolute() else self.root / path
 
-    def check_workers(self) -> None:
-        """The embedded store lives in one process; several workers would each see other data."""
+    def check(self) -> None:
+        """Refuse bad URLs and the embedded store with several workers (it lives in one process)."""
+        for name in self.names():
+            url = self.settings(name)[1].get("url")
+            if url and not str(url).startswith(("mongodb://", "mongodb+srv://")):
+                raise StartupError(f"database '{name}': the URL must start with mongodb:// or mongodb+srv://, "
+                                   f"got {str(url).split(':')[0]}:...")
         workers = (self.environment.get("server") or {}).get("workers") or 1
         try:
             workers = int(workers)
@@ -152,9 +157,6 @@ class Databases:
                 count = self._snapshot.load(client)
                 log.info("embedded store: loaded %d document(s) from %s", count, path)
             return client
-        if not str(url).startswith(("mongodb://", "mongodb+srv://")):
-            scheme = str(url).split(":")[0]
-            raise StartupError(f"database URL must start with mongodb:// or mongodb+srv://, got {scheme}:...")
         import pymongo
 
         opts = dict(DEFAULT_CLIENT_OPTIONS)
@@ -197,10 +199,10 @@ def current() -> Databases | None:
 
 
 def install(environment: dict[str, Any], root: Path | str | None = None) -> Databases:
-    """Make ``Shared.db(name)`` work for this process; refuses the embedded store with several workers."""
+    """Make ``Shared.db(name)`` work for this process (clients are created on first use)."""
     global _current
     databases = Databases(environment, root)
-    databases.check_workers()
+    databases.check()
     Shared._handles["databases"] = databases
     Shared.provide("db", lambda name=None: databases.database(name))
     _current = weakref.ref(databases)

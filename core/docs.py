@@ -16,14 +16,22 @@ from __future__ import annotations
 import copy
 import logging
 import re
+from html import escape
+from pathlib import Path
 from typing import Any
 
+import flask_swagger_ui
 import marshmallow
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Response, redirect, request, send_from_directory
 from marshmallow import fields
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 
 from core.errors import MiaError, StartupError
+from core.jsonutil import dumps
+from core.output import error_response
 from core.routes import RouteMethod
 from core.schemas import object_schema, top_level
 from core.validator import RuleDefinitionError, compile_rules
@@ -39,6 +47,7 @@ DEFAULT_RESPONSES: dict[int, list[str]] = {
     503: ["ServiceUnavailable", "DatabaseUnavailable", "ServerBusy"],
 }
 ACCESS_KEY_CONTROLLER = "generic-validateAccessKey"
+JSON_MEDIA = "application/json"
 _PARAM = re.compile(r"^:([A-Za-z_][A-Za-z0-9_]*)\??$")
 _OFF = {"false", "0", "no", "n", "off", "none", ""}
 
@@ -203,17 +212,37 @@ def _responses(route: RouteMethod, schemes: dict[str, dict[str, Any]], has_body:
         target.extend(c for c in codes if c not in target)
     if not any(200 <= status < 300 for status in merged):
         merged[200] = ["Success"]
+    success_media, error_media = produces(route.controllers), produces(route.error_controllers)
     out: dict[str, Any] = {}
     for status in sorted(merged):
         entry: dict[str, Any] = {"description": ", ".join(merged[status]) or str(status)}
         if status == 204:
             pass
         elif status < 300:
-            entry["content"] = {"application/json": {"schema": schemes.get("success", SuccessSchema)}}
+            entry["content"] = _content(success_media, schemes.get("success", SuccessSchema))
         elif status >= 400:
-            entry["content"] = {"application/json": {"schema": schemes.get("error", ErrorSchema)}}
+            entry["content"] = _content(error_media, schemes.get("error", ErrorSchema))
         out[str(status)] = entry
     return out
+
+
+def produces(steps: list[Any]) -> str:
+    """The media type a chain answers with: the last controller declaring ``produces`` wins, else JSON.
+
+    ``produces`` is declared metadata on a controller class (``produces = "text/html"``), as midwinter's
+    middleware declares what it does; generic-defaultResponse and the JSON error output need none.
+    """
+    media = JSON_MEDIA
+    for step in steps:
+        declared = getattr(step.controller, "produces", None)
+        if isinstance(declared, str) and declared:
+            media = declared
+    return media
+
+
+def _content(media: str, schema: Any) -> dict[str, Any]:
+    is_json = media == JSON_MEDIA or media.endswith("+json")
+    return {media: {"schema": schema if is_json else {"type": "string"}}}
 
 
 def _parameters(route: RouteMethod, path_names: list[str]) -> list[dict[str, Any]]:
@@ -359,9 +388,6 @@ UI_PAGE = """<!DOCTYPE html>
 
 def check_collisions(router: Any) -> None:
     """Project routes that answer GET on a docs URL would be shadowed by the docs: refuse to start."""
-    from werkzeug.exceptions import HTTPException
-    from werkzeug.routing import RequestRedirect
-
     for adapter in router.maps.values():
         for url in DOCS_URLS:
             try:
@@ -384,15 +410,6 @@ def install(app: Any, routes: list[RouteMethod], router: Any, environment: dict[
     if not docs_enabled(environment):
         return
     check_collisions(router)
-    from html import escape
-    from pathlib import Path
-
-    import flask_swagger_ui
-    from flask import Response, redirect, request, send_from_directory
-
-    from core.jsonutil import dumps
-    from core.output import error_response
-
     dist = Path(flask_swagger_ui.__file__).resolve().parent / "dist"
     swagger_host = str((environment.get("swagger") or {}).get("host") or "")
     page = UI_PAGE.format(title=escape(str(environment.get("title") or "Swagger UI")),
@@ -414,8 +431,8 @@ def install(app: Any, routes: list[RouteMethod], router: Any, environment: dict[
         if swagger_host and swagger_host.lower() != (request.host or "").lower():
             proto = request.headers.get("X-Forwarded-Proto") or request.scheme
             return redirect(f"{proto}://{swagger_host}/docs", 301)
-        return redirect(request.full_path.replace("/docs?", "/docs/?", 1).rstrip("?") if request.query_string
-                        else "/docs/", 301)
+        query = request.query_string.decode("latin-1")
+        return redirect("/docs/" + (f"?{query}" if query else ""), 301)
 
     def ui_page() -> Any:
         if swagger_host and swagger_host.lower() != (request.host or "").lower():

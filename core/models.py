@@ -15,6 +15,7 @@ violation raises a 409 ``DuplicateKey`` MiaError, an unreachable database a 503
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, ClassVar
 
 from pymongo import ReturnDocument
@@ -42,6 +43,17 @@ def flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             out[path] = value
     return out
+
+
+def bson_ready(value: Any) -> Any:
+    """Datetimes cut to milliseconds (BSON's precision), so a returned document equals the stored one."""
+    if isinstance(value, datetime):
+        return value.replace(microsecond=value.microsecond // 1000 * 1000)
+    if isinstance(value, dict):
+        return {k: bson_ready(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [bson_ready(v) for v in value]
+    return value
 
 
 def _sort(sort: Sort) -> list[tuple[str, int]] | None:
@@ -89,7 +101,8 @@ class BaseModel(Identified):
     def _validate_operators(cls, values: dict[str, Any], partial: Partial) -> dict[str, Any]:
         plain = [k for k in values if not (isinstance(k, str) and k.startswith("$"))]
         if plain:
-            raise ValueError(f"model {cls.identity}: an update mixes operators and fields: {', '.join(map(str, plain))}")
+            fields = ", ".join(map(str, plain))
+            raise ValueError(f"model {cls.identity}: an update mixes operators and fields: {fields}")
         out: dict[str, Any] = {}
         errors: list[dict[str, Any]] = []
         for op, doc in values.items():
@@ -112,7 +125,7 @@ class BaseModel(Identified):
     def update_document(cls, changes: dict[str, Any], validate: bool = True) -> dict[str, Any]:
         """A validated Mongo update: a plain dict means ``$set``; an empty result is ModelNotMatch."""
         if not any(isinstance(k, str) and k.startswith("$") for k in changes):
-            changes = {"$set": changes}
+            changes = {"$set": changes if validate else flatten(changes)}
         update = cls.validate(changes) if validate else changes
         if not update:
             raise MiaError(400, code="ModelNotMatch", msg="Model and given parameters does not match")
@@ -171,11 +184,11 @@ class BaseModel(Identified):
     @classmethod
     def _prepare(cls, document: dict[str, Any], validate: bool) -> dict[str, Any]:
         if not validate:
-            return dict(document)
+            return bson_ready(dict(document))  # type: ignore[no-any-return]
         stored = cls.validate(document, partial=False)
         if "_id" in document and "_id" not in stored:
             stored["_id"] = document["_id"]
-        return stored
+        return bson_ready(stored)  # type: ignore[no-any-return]
 
     @classmethod
     def update_one(cls, filter: dict[str, Any], changes: dict[str, Any], upsert: bool = False,

@@ -31,27 +31,39 @@ _CIDR4 = rf"^{_OCTET}(?:\.{_OCTET}){{3}}/(?:3[0-2]|[12]?[0-9])$"
 
 
 # ---------------------------------------------------------------------------------------- regexes
-def _fold_case(src: str) -> str:
-    """``[a-z]x`` -> ``[a-zA-Z][xX]``: a case-insensitive regex without flags."""
+# Python's ``\s`` (str patterns) is ``str.isspace``: it includes \x1c-\x1f and \x85, which ECMA-262's
+# ``\s`` does not (and ECMA's includes \ufeff). Spelled out, the docs match what the server checks.
+_PY_SPACE = "\\t\\n\\x0b\\x0c\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+_ASCII_SPACE = "\\t\\n\\x0b\\x0c\\r "
+
+
+def _translate(src: str, fold: bool, ascii_only: bool) -> str:
+    """Python regex source -> ECMA-262: ``\\s``/``\\S`` spelled out; with ``fold``, ``[a-z]x`` -> ``[a-zA-Z][xX]``."""
+    space = _ASCII_SPACE if ascii_only else _PY_SPACE
     out: list[str] = []
     i, in_class, n = 0, False, len(src)
     while i < n:
         c = src[i]
         if c == "\\":
-            out.append(src[i:i + 2])
+            pair = src[i:i + 2]
+            if pair == "\\s":
+                out.append(space if in_class else f"[{space}]")
+            elif pair == "\\S" and not in_class:
+                out.append(f"[^{space}]")
+            else:
+                out.append(pair)
             i += 2
             continue
-        if not in_class and src.startswith(("(?P<", "(?<", "(?P="), i) and not src.startswith(("(?<=", "(?<!"), i):
-            end = src.find(">" if src[i + 2] != "P" or src[i + 3] == "<" else ")", i)
-            end = n - 1 if end < 0 else end
-            out.append(src[i:end + 1])
-            i = end + 1
+        if not in_class and src.startswith("(?P<", i):  # a named group: ECMA spells it differently
+            end = src.find(">", i)
+            out.append("(?:")
+            i = n if end < 0 else end + 1
             continue
         if in_class:
             if c == "]":
                 in_class = False
                 out.append(c)
-            elif c.isalpha() and i + 2 < n and src[i + 1] == "-" and src[i + 2].isalpha():
+            elif fold and c.isalpha() and i + 2 < n and src[i + 1] == "-" and src[i + 2].isalpha():
                 lo, hi = c, src[i + 2]
                 out.append(f"{lo}-{hi}")
                 if lo.swapcase() != lo and hi.swapcase() != hi and lo.islower() == hi.islower():
@@ -59,7 +71,7 @@ def _fold_case(src: str) -> str:
                 i += 3
                 continue
             else:
-                out.append(c + c.swapcase() if c.isalpha() and c.swapcase() != c else c)
+                out.append(c + c.swapcase() if fold and c.isalpha() and c.swapcase() != c else c)
         elif c == "[":
             in_class = True
             out.append(c)
@@ -69,7 +81,7 @@ def _fold_case(src: str) -> str:
             if i + 1 < n and src[i + 1] == "]":
                 out.append("\\]")
                 i += 1
-        elif c.isalpha() and c.swapcase() != c:
+        elif fold and c.isalpha() and c.swapcase() != c:
             out.append(f"[{c}{c.swapcase()}]")
         else:
             out.append(c)
@@ -77,13 +89,17 @@ def _fold_case(src: str) -> str:
     return "".join(out)
 
 
+def _fold_case(src: str) -> str:
+    return _translate(src, True, True)
+
+
 def ecma_pattern(spec: Any) -> str | None:
     """A JSON-Schema (ECMA-262) ``pattern`` for a mia ``match`` rule, or None if flags cannot be expressed."""
     pattern, _ = compile_match(spec)
-    if pattern.flags & _UNSUPPORTED_FLAGS or re.search(r"\(\?[aiLmsux-]+[:)]", pattern.pattern):
+    if pattern.flags & _UNSUPPORTED_FLAGS or re.search(r"\(\?[aiLmsux-]+[:)]|\(\?P=|\(\?\(", pattern.pattern):
         return None
-    source = pattern.pattern.replace("(?P<", "(?<").replace("\\A", "^").replace("\\Z", "$")
-    return _fold_case(source) if pattern.flags & re.IGNORECASE else source
+    source = pattern.pattern.replace("\\A", "^").replace("\\Z", "$")
+    return _translate(source, bool(pattern.flags & re.IGNORECASE), bool(pattern.flags & re.ASCII))
 
 
 def _literal(value: Any) -> str:

@@ -12,7 +12,8 @@ from typing import Any
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
-from core import cache, db, indexes, log, overload, ratelimit
+from core import cache, db, docs, indexes, log, overload, ratelimit, responsecheck, static
+from core.clientip import resolver as client_ip_resolver
 from core.config import load_root_config
 from core.errors import MiaError
 from core.loader import Loader, LoadResult, run_init_modules
@@ -29,7 +30,11 @@ ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 
 def create_app(mode: str = "local", root: Path | str | None = None, overrides: dict[str, Any] | None = None,
                run_init: bool = True) -> Flask:
-    """Build the app for environment ``mode``; raises :class:`core.errors.StartupError` on bad projects."""
+    """Build the app for environment ``mode``; raises :class:`core.errors.StartupError` on bad projects.
+
+    ``run_init=False`` builds everything without touching the database (no indexes, no init
+    modules): what ``server.py <env> routes`` and ``docs`` need.
+    """
     root = Path(root or ROOT)
     Shared.reset()
     Shared.mode = mode
@@ -42,12 +47,14 @@ def create_app(mode: str = "local", root: Path | str | None = None, overrides: d
     router_hosts = Router([], hosts).hosts  # validates the host entries before routes refer to them
     routes = compile_route_files(loaded.route_files, mode, router_hosts.ids)
     router = Router(routes, hosts)
-    indexes.ensure_all_indexes(startup=True)  # model indexes; honours skipDatabaseIndexingOnNewCollections
-    if run_init:
+    if run_init:  # touches the database: skipped by offline commands (routes, docs)
+        indexes.ensure_all_indexes(startup=True)  # model indexes; honours skipDatabaseIndexingOnNewCollections
         run_init_modules(loaded.init_modules)
     pipeline = Pipeline(router=router, default_culture=dict(Shared.system.get("defaultCulture") or {}))
+    pipeline.client_ip = client_ip_resolver(Shared.environment)  # X-Forwarded-* only from trustedProxies
     ratelimit.install(pipeline, Shared.environment, routes, cache_backend)
     monitor = overload.install(pipeline, Shared.environment)  # first guard: 503 ServerBusy when saturated
+    responsecheck.install(pipeline, routes, Shared.environment)  # checkResponseSchemes (tests)
 
     app = Flask("mia", static_folder=None)
     app.config["mia.pipeline"] = pipeline
@@ -57,6 +64,8 @@ def create_app(mode: str = "local", root: Path | str | None = None, overrides: d
     app.config["mia.mode"] = mode
     app.config["mia.cache"] = cache_backend
     app.config["mia.overload"] = monitor
+    docs.install(app, routes, router, Shared.environment)  # OpenAPI per vhost; /docs, /api-docs if swaggerMode
+    static.install(app, root, loaded.projects)  # projects/<p>/public at /<p>/assets/
     if monitor is not None:
         app.wsgi_app = monitor.wrap(app.wsgi_app)  # type: ignore[method-assign]
 
@@ -68,6 +77,8 @@ def create_app(mode: str = "local", root: Path | str | None = None, overrides: d
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Any:
+        if exc.code in (404, 405):  # a verb (TRACE) or path (a %0A in it) Flask's catch-all misses: ask the router
+            return pipeline.handle(request._get_current_object())
         return error_response(MiaError(exc.code or 500), request)
 
     @app.errorhandler(Exception)

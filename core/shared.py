@@ -177,6 +177,7 @@ class Shared:
         cls.route_files = []
         cls.init_modules = []
         cls.services = []
-        for closer in [h for h in cls._handles.values() if hasattr(h, "close_all")]:
+        # Looked up on the type: a cached pymongo Database answers any attribute with a Collection.
+        for closer in [h for h in cls._handles.values() if callable(getattr(type(h), "close_all", None))]:
             closer.close_all()
         cls._handles = {}

@@ -5,7 +5,7 @@ does. ``groups`` lists the route-file groups the secret may call.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from core import BaseModel
 
@@ -22,5 +22,5 @@ class SecretModel(BaseModel):
         "groups": {"type": list, "subType": str, "convert": "lower"},
         "description": {"type": str},
         "enabled": {"type": bool, "default": True},
-        "created": {"type": datetime, "default": lambda: datetime.now(timezone.utc)},
+        "created": {"type": datetime, "default": lambda: datetime.now(UTC)},
     }
