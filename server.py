@@ -35,7 +35,10 @@ def main(argv: list[str]) -> int:
     try:
         from core.server import create_app, route_table, summary
 
-        app = create_app(args.mode)
+        # routes/docs only read: they must not load or save the embedded store's snapshot, or a
+        # server running meanwhile would find its file replaced and keep its data unsaved.
+        read_only = {"embedded": {"path": None}} if args.command in ("routes", "docs") else None
+        app = create_app(args.mode, overrides=read_only)
     except StartupError as exc:
         print(f"mia: start-up failed: {exc}", file=sys.stderr)
         return 2

@@ -9,4 +9,7 @@ from core.errors import MiaError, ValidationError
 from core.models import BaseModel
 from core.shared import Shared
 
-__all__ = ["BaseCronJob", "BaseModel", "Cached", "Config", "Controller", "Lib", "cached", "MiaError", "Shared", "ValidationError"]
+__all__ = [
+    "BaseCronJob", "BaseModel", "Cached", "Config", "Controller", "Lib", "MiaError", "Shared", "ValidationError",
+    "cached",
+]

@@ -14,7 +14,6 @@ operation without any declared 2xx answer documents ``200 Success``; operations 
 from __future__ import annotations
 
 import copy
-import logging
 import re
 from html import escape
 from pathlib import Path
@@ -35,8 +34,6 @@ from core.output import error_response
 from core.routes import RouteMethod
 from core.schemas import object_schema, top_level
 from core.validator import RuleDefinitionError, compile_rules
-
-log = logging.getLogger("mia.docs")
 
 OPENAPI_VERSION = "3.0.3"
 PRECONDITION_CODES = ["UnexpectedDefaultValue", "UnexpectedType", "MinLengthUnderachieved", "MaxLengthExceeded",

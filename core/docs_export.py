@@ -87,10 +87,9 @@ def _operation_view(document: dict[str, Any], path: str, method: str, op: dict[s
     params = [{"name": p["name"], "in": p["in"], "type": type_label(p.get("schema") or {}),
                "required": bool(p.get("required")), "rules": rules_text(p.get("schema") or {}),
                "description": p.get("description", "")} for p in op.get("parameters", [])]
-    body, media = [], None
-    for media, content in (op.get("requestBody") or {}).get("content", {}).items():
-        body = body_fields(document, content.get("schema") or {})
-        break
+    content = (op.get("requestBody") or {}).get("content", {})
+    media = next(iter(content), None)
+    body = body_fields(document, content[media].get("schema") or {}) if media else []
     responses = []
     for status, response in op.get("responses", {}).items():
         schemas = [c.get("schema") or {} for c in (response.get("content") or {}).values()]

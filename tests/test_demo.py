@@ -227,22 +227,35 @@ def test_lib_and_config_are_reachable_through_shared(app):
         "Go out for lunch", "Get this demo done"]
 
 
+def test_the_manuals_icecream_routes(client):
+    reply = client.get("/icecream/latest/flavours?flavour=Vanilla")
+    assert reply.json == {"status": 200, "response": "I love vanilla icecream"}
+    assert client.get("/icecream/v1/flavours?flavour=mint").status_code == 400
+    rules = client.post("/icecream/v1/rules/ab12", json={"name": "Ada Lovelace", "address": {"city": "London"}})
+    assert rules.status_code == 200 and rules.json["response"]["path"] == {"code": "AB12"}
+
+
 def test_every_demo_route_is_exercised_here_and_documented(app, client):
-    demo_routes = [r for r in app.config["mia.routes"] if r.file.project == "demo"
-                   and not r.path.startswith("/icecream")]
-    assert {r.path.split("/")[1] for r in demo_routes} == {"demo", "demo-auth"}
-    exercised = {"todos", "todo", "create-todo", "update-todo", "delete-todo", "todos-html", "services"}
-    assert {r.info.identity for r in demo_routes} <= exercised | EXERCISED_ELSEWHERE
+    demo_routes = [r for r in app.config["mia.routes"] if r.file.project == "demo"]
+    assert {r.path.split("/")[1] for r in demo_routes} == {"demo", "demo-auth", "icecream"}
+    exercised = {"todos", "todo", "create-todo", "update-todo", "delete-todo", "todos-html", "services",
+                 "icecreamFlavours", "rulesShowcase"}
+    assert {r.info.identity for r in demo_routes} == exercised | EXERCISED_ELSEWHERE
     document = client.get("/docs/openapi.json").json
     for route in demo_routes:
         path = re.sub(r":(\w+)", r"{\1}", route.path)
         operation = document["paths"][path][route.verb.lower()]
         assert operation["operationId"].startswith(route.info.identity), (path, operation["operationId"])
         assert "200" in operation["responses"]
+        keyed = route.controllers[0].name == "generic-validateAccessKey"
+        assert bool(operation.get("security")) == keyed, path
     create_body = document["paths"][f"{V1}/todo"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert create_body["required"] == ["name"]
     list_200 = document["paths"][f"{V1}/todo"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
     assert list_200["properties"]["response"]["type"] == "array"  # the route's responseSchemes
+    html_get = document["paths"][f"{V1}/todo.html"]["get"]["responses"]
+    assert list(html_get["200"]["content"]) == ["text/html"]  # html-output declares what it produces
+    assert list(html_get["400"]["content"]) == ["application/json"]  # errors stay the JSON envelope
 
 
 # Route identities of the demo tested by the authorization and user tests below.

@@ -80,6 +80,8 @@ EXPECTED: dict[str, list[str] | Callable[[str], bool]] = {
     "curl -s http://localhost:3000/hello/v1/greeting": ['"status":400', '"code":"MissingRequiredParameter"'],
     "curl -s 'http://localhost:3000/shop/v1/hello?name=Ada'": [
         '{"status":200,"response":{"message":"Hello from shop, Ada!"}}'],
+    "curl -s 'http://localhost:3000/demo/v1/todo?sort=name&ascending=false&limit=2'": lambda out: _names(out) == [
+        "Sent with a signature", "Read the README"],  # saved on shutdown, loaded on the restart
 }
 
 

@@ -4,7 +4,8 @@
 
 Starts the app on a free loopback port in this process, points Debian's Chromium
 (``apt-get install -y chromium``) at ``http://127.0.0.1:<port>/docs/`` and writes a PNG. Chromium
-runs with networking extras off, so the page can only render from the locally bundled assets.
+runs with networking extras off and every host name but 127.0.0.1 unresolvable, so the page can
+only render from the locally bundled assets: a UI that shows its operations proves there is no CDN.
 Exit code 0 when the PNG was written.
 """
 from __future__ import annotations
@@ -26,7 +27,11 @@ CHROMIUM = "/usr/bin/chromium"
 
 def serve(mode: str) -> tuple[object, int]:
     """The app on 127.0.0.1 with a free port, served from a daemon thread."""
+    import logging
+
     from werkzeug.serving import make_server
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
     from core.server import create_app
 
@@ -43,7 +48,7 @@ def screenshot(url: str, out: Path, timeout: float = 90.0) -> None:
         cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync",
                f"--user-data-dir={profile}", f"--screenshot={out}", "--window-size=1280,2000",
-               "--virtual-time-budget=5000", url]
+               "--virtual-time-budget=5000", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", url]
         subprocess.run(cmd, check=True, timeout=timeout, capture_output=True)
     if not out.is_file() or out.stat().st_size == 0:
         raise SystemExit(f"Chromium wrote no screenshot to {out}")

@@ -125,7 +125,7 @@ class AccessKeyAuth(Lib):
             self.fail(req, 401, "KeyExpired")
         secret_doc = Shared.models("generic-secret-model").collection().find_one({"id": secret_id})
         secret = secret_doc.get("secret") if secret_doc else None
-        usable = isinstance(secret, str) and len(secret) > 0
+        usable = isinstance(secret, str) and len(secret) > 0 and isinstance(secret_doc.get("groups"), list)
         expected = self._expected(req, device_id, secret_id, secret if usable else DUMMY_SECRET, timestamp,
                                   nonce, v2)
         matches = hmac.compare_digest(signature.lower().encode("utf-8"), expected.encode("ascii"))

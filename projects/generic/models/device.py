@@ -70,8 +70,8 @@ def culture_fields(code: Any) -> dict[str, Any]:
 
 
 def resolution_fields(value: Any) -> dict[str, Any]:
-    match = re.search(r"(\d+)x(\d+)", value, re.IGNORECASE) if isinstance(value, str) else None
-    if not match:
+    match = re.search(r"(?<!\d)(\d{1,6})x(\d{1,6})(?!\d)", value, re.IGNORECASE) if isinstance(value, str) else None
+    if not match:  # (also: no absurd numbers that would not even fit a database integer)
         return {}
     # mia.js quirk kept for data compatibility: "AxB" stores height=A and width=B.
     return {"device.screen.height": int(match.group(1)), "device.screen.width": int(match.group(2))}
