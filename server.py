@@ -2,6 +2,7 @@
 
     python server.py local                 serve the projects on the embedded default database
     python server.py local cron=JobName    run one cron job now and exit (exit code = success)
+    python server.py local hot             development server that restarts when a file changes
     python server.py local routes          print the mounted routes and exit
     python server.py new-project NAME      create projects/NAME with one working route
     python server.py local docs --format json|yaml|md|html --out FILE
@@ -11,7 +12,9 @@ Also the WSGI entry for gunicorn: ``gunicorn 'server:wsgi_app()'`` (MIA_ENV pick
 from __future__ import annotations
 
 import os
+import signal
 import sys
+from pathlib import Path
 
 from core.args import parse_args
 from core.errors import StartupError
@@ -27,40 +30,57 @@ def wsgi_app():  # noqa: ANN201 - a Flask app
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     if args.command == "new-project":  # before create_app: scaffolding must not depend on loading projects
-        from pathlib import Path
-
         from core.scaffold import main as new_project
 
         return new_project(args.command_args, Path(__file__).resolve().parent)
+    offline = args.command in ("routes", "docs")
     try:
-        from core.server import create_app, route_table, summary
+        from core.server import create_app, route_table
 
-        # routes/docs only read: they must not load or save the embedded store's snapshot, or a
-        # server running meanwhile would find its file replaced and keep its data unsaved.
-        read_only = {"embedded": {"path": None}} if args.command in ("routes", "docs") else None
-        app = create_app(args.mode, overrides=read_only)
+        # routes/docs only read: no database work, and the embedded store's snapshot is neither loaded
+        # nor saved (a server running meanwhile would otherwise find its file replaced).
+        app = create_app(args.mode, overrides={"embedded": {"path": None}} if offline else None,
+                         run_init=not offline)
     except StartupError as exc:
         print(f"mia: start-up failed: {exc}", file=sys.stderr)
         return 2
     if args.command == "routes":
-        for row in route_table(app.config["mia.routes"]):
-            print("  ".join(row))
+        rows = route_table(app.config["mia.routes"])
+        width = max((len(path) for _, path, _, _ in rows), default=10)
+        for verb, path, hosts, identity in rows:
+            print(f"{verb:<7}{path:<{width + 2}}{hosts:<10}{identity}")
         return 0
     if args.command == "docs":  # --format json|yaml|md|html --out FILE [--host VHOST_ID]
         from core.docs_export import main as export_docs
 
         return export_docs(app, args.command_args)
-    print(summary(app), flush=True)
+    from core import db
+
+    if args.cron_jobs and not args.nocron:  # one-off: run the jobs now, no web server, exit code = success
+        from core.cron import run_once
+
+        try:
+            return run_once(args.cron_jobs)
+        finally:
+            db.shutdown()
+    return serve(app, args)
+
+
+def serve(app, args) -> int:  # noqa: ANN001 - a Flask app and RunArgs
+    """The threaded development server for one process; gunicorn when ``server.workers`` > 1."""
+    from core import db
+    from core.serve import listen_address, run_gunicorn, workers
+    from core.server import create_app, summary
     from core.shared import Shared
 
-    http = (Shared.environment.get("server") or {}).get("http") or {}
-    host, port = http.get("host", "127.0.0.1"), int(http.get("port", 3000))
+    print(summary(app), flush=True)
+    host, port = listen_address(Shared.environment)
     print(f"mia: listening on http://{host}:{port}", flush=True)
-    import signal
-
+    if workers(Shared.environment) > 1:
+        db.shutdown()  # each gunicorn worker builds its own app and clients after the fork
+        run_gunicorn(lambda: create_app(args.mode), Shared.environment)
+        return 0
     from werkzeug.serving import run_simple
-
-    from core import db
 
     signal.signal(signal.SIGTERM, _stop)  # SIGTERM is a clean shutdown, like Ctrl-C
     try:

@@ -60,19 +60,33 @@ def _server_ip() -> str | None:
         return None
 
 
+SECRET_HEADERS = {"key", "authorization", "cookie", "proxy-authorization", "session"}
+SECRET_FIELDS = {"key", "password", "passhash", "secret", "token", "session", "accesstokens"}
+
+
+def redact(value: Any) -> Any:
+    """A copy with keys, passwords, tokens and sessions masked: debug output must not leak them."""
+    if isinstance(value, dict):
+        return {k: ("***" if str(k).lower() in SECRET_FIELDS else redact(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
 def debug_block(req: Any, err: BaseException | None) -> dict[str, Any]:
     """What mia.js's DebugCollector shows: request, device, error, server, environment, timings."""
     mia = getattr(req, "mia", None)
     route = getattr(mia, "route", None)
     block: dict[str, Any] = {"request": {
-        "query": req.args.to_dict(flat=False), "body": getattr(mia, "body", None),
-        "headers": dict(req.headers), "method": req.method, "url": req.full_path.rstrip("?"),
+        "query": redact(req.args.to_dict(flat=False)), "body": redact(getattr(mia, "body", None)),
+        "headers": {k: ("***" if k.lower() in SECRET_HEADERS else v) for k, v in req.headers.items()},
+        "method": req.method, "url": req.full_path.rstrip("?"),
         "date": _dt.datetime.now(_dt.UTC).isoformat(), "ip": getattr(mia, "client_ip", None)
         or req.remote_addr}}
     if route is not None:
         block["request"].update(group=route.group, version=route.version)
     if mia is not None and mia.device is not None:
-        block["device"] = mia.device
+        block["device"] = redact(mia.device)
     if err is not None:
         block["errors"] = {"type": type(err).__name__, "message": str(err),
                            "stack": traceback.format_exception(type(err), err, err.__traceback__)}

@@ -234,7 +234,9 @@ def _compile_method(route_file: RouteFile, spec: dict[str, Any], prefix: str, pa
     cors = method_spec.get("corsHeaders", spec.get("corsHeaders")) or {}
     if not isinstance(cors, dict):
         raise StartupError(f"corsHeaders of {label} must be a dict", where)
-    deprecated = bool(method_spec.get("deprecated", spec.get("deprecated", False)))
+    # A route is deprecated when its file or method says so, or a controller in its chain is deprecated.
+    deprecated = bool(method_spec.get("deprecated", spec.get("deprecated", False))) or any(
+        getattr(step.controller, "deprecated", False) is True for step in controllers)
     info = RouteInfo(identity=identity, group=spec.get("group"), version=str(spec.get("version", "1.0")),
                      prefix=prefix, url=url, method=key, request_method=verb,
                      host_id=",".join(host_ids), deprecated=deprecated,

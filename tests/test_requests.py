@@ -180,8 +180,10 @@ def test_error_messages_are_translated_by_culture_header(client):
 def test_debug_block_needs_environment_debug_and_header(tree, client):
     plain = client.get("/nowhere")
     assert "debug" not in plain.json
-    with_header = client.get("/nowhere", headers={"debug": "true"})
+    with_header = client.get("/nowhere", headers={"debug": "true", "key": "0123456789abcdef"})
     assert with_header.json["debug"]["environment"] == {"mode": "test"}
+    assert with_header.json["debug"]["request"]["headers"]["Key"] == "***"  # keys never leak into debug output
+    assert b"0123456789abcdef" not in with_header.data
     assert with_header.json["debug"]["request"]["method"] == "GET"
     tree.env({"debug": False})
     quiet = tree.app().test_client().get("/nowhere", headers={"debug": "true"})

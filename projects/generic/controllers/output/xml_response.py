@@ -75,6 +75,7 @@ class DefaultXMLResponse(Controller):
     """Sends ``res.response`` itself (no envelope) as XML with ``res.status_code``."""
 
     identity = "generic-defaultXMLResponse"
+    produces = "application/xml"  # declared media type: the OpenAPI document lists it
     version = "1.0"
     group = "generic"
 
@@ -88,6 +89,7 @@ class DefaultXMLErrorResponse(Controller):
     """Error controller: ``<error><status>..</status><errors><code>..</code><msg>..</msg></errors></error>``."""
 
     identity = "generic-defaultXMLErrorResponse"
+    produces = "application/xml"
     version = "1.0"
     group = "generic"
 
