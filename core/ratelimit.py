@@ -45,8 +45,9 @@ class RateResult:
     degraded: bool = False  # the cache did not answer; allowed without counting
 
 
-def parse_limit(value: Any, where: str = "environment rateLimit") -> dict[str, int] | None:
-    """``{"interval", "maxRequests"}`` as positive ints, None when absent; raises StartupError."""
+def parse_limit(value: Any, subject: str = "environment rateLimit", path: str | None = None
+                ) -> dict[str, int] | None:
+    """``{"interval", "maxRequests"}`` as positive ints, None when absent; raises StartupError (mia's text)."""
     if value is None:
         return None
     try:
@@ -54,8 +55,8 @@ def parse_limit(value: Any, where: str = "environment rateLimit") -> dict[str, i
     except (TypeError, KeyError, ValueError):
         interval = max_requests = 0
     if interval <= 0 or max_requests <= 0:
-        raise StartupError(f"Rate limit config invalid for {where}. Provide parameters 'interval' and "
-                           "'maxRequests' with Int value")
+        raise StartupError(f"Rate limit config invalid for {subject}. Provide parameters 'interval' and "
+                           "'maxRequests' with Int value", path)
     return {"interval": interval, "maxRequests": max_requests}
 
 

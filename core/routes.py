@@ -14,6 +14,7 @@ from core.chain import ChainStep, resolve_chain
 from core.errors import StartupError
 from core.loader import RouteFile
 from core.preconditions import PreconditionSet, compile_preconditions
+from core.ratelimit import parse_limit
 from core.request import RouteInfo
 
 # method key -> (HTTP verb, automatic path suffix)
@@ -77,18 +78,6 @@ def _as_list(value: Any) -> list[Any]:
     if value is None:
         return []
     return list(value) if isinstance(value, (list, tuple)) else [value]
-
-
-def _rate_limit(value: Any, message: str, where: str) -> dict[str, int] | None:
-    if value is None:
-        return None
-    try:
-        interval, max_requests = int(value["interval"]), int(value["maxRequests"])
-    except (TypeError, KeyError, ValueError):
-        interval = max_requests = 0
-    if interval <= 0 or max_requests <= 0:
-        raise StartupError(message + " Provide parameters 'interval' and 'maxRequests' with Int value", where)
-    return {"interval": interval, "maxRequests": max_requests}
 
 
 def _body_parser(spec: Any, inherited: tuple[str, int], where: str) -> tuple[str, int]:
@@ -172,8 +161,7 @@ def _compile_file(route_file: RouteFile, mode: str, known_hosts: set[str]) -> li
         if host != "*" and host not in known_hosts:
             raise StartupError(f"Host {host} for route {spec.get('group')} not registered in mia.js global "
                                "configuration.", where)
-    file_limit = _rate_limit(spec.get("rateLimit"),
-                             f"Rate limit config invalid for route file {spec.get('prefix')}.", where)
+    file_limit = parse_limit(spec.get("rateLimit"), f"route file {spec.get('prefix')}", where)
     file_body = _body_parser(spec.get("bodyParser", spec.get("bodyparser")), ("json", DEFAULT_LIMIT), where)
     file_overflow = spec.get("parameterOverflow", "ignore")
     route_maps = spec.get("routes")
@@ -218,9 +206,9 @@ def _compile_method(route_file: RouteFile, spec: dict[str, Any], prefix: str, pa
     verb, suffix = METHOD_KEYS[key]
     url = full_path(prefix, path, suffix)
     identity = method_spec.get("identity")
-    limits = [lim for lim in (file_limit, _rate_limit(
-        method_spec.get("rateLimit"),
-        f"Rate limit config invalid for route {identity} in route file {spec.get('prefix')}.", where)) if lim]
+    method_limit = parse_limit(method_spec.get("rateLimit"), f"route {identity} in route file {spec.get('prefix')}",
+                               where)
+    limits = [lim for lim in (file_limit, method_limit) if lim]
     overflow = method_spec.get("parameterOverflow", file_overflow) or "ignore"
     if overflow not in OVERFLOW_MODES:
         raise StartupError(f"parameterOverflow must be one of ignore, log, block; got {overflow!r}", where)
