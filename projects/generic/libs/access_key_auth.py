@@ -17,7 +17,7 @@ from urllib.parse import quote, urlsplit
 from core import Lib, MiaError, Shared
 from core.client import V2_METHOD, v1_signature, v2_canonical, v2_signature
 from core.clientip import in_networks
-from core.rules import parse_date
+from core.coercion import parse_date
 
 DUMMY_SECRET = "0" * 32
 STALE_AFTER = timedelta(hours=24)

@@ -14,8 +14,8 @@ from typing import Any
 
 from core import Lib, MiaError, Shared
 from core.clientip import host_network, in_networks
+from core.coercion import parse_date
 from core.models import flatten
-from core.rules import parse_date
 
 log = logging.getLogger("mia.generic.devices")
 CREATE_ATTEMPTS = 5
