@@ -111,9 +111,9 @@ def apply_headers(res_headers: Any, result: RateResult) -> None:
     res_headers["X-Rate-Limit-Reset"] = str(result.reset)
 
 
-def enforce(key: str, limits: Sequence[dict[str, Any]], res_headers: Any, backend: Any = None) -> None:
-    """Check every limit for ``key``, set the headers of the tightest, raise 429 if one refuses."""
-    results = [check(f"{index}|{key}", limit, backend) for index, limit in enumerate(limits)]
+def enforce(keyed_limits: Sequence[tuple[str, dict[str, Any]]], res_headers: Any, backend: Any = None) -> None:
+    """Check every ``(key, limit)``, set the headers of the tightest, raise 429 if one refuses."""
+    results = [check(f"{index}|{key}", limit, backend) for index, (key, limit) in enumerate(keyed_limits)]
     shown = tightest(results)
     if shown is None:
         return
@@ -123,15 +123,17 @@ def enforce(key: str, limits: Sequence[dict[str, Any]], res_headers: Any, backen
 
 
 def route_guard(global_limit: dict[str, int] | None, backend: Any) -> Callable[[Any, Any, Any], None]:
-    """The pipeline guard: global + file + method limits per client IP and route (verb + pattern)."""
-    prefix = (global_limit,) if global_limit else ()
+    """The pipeline guard: the environment's limit per client IP (across all routes, as mia.js meant it),
+    file and method limits per client IP and route (verb + host + pattern: mia.js's shared-counter bug fixed)."""
 
     def guard(route: Any, req: Any, res: Any) -> None:
-        limits = prefix + tuple(route.info.rate_limits)
-        if limits:
-            mia = req.mia
-            key = f"{mia.client_ip or req.remote_addr}|{route.verb}|{route.info.host_id}|{route.path}"
-            enforce(key, limits, res.headers, backend)
+        if not global_limit and not route.info.rate_limits:
+            return
+        ip = req.mia.client_ip or req.remote_addr
+        keyed = [(f"ip|{ip}", global_limit)] if global_limit else []
+        route_key = f"{ip}|{route.verb}|{route.info.host_id}|{route.path}"
+        keyed += [(route_key, limit) for limit in route.info.rate_limits]
+        enforce(keyed, res.headers, backend)
 
     return guard
 

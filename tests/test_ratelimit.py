@@ -100,6 +100,8 @@ def test_global_environment_limit_applies_to_every_route(tree, memcached, monkey
     first = client.get("/b/free")
     assert headers(first) == ("2", "1", "290")
     assert [client.get("/b/free").status_code for _ in range(2)] == [200, 429]
+    assert client.get("/b/one").status_code == 429  # one counter per client IP across all routes
+    assert client.get("/b/one", environ_base={"REMOTE_ADDR": "10.9.9.9"}).status_code == 200
 
 
 def test_the_window_resets_at_its_boundary(limited, monkeypatch):
