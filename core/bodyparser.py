@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl
 from core.errors import MiaError
 
 JSON_TYPES = ("application/json",)
+EMPTY: dict[str, Any] = {"json": dict, "urlencoded": dict, "text": str, "raw": bytes}  # fresh per request
 
 
 def _read(req: Any, limit: int) -> bytes:
@@ -32,6 +33,8 @@ def parse_body(req: Any, body_type: str, limit: int) -> tuple[Any, bytes]:
     """Return ``(body, raw_bytes)`` for the route's parser settings."""
     if body_type == "none":
         return None, b""
+    if not req.content_length and "chunked" not in req.headers.get("Transfer-Encoding", "").lower():
+        return EMPTY[body_type](), b""  # no body at all (most GETs): nothing to read or parse
     mimetype = (req.mimetype or "").lower()
     if body_type == "json" and not _is_json(mimetype):
         # Like body-parser: other content types are not parsed; the body stays empty.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from typing import Any
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -20,6 +21,11 @@ def parse_ip(value: Any) -> Address | None:
     """An address object for ``value`` (mapped IPv6 -> IPv4, brackets/zone/port-less), or None."""
     if not isinstance(value, str):
         return None
+    return _parse_ip_text(value)
+
+
+@lru_cache(maxsize=4096)  # every request parses its peer address: clients repeat, parsing is not free
+def _parse_ip_text(value: str) -> Address | None:
     text = value.strip().strip("[]")
     if "%" in text:  # an IPv6 zone id (fe80::1%eth0) says nothing about who the peer is
         text = text.split("%", 1)[0]
