@@ -67,16 +67,16 @@ def main(argv: list[str]) -> int:
 
 
 def serve(app, args) -> int:  # noqa: ANN001 - a Flask app and RunArgs
-    """The threaded development server for one process; gunicorn when ``server.workers`` > 1."""
+    """gunicorn when the environment sets ``server.workers``, else the threaded development server."""
     from core import db
-    from core.serve import listen_address, run_gunicorn, workers
+    from core.serve import listen_address, run_gunicorn
     from core.server import create_app, summary
     from core.shared import Shared
 
     print(summary(app), flush=True)
     host, port = listen_address(Shared.environment)
     print(f"mia: listening on http://{host}:{port}", flush=True)
-    if workers(Shared.environment) > 1:
+    if (Shared.environment.get("server") or {}).get("workers"):  # production: gunicorn
         db.shutdown()  # each gunicorn worker builds its own app and clients after the fork
         run_gunicorn(lambda: create_app(args.mode), Shared.environment)
         return 0
