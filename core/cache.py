@@ -130,6 +130,15 @@ class LocalStore:
         """Nothing to close; kept so ``Shared.reset`` can treat every handle alike."""
 
 
+MEMCACHED_RELATIVE_MAX = 30 * 24 * 3600  # memcached reads a larger expiry as a unix time
+
+
+def memcached_expiry(expire: Any) -> int:
+    """Seconds from now as memcached understands them: past 30 days it wants an absolute unix time."""
+    seconds = max(int(expire), 0)
+    return int(clock()) + seconds if seconds > MEMCACHED_RELATIVE_MAX else seconds
+
+
 class MemcachedStore:
     """pymemcache ``HashClient`` behind the same interface; every failure is a :class:`CacheError`."""
 
@@ -148,13 +157,13 @@ class MemcachedStore:
         return self._call("get", key)
 
     def set(self, key: str, value: bytes | str | int, expire: int = 0) -> bool:
-        if self._call("set", key, _to_bytes(value), expire=max(int(expire), 0), noreply=False) is not True:
+        if self._call("set", key, _to_bytes(value), expire=memcached_expiry(expire), noreply=False) is not True:
             raise CacheError("memcached set was not stored (server failing or value too large)")
         return True
 
     def add(self, key: str, value: bytes | str | int, expire: int = 0) -> bool:
         # noreply=False: with pymemcache's default noreply, ``add`` always says True.
-        return bool(self._call("add", key, _to_bytes(value), expire=max(int(expire), 0), noreply=False))
+        return bool(self._call("add", key, _to_bytes(value), expire=memcached_expiry(expire), noreply=False))
 
     def incr(self, key: str, delta: int = 1) -> int | None:
         value = self._call("incr", key, delta, noreply=False)

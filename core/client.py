@@ -31,7 +31,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 V2_METHOD = "hmac-sha256"
 V2_TAG = b"MIA-HMAC-SHA256"
@@ -48,6 +48,26 @@ def _bytes(value: bytes | str | None) -> bytes:
     if value is None:
         return b""
     return bytes(value) if isinstance(value, (bytes, bytearray)) else value.encode("utf-8")
+
+
+def is_json_content_type(value: str | None) -> bool:
+    """Whether v1 covers a body of this Content-Type: ``application/json`` or ``*/*+json``, any parameters.
+
+    The server decides with this same function, so ``application/json; charset=utf-8`` is signed
+    with its body hash on both sides.
+    """
+    mimetype = (value or "").split(";", 1)[0].strip().lower()
+    return mimetype == "application/json" or mimetype.endswith("+json")
+
+
+# Everything printable in ASCII stays as written (so existing %XX escapes and the query syntax are
+# signed byte for byte); only spaces, control characters and non-ASCII text are percent-encoded.
+_TARGET_SAFE = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) != "%") + "%"
+
+
+def request_target(path: str) -> str:
+    """``path`` as it goes on the request line: non-ASCII as UTF-8 ``%XX``, spaces as ``%20``."""
+    return quote(path, safe=_TARGET_SAFE)
 
 
 def timestamp_now(offset_s: float = 0.0) -> str:
@@ -145,17 +165,21 @@ class MiaClient:
 
     def signed_headers(self, method: str, path: str, body: bytes | str | None = None,
                        content_type: str | None = "application/json") -> dict[str, str]:
-        """Headers that authenticate ``method path`` with ``body`` (send exactly these bytes)."""
+        """Headers that authenticate ``method path`` with ``body`` (send exactly these bytes).
+
+        Non-ASCII characters and spaces in ``path`` are signed percent-encoded as UTF-8
+        (:func:`request_target`), which is how HTTP libraries put them on the request line.
+        """
         if not self.device_id:
             raise RuntimeError("no device id: call register_device() first or pass device_id")
-        target = self.base_path + path
+        target = request_target(self.base_path + path)
         ts = timestamp_now(self.clock_offset)
         headers = {"Host": self.host}
         if self.method == "v2":
             headers.update(v2_headers(self.device_id, self.secret_id, self.secret, method, self.base_url, target,
                                       body, timestamp=ts))
         else:
-            json_body = body if content_type == "application/json" else None
+            json_body = body if is_json_content_type(content_type) else None
             headers["key"] = v1_key(self.device_id, self.secret_id, self.secret, method.upper(), self.base_url,
                                     target, json_body, timestamp=ts)
         if body is not None and content_type:
@@ -164,8 +188,8 @@ class MiaClient:
 
     def send(self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> Reply:
         """One HTTP exchange; error statuses are returned, not raised."""
-        request = urllib.request.Request(self.base_url + self.base_path + path, data=body, method=method,
-                                         headers=headers or {})
+        url = self.base_url + request_target(self.base_path + path)
+        request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - http(s) only
                 return Reply(response.status, {k.lower(): v for k, v in response.headers.items()}, response.read())
@@ -189,6 +213,8 @@ class MiaClient:
             content_type = content_type or "application/json"
         else:
             body = _bytes(data) if data is not None else None
+        if content_type is None:  # a Content-Type passed in ``headers`` is what the server will see
+            content_type = next((v for k, v in (headers or {}).items() if k.lower() == "content-type"), None)
         reply = Reply(0)
         for _attempt in range(2):
             signed = self.signed_headers(method, path, body, content_type if body is not None else None)

@@ -45,20 +45,32 @@ def normalise_ip(value: Any) -> str | None:
 
 
 def parse_network(value: str) -> Network:
-    """A network from ``a.b.c.d/n``, an IPv6 CIDR or a bare address (a /32 or /128); raises ValueError."""
+    """A network from ``a.b.c.d/n``, an IPv6 CIDR or a bare address (a /32 or /128); raises ValueError.
+
+    An IPv4-mapped IPv6 network (``::ffff:10.0.0.0/104``, ``::ffff:0:0/96``) stays an IPv6 network;
+    :func:`contains` matches IPv4 clients against it through their mapped form, so it covers
+    exactly the IPv4 addresses it names and never "everyone".
+    """
     text = str(value).strip()
-    if "/" not in text:
-        address = parse_ip(text)
-        if address is None:
-            raise ValueError(f"not an IP address or CIDR: {value!r}")
-        return ipaddress.ip_network(address)
-    host, _, bits = text.partition("/")
-    address = parse_ip(host)
-    if address is None:
-        raise ValueError(f"not an IP address or CIDR: {value!r}")
-    if isinstance(address, ipaddress.IPv4Address) and ":" in host:  # ::ffff:a.b.c.d/120 -> IPv4 /24
-        bits = str(max(int(bits) - 96, 0)) if bits.isdigit() else bits
-    return ipaddress.ip_network(f"{address}/{bits}", strict=False)
+    host, slash, bits = text.partition("/")
+    host = host.strip()
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    host = host.split("%", 1)[0]  # an IPv6 zone id does not change which addresses are meant
+    try:
+        address = ipaddress.ip_address(host)
+        return ipaddress.ip_network(f"{address}/{bits.strip()}" if slash else str(address), strict=False)
+    except ValueError:
+        raise ValueError(f"not an IP address or CIDR: {value!r}") from None
+
+
+def contains(network: Network, address: Address) -> bool:
+    """``address`` lies in ``network``; an IPv4 address also matches an IPv6 network through ``::ffff:a.b.c.d``."""
+    if address.version == network.version:
+        return address in network
+    if address.version == 4:
+        return ipaddress.IPv6Address(b"\0" * 10 + b"\xff\xff" + address.packed) in network
+    return False
 
 
 def in_networks(ip: Any, cidrs: Iterable[Any]) -> bool:
@@ -69,11 +81,11 @@ def in_networks(ip: Any, cidrs: Iterable[Any]) -> bool:
     raises ValueError: a broken allow- or block-list must fail closed, never silently.
     """
     address = parse_ip(ip)
-    for cidr in cidrs or ():
+    for cidr in [cidrs] if isinstance(cidrs, str) else cidrs or ():  # one CIDR given as a plain string
         network = parse_network(cidr)
         if network.prefixlen == 0:
             return True
-        if address is not None and address.version == network.version and address in network:
+        if address is not None and contains(network, address):
             return True
     return False
 
@@ -84,6 +96,21 @@ def host_network(ip: Any) -> str | None:
     if address is None:
         return None
     return f"{address}/{address.max_prefixlen}"
+
+
+def forwarded_hop(value: str) -> Address | None:
+    """One ``X-Forwarded-For`` entry: an address, also with a port as some proxies write it
+    (``203.0.113.7:51234``, ``[2001:db8::7]:443``); None for anything else."""
+    text = value.strip()
+    address = parse_ip(text)
+    if address is not None:
+        return address
+    host, port = None, ""
+    if text.startswith("[") and "]:" in text:
+        host, _, port = text[1:].partition("]:")
+    elif text.count(":") == 1:
+        host, _, port = text.partition(":")
+    return parse_ip(host) if host and port.isdigit() else None
 
 
 def _trusted(value: Any) -> list[Network]:
@@ -102,7 +129,7 @@ def resolver(environment: dict[str, Any]) -> Callable[[Any], tuple[str | None, s
     proxies = _trusted(environment.get("trustedProxies"))
 
     def is_trusted(address: Address | None) -> bool:
-        return address is not None and any(address.version == n.version and address in n for n in proxies)
+        return address is not None and any(contains(n, address) for n in proxies)
 
     def resolve(req: Any) -> tuple[str | None, str]:
         peer = parse_ip(req.remote_addr)
@@ -112,7 +139,7 @@ def resolver(environment: dict[str, Any]) -> Callable[[Any], tuple[str | None, s
         client = peer
         forwarded = req.headers.get("X-Forwarded-For")
         if forwarded:
-            hops = [parse_ip(part) for part in forwarded.split(",")]
+            hops = [forwarded_hop(part) for part in forwarded.split(",")]
             for hop in reversed(hops):
                 if hop is None:  # garbage in the chain: stop at the last hop we could trust
                     break

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import importlib.util
 import os
+import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -32,11 +33,16 @@ def load_module(path: Path, name: str) -> ModuleType:
     if spec is None or spec.loader is None:
         raise StartupError("cannot load module", str(path))
     module = importlib.util.module_from_spec(spec)
+    # Registered as a normal import does: dataclasses, typing.get_type_hints and pickle look the
+    # module up in sys.modules (a @dataclass under ``from __future__ import annotations`` needs it).
+    sys.modules[name] = module
     try:
         spec.loader.exec_module(module)
     except StartupError:
+        sys.modules.pop(name, None)
         raise
     except Exception as exc:  # a syntax or runtime error in project code
+        sys.modules.pop(name, None)
         raise StartupError(f"error while loading: {type(exc).__name__}: {exc}", str(path)) from exc
     return module
 

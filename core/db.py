@@ -148,6 +148,9 @@ class Databases:
         if not url:
             import mongomock_ng
 
+            from core.embedded import make_thread_safe
+
+            make_thread_safe()  # the threaded server writes from several threads at once
             client = mongomock_ng.MongoClient(tz_aware=True)
             path = self.snapshot_path()
             if path is not None:

@@ -28,6 +28,7 @@ from marshmallow import fields
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
+from core import clientip
 from core.errors import MiaError, StartupError
 from core.jsonutil import dumps
 from core.output import error_response
@@ -412,6 +413,7 @@ def install(app: Any, routes: list[RouteMethod], router: Any, environment: dict[
     page = UI_PAGE.format(title=escape(str(environment.get("title") or "Swagger UI")),
                           description=escape(str(environment.get("description") or "")))
     bodies = {host_id: dumps(doc) for host_id, doc in documents.items()}
+    client_scheme = clientip.resolver(environment)  # X-Forwarded-Proto only from trustedProxies (README)
 
     def _document_id() -> str | None:
         host_id = router.hosts.resolve(request.host)
@@ -426,7 +428,7 @@ def install(app: Any, routes: list[RouteMethod], router: Any, environment: dict[
 
     def ui_redirect() -> Any:
         if swagger_host and swagger_host.lower() != (request.host or "").lower():
-            proto = request.headers.get("X-Forwarded-Proto") or request.scheme
+            proto = client_scheme(request)[1]
             return redirect(f"{proto}://{swagger_host}/docs", 301)
         query = request.query_string.decode("latin-1")
         return redirect("/docs/" + (f"?{query}" if query else ""), 301)
@@ -445,8 +447,9 @@ def install(app: Any, routes: list[RouteMethod], router: Any, environment: dict[
             return error_response(MiaError(404), request)
         return send_from_directory(dist, filename, max_age=3600)
 
-    app.add_url_rule("/api-docs", "mia_api_docs", api_docs, methods=["GET"])
-    app.add_url_rule("/docs/openapi.json", "mia_openapi_json", api_docs, methods=["GET"])
-    app.add_url_rule("/docs", "mia_docs_redirect", ui_redirect, methods=["GET"], strict_slashes=True)
-    app.add_url_rule("/docs/", "mia_docs", ui_page, methods=["GET"])
-    app.add_url_rule("/docs/<path:filename>", "mia_docs_asset", ui_asset, methods=["GET"])
+    rules = [("/api-docs", "mia_api_docs", api_docs), ("/docs/openapi.json", "mia_openapi_json", api_docs),
+             ("/docs", "mia_docs_redirect", ui_redirect), ("/docs/", "mia_docs", ui_page),
+             ("/docs/<path:filename>", "mia_docs_asset", ui_asset)]
+    for url, endpoint, view in rules:  # no automatic OPTIONS: it claimed every verb of the catch-all in Allow
+        app.add_url_rule(url, endpoint, view, methods=["GET"], strict_slashes=url == "/docs" or None,
+                         provide_automatic_options=False)

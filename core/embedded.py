@@ -13,9 +13,12 @@ parent must not overwrite what its child saved).
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import logging
 import os
 import tempfile
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +31,55 @@ log = logging.getLogger("mia.db")
 FORMAT = "mia-embedded-snapshot/1"
 JSON_OPTIONS = json_util.RELAXED_JSON_OPTIONS.with_options(tz_aware=True, tzinfo=_dt.UTC)
 _INDEX_OPTIONS = ("unique", "sparse", "expireAfterSeconds", "partialFilterExpression")
+
+# mongomock checks, then acts: two threads deleting (or expiring) one document raised KeyError, a
+# unique index could be checked by two inserts at once. The threaded server runs requests in
+# parallel, so every write of the embedded store goes through one lock (it serves one developer's
+# process; MongoDB does its own locking), and snapshots are taken under it too.
+WRITE_LOCK = threading.RLock()
+_WRITES = {
+    "Collection": ("insert_one", "insert_many", "update_one", "update_many", "replace_one", "delete_one",
+                   "delete_many", "find_one_and_delete", "find_one_and_replace", "find_one_and_update",
+                   "bulk_write", "create_index", "create_indexes", "drop_index", "drop_indexes", "drop",
+                   "rename", "remove", "save", "update", "insert", "find_and_modify", "ensure_index"),
+    "BulkOperationBuilder": ("execute",),
+    "Database": ("create_collection", "drop_collection", "rename_collection"),
+    "MongoClient": ("drop_database",),
+}
+
+
+def _locked(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        with WRITE_LOCK:
+            return method(*args, **kwargs)
+
+    call._mia_locked = True  # type: ignore[attr-defined]
+    return call
+
+
+def make_thread_safe() -> None:
+    """Serialise mongomock's writes (idempotent) and let a document vanish twice without a KeyError."""
+    import mongomock_ng.collection
+    import mongomock_ng.database
+    import mongomock_ng.mongo_client
+    import mongomock_ng.store
+
+    modules = (mongomock_ng.collection, mongomock_ng.database, mongomock_ng.mongo_client)
+    for class_name, methods in _WRITES.items():
+        cls = next(getattr(m, class_name) for m in modules if hasattr(m, class_name))
+        for name in methods:
+            method = cls.__dict__.get(name)
+            if callable(method) and not getattr(method, "_mia_locked", False):
+                setattr(cls, name, _locked(method))
+    store = mongomock_ng.store.CollectionStore
+    if not getattr(store.__delitem__, "_mia_locked", False):
+        def delete(self: Any, key: Any) -> None:  # TTL expiry runs inside reads, beside a locked delete
+            with self._rwlock.writer():
+                self._documents.pop(key, None)
+
+        delete._mia_locked = True  # type: ignore[attr-defined]
+        store.__delitem__ = delete
 
 
 def _stat(path: Path) -> tuple[int, int] | None:
@@ -73,7 +125,12 @@ class Snapshot:
         return count
 
     def dump(self, client: Any) -> dict[str, Any]:
-        """The snapshot document of ``client``'s current content."""
+        """The snapshot document of ``client``'s current content (consistent: no write runs meanwhile)."""
+        with WRITE_LOCK:
+            return self._dump(client)
+
+    @staticmethod
+    def _dump(client: Any) -> dict[str, Any]:
         databases: dict[str, Any] = {}
         for db_name in client.list_database_names():
             database = client[db_name]

@@ -149,8 +149,15 @@ def text_indexes(model: Any) -> list[IndexSpec]:
 
 
 def model_indexes(model: Any) -> list[IndexSpec]:
-    """Every index of ``model`` in creation order: singles, compounds, texts (mia's getIndexes)."""
-    return single_indexes(model) + compound_indexes(model) + text_indexes(model)
+    """Every index of ``model`` in creation order: singles, compounds, texts (mia's getIndexes).
+
+    A broken declaration (rules or index entries) is a StartupError naming the model's file."""
+    try:
+        return single_indexes(model) + compound_indexes(model) + text_indexes(model)
+    except StartupError as exc:
+        if exc.path or not model_file(model):
+            raise
+        raise StartupError(str(exc), model_file(model)) from exc
 
 
 def _normal(info: dict[str, Any]) -> tuple[Any, ...]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import socket
 import sys
 from typing import Any
@@ -29,6 +30,20 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(event, default=str)
 
 
+_SECRET_QUERY = re.compile(r"([?&](?:key|session|token)=)[^&\s\"]+", re.IGNORECASE)
+
+
+class RedactQueryKeys(logging.Filter):
+    """Access-log lines must not carry static keys or tokens sent as query parameters."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args and isinstance(record.args, tuple):
+            record.args = tuple(_SECRET_QUERY.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.msg, str):
+            record.msg = _SECRET_QUERY.sub(r"\1***", record.msg)
+        return True
+
+
 def configure(environment: dict[str, Any]) -> None:
     """Configure the ``mia`` logger tree once per process (idempotent for tests)."""
     level = LEVELS.get(str(environment.get("logLevel", "info")).lower(), logging.INFO)
@@ -40,6 +55,9 @@ def configure(environment: dict[str, Any]) -> None:
         handler._mia = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
         logger.propagate = False
+    access_log = logging.getLogger("werkzeug")  # the development server's access log
+    if not any(isinstance(f, RedactQueryKeys) for f in access_log.filters):
+        access_log.addFilter(RedactQueryKeys())
     if environment.get("logFormat") == "json":
         handler.setFormatter(JsonFormatter(str(environment.get("mode"))))
     else:

@@ -73,8 +73,17 @@ def redact(value: Any) -> Any:
     return value
 
 
+def original(err: BaseException) -> BaseException:
+    """The exception behind a bare 500 wrapper (what error controllers were handed), else ``err``."""
+    cause = err.__cause__
+    if isinstance(err, MiaError) and not err.errors and cause is not None:
+        return cause
+    return err
+
+
 def debug_block(req: Any, err: BaseException | None) -> dict[str, Any]:
     """What mia.js's DebugCollector shows: request, device, error, server, environment, timings."""
+    err = original(err) if err is not None else None
     mia = getattr(req, "mia", None)
     route = getattr(mia, "route", None)
     block: dict[str, Any] = {"request": {
@@ -101,16 +110,28 @@ def error_response(err: BaseException, req: Any, headers: Any = None) -> Respons
     """The default JSON error output (generic-defaultJSONErrorResponse behaves the same)."""
     status, entries, extra = error_entries(err, req)
     if status >= 500:
+        cause = original(err)
         log.error("%s %s -> %s", getattr(req, "method", "?"), getattr(req, "path", "?"), status,
-                  exc_info=err if not isinstance(err, MiaError) else None)
+                  exc_info=cause if not isinstance(cause, MiaError) else None)
     body: dict[str, Any] = {"status": status, "errors": entries}
     if debug_enabled(req):
         body["debug"] = debug_block(req, err)
     response = Response(dumps(body), status=status, mimetype=JSON_MIMETYPE)
     for source in (headers, extra):
-        for key, value in (source.items() if source is not None else ()):
-            response.headers[key] = value
+        apply_headers(response, source)
     return response
+
+
+def apply_headers(response: Response, source: Any) -> None:
+    """Put ``source``'s headers on ``response``, replacing same-named ones; repeated headers
+    (two ``Set-Cookie``s on ``res.headers``) all stay."""
+    if not source:
+        return
+    pairs = list(source.items())
+    for name in {key.lower() for key, _ in pairs}:
+        response.headers.remove(name)
+    for key, value in pairs:
+        response.headers.add(key, value)
 
 
 def finish(res: Any) -> Response:
@@ -129,6 +150,5 @@ def finish(res: Any) -> Response:
         response = Response(b"", status=status, mimetype=res.mimetype or "text/plain")
     else:
         response = Response(str(body), status=status, mimetype=res.mimetype or "text/plain")
-    for key, value in res.headers.items():
-        response.headers[key] = value
+    apply_headers(response, res.headers)
     return response

@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,14 +19,21 @@ from flask import Response
 from core import cors
 from core.bodyparser import parse_body
 from core.chain import run_controllers, run_error_controllers
-from core.errors import MiaError
+from core.errors import MiaError, as_mia_error
 from core.output import error_response, finish
 from core.preconditions import check_overflow, parse_query, validate_request
 from core.request import MiaContext, MiaResponse
 from core.router import Router
 from core.translator import parse_culture_code
 
+log = logging.getLogger("mia.pipeline")
 Guard = Callable[[Any, Any, MiaResponse], None]
+
+
+def _internal_error(err: BaseException) -> MiaError:
+    wrapped = MiaError(500)
+    wrapped.__cause__ = err
+    return wrapped
 
 
 @dataclass
@@ -40,7 +48,9 @@ class Pipeline:
 
     def handle(self, req: Any) -> Response:
         try:
-            target, params = self.router.match(req.host, req.path, req.method)
+            environ = req.environ
+            target, params = self.router.match(req.host, req.path, req.method,
+                                               environ.get("RAW_URI") or environ.get("REQUEST_URI"))
         except MiaError as err:  # 404 / 405 before any route is known
             req.mia = MiaContext(None, default_culture=self.default_culture)
             self._culture(req)
@@ -66,14 +76,25 @@ class Pipeline:
             check_overflow(route.preconditions, req, route.info.parameter_overflow)
             run_controllers(route.controllers, req, res, validated)
         except Exception as err:  # noqa: BLE001 - every failure becomes the JSON envelope
+            mia_error = as_mia_error(err)
             if route.error_controllers:
-                err = run_error_controllers(route.error_controllers, err, req, res)
+                # Error controllers are promised a MiaError (.status, .errors): a pymongo outage is
+                # the 503 it renders as, any other exception a 500 whose cause is the original.
+                handed = mia_error or _internal_error(err)
+                returned = run_error_controllers(route.error_controllers, handed, req, res)
+                err = err if returned is handed else returned
             if not res.sent:
                 response = error_response(err, req, res.headers)
                 self._after(req, route, response)
                 return response
+            if mia_error is None:  # answered anyway (res.send twice, an error controller sent): keep the trace
+                log.error("%s %s: %s raised, the response was already chosen", req.method, req.path,
+                          type(err).__name__, exc_info=err)
         mia.debug_info["total"] = {"runtime": round((time.perf_counter() - started) * 1000, 3)}
-        response = finish(res)
+        try:
+            response = finish(res)
+        except Exception as err:  # noqa: BLE001 - a body JSON cannot encode: still the envelope, with CORS
+            response = error_response(err, req, res.headers)
         self._after(req, route, response)
         return response
 

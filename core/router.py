@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
@@ -35,8 +36,14 @@ def to_rule(path: str) -> tuple[str, tuple[tuple[str, int], ...], int | None]:
     """``/Demo/v1/todo/:id`` -> (``/demo/v1/todo/<id>``, ((``id``, 4),), None)."""
     segments = path.split("/")
     out, params, wildcard = [], [], None
+    names: set[str] = set()
     for index, segment in enumerate(segments):
         match = _PARAM.match(segment)
+        name = match.group(1) if match else "wildcard" if segment == "*" else None
+        if name is not None:
+            if name in names:
+                raise StartupError(f"path parameter {name!r} used twice in {path!r}")
+            names.add(name)
         if match:
             out.append(f"<{match.group(1)}>")
             params.append((match.group(1), index))
@@ -48,6 +55,48 @@ def to_rule(path: str) -> tuple[str, tuple[tuple[str, int], ...], int | None]:
                 raise StartupError(f"unsupported path segment {segment!r} in {path!r}")
             out.append(segment.lower())
     return "/".join(out) or "/", tuple(params), wildcard
+
+
+def rule_variants(path: str) -> list[str]:
+    """The path, plus the paths without its trailing optional parameters (Express's ``/x/:id?`` answers ``/x``)."""
+    variants = [path]
+    segments = path.split("/")
+    while len(segments) > 1 and _PARAM.match(segments[-1]) and segments[-1].endswith("?"):
+        segments = segments[:-1]
+        variants.append("/".join(segments) or "/")
+    return variants
+
+
+def raw_segments(raw_uri: str | None, path: str) -> tuple[list[str], set[int]] | None:
+    """The request path split on its *raw* slashes, each segment decoded, and the indexes of segments
+    that are not UTF-8; None when the raw URI does not describe ``path`` (absolute form, SCRIPT_NAME)."""
+    if not raw_uri or "%" not in raw_uri:
+        return None
+    raw_path = raw_uri.split("?", 1)[0].split("#", 1)[0]
+    if "%" not in raw_path or not raw_path.startswith("/"):
+        return None
+    try:
+        parts = [unquote_to_bytes(part.encode("latin-1")) for part in raw_path.split("/")]
+    except UnicodeEncodeError:
+        return None
+    decoded, invalid = [], set()
+    for index, part in enumerate(parts):
+        try:
+            decoded.append(part.decode("utf-8"))
+        except UnicodeDecodeError:
+            decoded.append(part.decode("utf-8", "replace"))
+            invalid.add(index)
+    if "/".join(decoded) != path:
+        return None
+    return decoded, invalid
+
+
+def _host_name(name: str) -> str:
+    """A host name as compared: lower case, IPv6 without brackets, no trailing root dot (``a.com.``)."""
+    name = name.strip().lower()
+    if name.startswith("[") and name.endswith("]"):
+        name = name[1:-1]
+    return name.rstrip(".") or name
 
 
 class HostResolver:
@@ -69,7 +118,7 @@ class HostResolver:
             if not isinstance(names, list):
                 raise StartupError("Host configuration is invalid. Host should be array or string")
             for name in names:
-                name = str(name).lower()
+                name = _host_name(str(name))
                 if "*" in name:
                     regex = re.escape(name).replace(r"\*", r"[^.]+")
                     self.patterns.append((re.compile(f"^{regex}$"), entry["id"]))
@@ -88,6 +137,7 @@ class HostResolver:
             name = name.split("]")[0] + "]"
         else:
             name = name.rsplit(":", 1)[0] if name.count(":") == 1 else name
+        name = _host_name(name)
         host_id = self.exact.get(name)
         if host_id is None:
             host_id = next((hid for regex, hid in self.patterns if regex.match(name)), None)
@@ -106,13 +156,17 @@ class Router:
         rules: dict[str, list[Rule]] = {}
         preflight_done: set[tuple[str, str]] = set()
         for route in routes:
-            rule_path, params, wildcard = to_rule(route.path)
-            for host_id in route.host_ids:
-                rules.setdefault(host_id, []).append(self._rule(rule_path, route, False, params, wildcard,
-                                                                route.verb))
-                if route.cors_headers and (host_id, rule_path) not in preflight_done:
-                    preflight_done.add((host_id, rule_path))
-                    rules[host_id].append(self._rule(rule_path, route, True, params, wildcard, "OPTIONS"))
+            for variant in rule_variants(route.path):
+                try:
+                    rule_path, params, wildcard = to_rule(variant)
+                except StartupError as exc:
+                    raise StartupError(str(exc), route.file.path) from None
+                for host_id in route.host_ids:
+                    rules.setdefault(host_id, []).append(self._rule(rule_path, route, False, params, wildcard,
+                                                                    route.verb))
+                    if route.cors_headers and (host_id, rule_path) not in preflight_done:
+                        preflight_done.add((host_id, rule_path))
+                        rules[host_id].append(self._rule(rule_path, route, True, params, wildcard, "OPTIONS"))
         self.maps = {host_id: Map(host_rules, strict_slashes=False, merge_slashes=False).bind("localhost")
                      for host_id, host_rules in rules.items()}
 
@@ -120,9 +174,16 @@ class Router:
         self.targets.append(Target(route, preflight, params, wildcard))
         return Rule(path, endpoint=len(self.targets) - 1, methods=[verb])
 
-    def match(self, host: str | None, path: str, method: str) -> tuple[Target, dict[str, str]]:
-        """Raise MiaError 404 (or 405 with ``Allow``) when nothing matches."""
-        lookup = path.lower()
+    def match(self, host: str | None, path: str, method: str, raw_uri: str | None = None
+              ) -> tuple[Target, dict[str, str]]:
+        """Raise MiaError 404 (or 405 with ``Allow``) when nothing matches.
+
+        ``raw_uri`` (the request target as sent) keeps an encoded slash inside its segment, as
+        Express matched: ``/x/a%2Fb`` is the parameter ``a/b``, never the path ``/x/a/b``.
+        """
+        raw = raw_segments(raw_uri, path)
+        segments = raw[0] if raw is not None else None
+        lookup = path.lower() if segments is None else "/".join(s.replace("/", "%2F") for s in segments).lower()
         if len(lookup) > 1 and lookup.endswith("/"):
             lookup = lookup.rstrip("/") or "/"
         host_id = self.hosts.resolve(host)
@@ -139,16 +200,19 @@ class Router:
                 allowed.update(exc.valid_methods or [])
                 continue
             target = self.targets[endpoint]
-            return target, self._params(target, path)
+            if raw is not None and any(index in raw[1] for _, index in target.param_segments):
+                raise MiaError(400, code="BadRequest")  # a parameter that is not UTF-8 (Express: 400)
+            return target, self._params(target, path, segments)
         if allowed:
             raise MiaError(405, headers={"Allow": ", ".join(sorted(allowed))})
         raise MiaError(404)
 
     @staticmethod
-    def _params(target: Target, path: str) -> dict[str, str]:
+    def _params(target: Target, path: str, segments: list[str] | None) -> dict[str, str]:
         if not target.param_segments and target.wildcard_from is None:
             return {}
-        segments = path.split("/")
+        if segments is None:
+            segments = path.split("/")
         values = {name: segments[index] for name, index in target.param_segments if index < len(segments)}
         if target.wildcard_from is not None:
             values["wildcard"] = "/".join(segments[target.wildcard_from:]).rstrip("/")

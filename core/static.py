@@ -42,8 +42,8 @@ def install(app: Flask, root: Path, projects: list[str]) -> dict[str, Path]:
         base = f"/{project}/assets"
         defaults = {"project": project}
         app.add_url_rule(f"{base}/", f"mia-assets-{project}-index", serve, methods=["GET", "HEAD"],
-                         defaults=defaults)
+                         defaults=defaults, provide_automatic_options=False)
         app.add_url_rule(f"{base}/<path:filename>", f"mia-assets-{project}", serve, methods=["GET", "HEAD"],
-                         defaults=defaults)
+                         defaults=defaults, provide_automatic_options=False)
     app.config["mia.public"] = folders
     return folders

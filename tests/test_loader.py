@@ -139,3 +139,15 @@ def test_translation_fallback_chain(loaded):
     assert translate("system", "Count", "en", "gb", [3, 7]) == "3 of 7"
     assert parse_culture_code("xx DE-de yy") == ("de", "de")
     assert parse_culture_code("nope") is None
+
+
+def test_access_log_lines_do_not_carry_keys_from_the_query(tree):
+    import logging
+
+    tree.app()
+    record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1, '"%s" %s %s',
+                               ("GET /demo-auth/v1/todo?limit=2&key=9cd43d5622a2fa78b67b3412a2d8c614 HTTP/1.1",
+                                "200", "-"), None)
+    for log_filter in logging.getLogger("werkzeug").filters:
+        log_filter.filter(record)
+    assert record.getMessage() == '"GET /demo-auth/v1/todo?limit=2&key=*** HTTP/1.1" 200 -'

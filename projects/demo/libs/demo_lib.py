@@ -15,6 +15,7 @@ from core import Lib, MiaError, Shared
 
 OBJECT_ID = re.compile(r"^[0-9a-fA-F]{24}$")
 SORT_FIELDS = ["name", "status", "created", "lastModified"]
+MAX_SKIP = 2**63 - 1
 
 
 class DemoLib(Lib):
@@ -63,6 +64,8 @@ class DemoLib(Lib):
         field = {name.lower(): name for name in SORT_FIELDS}.get(str(sort).lower(), "created")
         direction = 1 if ascending else -1
         self.seed_if_empty()
+        if (skip or 0) > MAX_SKIP:  # MongoDB takes 64-bit integers only; nothing is that far anyway
+            return []
         return self.model().find({}, sort=[(field, direction), ("_id", direction)], skip=skip or 0,
                                  limit=limit or 25)
 

@@ -8,6 +8,7 @@ never logged. Static 32-character keys follow mia.js's order (§1.7).
 from __future__ import annotations
 
 import hmac
+import logging
 import re
 import time
 from datetime import UTC, datetime, timedelta
@@ -15,10 +16,11 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from core import Lib, MiaError, Shared
-from core.client import V2_METHOD, v1_signature, v2_canonical, v2_signature
+from core.client import V2_METHOD, is_json_content_type, v1_signature, v2_canonical, v2_signature
 from core.clientip import in_networks
 from core.coercion import parse_date
 
+log = logging.getLogger("mia.generic.accesskey")
 DUMMY_SECRET = "0" * 32
 STALE_AFTER = timedelta(hours=24)
 _NONCE = re.compile(r"^[\x21-\x7e]+$")
@@ -31,24 +33,40 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-def request_target(req: Any) -> str:
+def request_target_bytes(req: Any) -> bytes:
     """The request-target exactly as received (path and raw query), as mia.js's ``req.url``."""
     environ = req.environ
     raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
     if raw:
-        if raw.startswith(("http://", "https://")):  # absolute-form request target
-            parts = urlsplit(raw)
-            raw = (parts.path or "/") + ("?" + parts.query if "?" in raw else "")
-        return str(raw)
+        data = str(raw).encode("latin-1", errors="replace")
+        if str(environ.get("SERVER_SOFTWARE", "")).startswith("Werkzeug/"):
+            # werkzeug's development server UTF-8-encodes the (latin-1) request line once more;
+            # undo that so raw non-ASCII bytes are signed as sent, as under gunicorn.
+            try:
+                data = data.decode("utf-8").encode("latin-1")
+            except (UnicodeDecodeError, UnicodeEncodeError):
+                pass
+        if data.startswith((b"http://", b"https://")):  # absolute-form request target
+            parts = urlsplit(data)
+            data = (parts.path or b"/") + (b"?" + parts.query if b"?" in data else b"")
+        return data
     path = quote((environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")).encode("latin-1"),
                  safe="/:@!$&'()*+,;=-._~")
     query = environ.get("QUERY_STRING", "")
-    return path + ("?" + query if query else "")
+    return (path + ("?" + query if query else "")).encode("latin-1", errors="replace")
+
+
+def request_target(req: Any) -> str:
+    """The request-target as text for v1: raw UTF-8 bytes (sent unencoded) read as the client typed them."""
+    data = request_target_bytes(req)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
 
 
 def _is_json(req: Any) -> bool:
-    mimetype = (req.mimetype or "").lower()
-    return mimetype == "application/json" or mimetype.endswith("+json")
+    return is_json_content_type(req.mimetype)
 
 
 def _older_than(value: Any, age: timedelta) -> bool:
@@ -121,7 +139,8 @@ class AccessKeyAuth(Lib):
         elif timestamp and not (timestamp.isascii() and timestamp.isdigit()):
             self.fail(req, 401, "KeyInvalid")  # mia.js: not a number -> invalid; too short -> expired below
         window = self.window()
-        if abs(int(timestamp or 0) - time.time()) > window:
+        # Whole seconds on both sides: a key exactly ``window`` seconds old or ahead is still inside.
+        if abs(int(timestamp or 0) - int(time.time())) > window:
             self.fail(req, 401, "KeyExpired")
         secret_doc = Shared.models("generic-secret-model").collection().find_one({"id": secret_id})
         secret = secret_doc.get("secret") if secret_doc else None
@@ -142,14 +161,14 @@ class AccessKeyAuth(Lib):
                   v2: bool) -> str:
         host = req.headers.get("Host") or req.host
         scheme = req.mia.scheme or req.scheme
-        target = request_target(req)
         if not v2:
             body = req.mia.raw_body_text if (req.mia.raw_body and _is_json(req)) else ""
-            return v1_signature(device_id, secret, timestamp, req.method, f"{scheme}://{host}", target, body)
+            return v1_signature(device_id, secret, timestamp, req.method, f"{scheme}://{host}", request_target(req),
+                                body)
         canonical = v2_canonical(device_id, secret_id, timestamp, nonce,
                                  req.environ.get("REQUEST_METHOD", req.method).encode("latin-1"),
                                  f"{scheme}://".encode("latin-1") + host.encode("latin-1"),
-                                 target.encode("latin-1"), self.raw_body(req))
+                                 request_target_bytes(req), self.raw_body(req))
         return v2_signature(secret, canonical)
 
     @staticmethod
@@ -193,8 +212,9 @@ class AccessKeyAuth(Lib):
         try:
             blocked = in_networks(ip, access.get("blockcidr") or [])
             allowed = in_networks(ip, access.get("cidr") or [])
-        except ValueError as exc:  # a broken CIDR stored on the device: fail closed
-            raise MiaError(500, code="InternalServerError", msg=f"device access list is invalid: {exc}") from None
+        except ValueError as exc:  # a broken CIDR stored on the device: fail closed, details only in the log
+            log.error("device %s has an invalid access list: %s", device.get("id"), exc)
+            raise MiaError(500) from None
         if blocked or not allowed:
             self.fail(req, 403, "IPNotAllowed")
         if _older_than(device.get("lastModified"), STALE_AFTER):

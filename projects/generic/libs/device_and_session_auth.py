@@ -67,7 +67,8 @@ class DeviceAndSessionAuth(Lib):
         """mia.js's ``md5(secret + deviceId) + secretId`` key; returns the groups it grants.
 
         Raises 400 DeviceIdInvalid, 403 AccessKeyInvalid or 403 AccessKeyInvalidGroup. The group is
-        checked only after the key verified (mia.js revealed unknown secrets and groups first).
+        checked only after the key verified (mia.js revealed unknown secrets and groups first), and a
+        secret with ``enabled: False`` is refused as in generic-validateAccessKey (mia.js ignored it here).
         """
         if not isinstance(device_id, str) or len(device_id) < 32:
             raise MiaError(400, code="DeviceIdInvalid")
@@ -78,7 +79,8 @@ class DeviceAndSessionAuth(Lib):
         secret = secret_doc.get("secret") if secret_doc else None
         usable = isinstance(secret, str) and bool(secret)
         expected = hashlib.md5(((secret if usable else "0" * 32) + device_id).encode("utf-8")).hexdigest()
-        if not (hmac.compare_digest(digest.lower().encode("utf-8"), expected.encode("ascii")) and usable):
+        matches = hmac.compare_digest(digest.lower().encode("utf-8"), expected.encode("ascii"))
+        if not (matches and usable and secret_doc.get("enabled") is not False):  # a disabled secret is off here too
             raise MiaError(403, code="AccessKeyInvalid")
         groups = list(secret_doc.get("groups") or [])
         if group is not None and groups and group.lower() not in groups:

@@ -1,10 +1,12 @@
 """Remembers v2 signature nonces so a captured request cannot be replayed inside its window.
 
-memcached (when configured) is shared by every worker and server: ``add`` with ``noreply=False``
-is atomic and says whether the key was new. Without memcached (or while it is down) the nonce is
-inserted into the ``accessKeyNonces`` collection, whose ``_id`` makes a second insert fail; a TTL
-index removes old entries and ``expires`` is checked too, because the embedded store has no TTL
-monitor. An in-process store is never used: other workers would not see its nonces.
+The ``accessKeyNonces`` collection is the authority: its ``_id`` makes a second insert of the same
+nonce fail; a TTL index removes old entries and ``expires`` is checked too, because the embedded
+store has no TTL monitor. memcached (when configured) is shared by every worker and server and
+answers a replay quickly (``add`` with ``noreply=False`` is atomic and says whether the key was
+new), but it only ever *refuses*: a nonce memcached does not know may still have been seen while
+memcached was down, was restarted or evicted the key, so a "new" answer is confirmed in the
+database. An in-process store is never used: other workers would not see its nonces.
 """
 from __future__ import annotations
 
@@ -24,9 +26,8 @@ class NonceStore(Lib):
     def remember(self, scope: str, nonce: str, ttl_seconds: int) -> bool:
         """True if ``nonce`` is new for ``scope`` (a device id) and is now remembered; False on a replay."""
         digest = hashlib.sha256(f"{scope}\n{nonce}".encode()).hexdigest()
-        first = self._memcached_add(digest, ttl_seconds)
-        if first is not None:
-            return first
+        if self._memcached_add(digest, ttl_seconds) is False:
+            return False  # memcached has seen it: a replay, no database round trip needed
         return self._db_add(digest, ttl_seconds)
 
     @staticmethod

@@ -59,6 +59,16 @@ def _login_filter(group: str, login: str) -> dict[str, Any]:
     return {"group": group, "$or": [{"login": login}, {"messaging.value": login}]}
 
 
+def _find_account(group: str, names: list[str]) -> dict[str, Any] | None:
+    """The account holding one of ``names`` as login or email, an active one first.
+
+    Several documents may match (a deleted account keeps its emails); picking a deleted one while
+    an active one also matches would give two active accounts the same email.
+    """
+    query = {"group": group, "$or": [{"login": {"$in": names}}, {"messaging.value": {"$in": names}}]}
+    return _users().find_one({**query, "status": "active"}) or _users().find_one(query)
+
+
 def _device_filter(device_id: str, app_id: str) -> dict[str, Any]:
     return {"accessTokens": {"$elemMatch": {"appId": app_id, "device.id": device_id}}}
 
@@ -262,6 +272,9 @@ class UserAuthManager(Lib):
             kept = [m for m in messaging if m.get("type") != "email"]
             changes["messaging"] = kept + [{"type": "email", "value": email, "validated": False, "inspectTokens": {
                 "validateToken": {"token": new_token(), "tokenIssueDate": now_utc()}}}]
+            # The account's only email is unvalidated now: a stale ``validated`` would let a third-party
+            # login with that address be merged into this account (signup_with_third_party_provider).
+            changes["validated"] = False
         query: dict[str, Any] = {"_id": user["_id"], "status": "active"}
         if not params.get("ignoreEtag"):
             query["$or"] = [{"etag": params.get("etag")}, {"etag": {"$exists": False}}]
@@ -303,8 +316,7 @@ class UserAuthManager(Lib):
         data = self.prepare_data_for_signup(params)
         data["passHash"] = self.passwords().hash(data["password"])
         group, names = data["group"], list({data["login"], data["email"]})
-        existing = _users().find_one({"group": group, "$or": [{"login": {"$in": names}},
-                                                              {"messaging.value": {"$in": names}}]})
+        existing = _find_account(group, names)
         if existing is not None and existing.get("status") == "active":
             raise MiaError(401, code="LoginAlreadyExists")
         document = self._fresh_account(data, native=data.get("nativeLoginIsSet", True) is not False)
@@ -334,10 +346,11 @@ class UserAuthManager(Lib):
         if user is None:
             if not email:
                 raise MiaError(500, code="InternalServerError", msg="Error chaining controllers")
-            found = users.find_one({"group": group, "$or": [{"login": email}, {"messaging.value": email}]})
+            found = _find_account(group, [email])
             if found is not None and found.get("status") == "active":
-                validated = found.get("validated") or any(m.get("value") == email and m.get("validated")
-                                                          for m in found.get("messaging") or [])
+                # Only a validated *email* proves the address: a login that merely equals it does not.
+                entries = [m for m in found.get("messaging") or [] if m.get("value") == email]
+                validated = any(m.get("validated") for m in entries) or (bool(entries) and found.get("validated"))
                 if not validated:
                     raise MiaError(401, code="EmailAddressIsNotValidated")
                 merge = (params.get("onMerge") or {}).get("userProfileData")
