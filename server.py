@@ -35,7 +35,7 @@ def main(argv: list[str]) -> int:
         return new_project(args.command_args, Path(__file__).resolve().parent)
     offline = args.command in ("routes", "docs")
     try:
-        from core.server import create_app, route_table
+        from core.server import create_app, format_route_table
 
         # routes/docs only read: no database work, and the embedded store's snapshot is neither loaded
         # nor saved (a server running meanwhile would otherwise find its file replaced).
@@ -45,10 +45,7 @@ def main(argv: list[str]) -> int:
         print(f"mia: start-up failed: {exc}", file=sys.stderr)
         return 2
     if args.command == "routes":
-        rows = route_table(app.config["mia.routes"])
-        width = max((len(path) for _, path, _, _ in rows), default=10)
-        for verb, path, hosts, identity in rows:
-            print(f"{verb:<7}{path:<{width + 2}}{hosts:<10}{identity}")
+        print("\n".join(format_route_table(app.config["mia.routes"])))
         return 0
     if args.command == "docs":  # --format json|yaml|md|html --out FILE [--host VHOST_ID]
         from core.docs_export import main as export_docs

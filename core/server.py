@@ -1,4 +1,4 @@
-"""The application factory: configuration -> loader -> init -> routes -> Flask app.
+"""The application factory: configuration -> loader -> routes -> indexes and init -> Flask app.
 
 ``create_app("local")`` builds a WSGI app; ``server.py`` at the repository root is the command
 line around it. Everything is compiled here, once; nothing on the request path re-reads files.
@@ -93,6 +93,13 @@ def route_table(routes: list[RouteMethod]) -> list[tuple[str, str, str, str]]:
     return [(r.verb, r.path, ",".join(r.host_ids), r.info.identity or "-") for r in routes]
 
 
+def format_route_table(routes: list[RouteMethod], indent: str = "") -> list[str]:
+    """The rows of :func:`route_table` as aligned text lines, like ``flask routes``."""
+    rows = route_table(routes)
+    width = max((len(path) for _, path, _, _ in rows), default=10)
+    return [f"{indent}{verb:<7}{path:<{width + 2}}{hosts:<10}{identity}" for verb, path, hosts, identity in rows]
+
+
 def summary(app: Flask) -> str:
     """Human-readable start-up summary: environment, database mode and every mounted route."""
     routes: list[RouteMethod] = app.config["mia.routes"]
@@ -104,8 +111,6 @@ def summary(app: Flask) -> str:
                      "set MIA_MONGO_URL to use a real MongoDB)")
     else:
         lines.append("mia: database: MongoDB at the configured URL")
-    rows = route_table(routes)
-    width = max((len(r[1]) for r in rows), default=10)
-    lines.append(f"mia: {len(rows)} routes mounted")
-    lines += [f"  {verb:<7}{path:<{width + 2}}{hosts:<10}{identity}" for verb, path, hosts, identity in rows]
+    lines.append(f"mia: {len(routes)} routes mounted")
+    lines += format_route_table(routes, indent="  ")
     return "\n".join(lines)
