@@ -1,4 +1,4 @@
-"""Review of the core request path: defects found by probing odd inputs, each shown by what a client sees."""
+"""Edge cases of the core request path (odd paths, query strings, bodies, errors), each shown by what a client sees."""
 from __future__ import annotations
 
 import gzip

@@ -1,4 +1,4 @@
-"""Review regressions for projects/generic, projects/demo, core/client.py and core/clientip.py.
+"""Hardening of the identity services (projects/generic, projects/demo, core/client.py, core/clientip.py).
 
 Each test shows one user-visible defect found in review (status code, JSON body or stored
 document) and stays as its regression test; the last group pins behaviour that was probed
