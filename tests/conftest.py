@@ -1,9 +1,12 @@
 """Shared fixtures: the real app in the ``test`` environment, and throw-away project trees."""
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import textwrap
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +30,28 @@ def app():
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@contextlib.contextmanager
+def serve_live(application) -> Iterator[str]:
+    """A live threaded HTTP server for ``application`` on a free loopback port; yields its base URL."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, application, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def live(app):
+    """The repository's app (environment ``test``) behind a live loopback server."""
+    with serve_live(app) as url:
+        yield url
 
 
 OUTPUT_CONTROLLER = '''

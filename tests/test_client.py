@@ -3,10 +3,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 from core.client import MiaClient, v2_canonical, v2_headers
 
@@ -14,14 +12,6 @@ P = "/api/tests/generic/v1"
 SECRET_ID, SECRET = "6ff870ad33a86982550543e2f92623c5", "10f2bde9a138ef5aeed40812b0a1594b"  # generic demo secret
 
 
-@pytest.fixture
-def live(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
 
 
 @pytest.mark.parametrize("method", ["v1", "v2"])

@@ -82,16 +82,6 @@ def device(client):
     return register(client)
 
 
-@pytest.fixture
-def live(app):
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
 
 
 def raw_request(base, method, target: bytes, headers: dict[str, str]) -> tuple[int, bytes]:

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from werkzeug.serving import make_server
+from conftest import serve_live
 
 from core.errors import StartupError
 from core.overload import LoadMonitor, monitor_for
@@ -56,32 +55,26 @@ def test_saturated_live_server_answers_503_quickly(slow_tree):
     slow_tree.env({"maxConcurrentRequests": 2})
     app = slow_tree.app()
     slow = app.config["mia.routes"][0].controllers[0].controller
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{server.server_port}"
-    try:
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            held = [pool.submit(requests.get, f"{base}/slow", timeout=10) for _ in range(2)]
-            assert wait_until(lambda: slow.entered == 2)
-            started = time.monotonic()
-            busy = list(pool.map(lambda _: requests.get(f"{base}/quick", timeout=5), range(4)))
-            elapsed = time.monotonic() - started
-            assert [r.status_code for r in busy] == [503] * 4
-            assert all(r.headers["Retry-After"] == "1" for r in busy)
-            assert busy[0].json() == {"status": 503, "errors": [
-                {"code": "ServerBusy", "msg": "I'm busy right now, sorry."}]}
-            assert elapsed < 3  # answered while the two slow requests still hold their threads
-            assert not any(f.done() for f in held)
+    with serve_live(app) as base:
+        try:
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                held = [pool.submit(requests.get, f"{base}/slow", timeout=10) for _ in range(2)]
+                assert wait_until(lambda: slow.entered == 2)
+                started = time.monotonic()
+                busy = list(pool.map(lambda _: requests.get(f"{base}/quick", timeout=5), range(4)))
+                elapsed = time.monotonic() - started
+                assert [r.status_code for r in busy] == [503] * 4
+                assert all(r.headers["Retry-After"] == "1" for r in busy)
+                assert busy[0].json() == {"status": 503, "errors": [
+                    {"code": "ServerBusy", "msg": "I'm busy right now, sorry."}]}
+                assert elapsed < 3  # answered while the two slow requests still hold their threads
+                assert not any(f.done() for f in held)
+                slow.release.set()
+                assert [f.result().status_code for f in held] == [200, 200]
+            assert wait_until(lambda: app.config["mia.overload"].in_flight == 0)
+            assert requests.get(f"{base}/quick", timeout=5).json() == {"status": 200, "response": "quick"}
+        finally:
             slow.release.set()
-            assert [f.result().status_code for f in held] == [200, 200]
-        assert wait_until(lambda: app.config["mia.overload"].in_flight == 0)
-        assert requests.get(f"{base}/quick", timeout=5).json() == {"status": 200, "response": "quick"}
-    finally:
-        slow.release.set()
-        server.shutdown()
-        thread.join(5)
-        server.server_close()
 
 
 def test_starved_process_is_busy_until_the_lag_recovers(slow_tree):

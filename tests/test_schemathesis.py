@@ -21,11 +21,10 @@ import logging
 import re
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
+from conftest import serve_live
 
 from core import docs
 from core.server import create_app
@@ -40,12 +39,8 @@ CONFIG = "# no per-operation overrides: every check runs on every operation\n"
 def live_url():
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     app = create_app("test", ROOT)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", app
-    server.shutdown()
-    thread.join(timeout=10)
+    with serve_live(app) as url:
+        yield url, app
     app.config["mia.databases"].close_all()
 
 
