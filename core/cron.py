@@ -8,6 +8,7 @@ coordination through MongoDB arrive with the cron issue; the loader already regi
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
 from core.base import Identified
@@ -16,7 +17,7 @@ from core.shared import RegistryError, Shared
 log = logging.getLogger("mia.cron")
 
 
-class BaseCronJob(Identified):
+class BaseCronJob(Identified, ABC):
     """A job with a mia-style ``time`` pattern and a ``worker(self)`` function."""
 
     time: ClassVar[dict[str, str]] = {}
@@ -27,8 +28,9 @@ class BaseCronJob(Identified):
     max_instance_number_per_server: ClassVar[int] = 0
     force_run: bool = False
 
-    def worker(self) -> Any:  # pragma: no cover - overridden by every job
-        raise NotImplementedError
+    @abstractmethod
+    def worker(self) -> Any:
+        """The job's work; its exception (if any) marks the run as failed."""
 
 
 def run_once(names: list[str]) -> int:

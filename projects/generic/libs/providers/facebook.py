@@ -11,6 +11,7 @@ import json
 import logging
 import urllib.error
 import urllib.request
+from abc import ABC, abstractmethod
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -19,18 +20,20 @@ from core import Lib, MiaError, Shared
 log = logging.getLogger("mia.generic.providers")
 
 
-class LoginProvider(Lib):
+class LoginProvider(Lib, ABC):
     """The interface generic-users relies on (no identity: not registered itself)."""
 
     provider = ""
 
+    @abstractmethod
     def checkCredentialsAndLoadProfile(self, token: str, version: str | None = None,
                                        fields: str | None = None) -> dict[str, Any]:
-        raise NotImplementedError
+        """The provider's profile for ``token``; raises MiaError when the token is not valid."""
 
+    @abstractmethod
     def getUserPicture(self, token: str, user_id: str, version: str | None = None,
                        query: dict[str, Any] | None = None) -> Any:
-        raise NotImplementedError
+        """The provider's picture data for ``user_id``."""
 
 
 class FacebookLoginProvider(LoginProvider):
