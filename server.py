@@ -74,8 +74,11 @@ def serve(app, args) -> int:  # noqa: ANN001 - a Flask app and RunArgs
     host, port = listen_address(Shared.environment)
     print(f"mia: listening on http://{host}:{port}", flush=True)
     if (Shared.environment.get("server") or {}).get("workers"):  # production: gunicorn
-        db.shutdown()  # each gunicorn worker builds its own app and clients after the fork
-        run_gunicorn(lambda: create_app(args.mode), Shared.environment)
+        # The primary process created the indexes and ran init; each worker builds its own app and
+        # clients after the fork. An embedded store lives in one process, so its worker seeds it itself.
+        embedded = app.config["mia.databases"].mode() == "embedded"
+        db.shutdown()
+        run_gunicorn(lambda: create_app(args.mode, run_init=embedded), Shared.environment)
         return 0
     from werkzeug.serving import run_simple
 
