@@ -16,9 +16,9 @@ import zlib
 from typing import Any
 from urllib.parse import parse_qsl
 
+from core.client import is_json_content_type  # the signer and the verifier use the same test
 from core.errors import MiaError
 
-JSON_TYPES = ("application/json",)
 EMPTY: dict[str, Any] = {"json": dict, "urlencoded": dict, "text": str, "raw": bytes}  # fresh per request
 ENCODINGS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
 BOM = "\ufeff"
@@ -69,9 +69,6 @@ def _too_deep(value: Any, limit: int) -> bool:
     return False
 
 
-def _is_json(mimetype: str) -> bool:
-    return mimetype in JSON_TYPES or mimetype.endswith("+json")
-
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
@@ -91,7 +88,7 @@ def parse_body(req: Any, body_type: str, limit: int) -> tuple[Any, bytes]:
     if not req.content_length and "chunked" not in req.headers.get("Transfer-Encoding", "").lower():
         return EMPTY[body_type](), b""  # no body at all (most GETs): nothing to read or parse
     mimetype = (req.mimetype or "").lower()
-    if body_type == "json" and not _is_json(mimetype):
+    if body_type == "json" and not is_json_content_type(mimetype):
         # Like body-parser: other content types are not parsed; the body stays empty.
         if req.content_length and req.content_length > limit:
             raise MiaError(413)

@@ -27,6 +27,19 @@ DEFAULT_SYSTEM: dict[str, Any] = {
 }
 
 
+TRUTHY = frozenset({"true", "1", "y", "yes", "on"})
+
+
+def flag(value: Any, default: bool = False) -> bool:
+    """mia's reading of an on/off setting: unset -> ``default``; strings true/1/y/yes/on (any case)
+    are on, other strings off; anything else by its truth value."""
+    if value is None:
+        return default
+    if isinstance(value, str):
+        return value.strip().lower() in TRUTHY
+    return bool(value)
+
+
 def load_module(path: Path, name: str) -> ModuleType:
     """Import a Python file under a unique module name; a failure names the file."""
     spec = importlib.util.spec_from_file_location(name, path)

@@ -35,7 +35,6 @@ from core.shared import Shared
 
 log = logging.getLogger("mia.db")
 
-TRUTHY = frozenset({"true", "1", "y", "yes", "on"})
 DEFAULT_CLIENT_OPTIONS: dict[str, Any] = {
     "serverSelectionTimeoutMS": 2000,
     "connectTimeoutMS": 2000,
@@ -44,13 +43,6 @@ DEFAULT_CLIENT_OPTIONS: dict[str, Any] = {
 }
 DUPLICATE_KEY_MSG = "Data record already exist in database"
 _EMBEDDED = "embedded"
-
-
-def truthy(value: Any) -> bool:
-    """mia's flag reading: booleans as they are, strings true/1/y/yes/on (any case)."""
-    if isinstance(value, str):
-        return value.strip().lower() in TRUTHY
-    return bool(value)
 
 
 def is_embedded(obj: Any) -> bool:

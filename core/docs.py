@@ -29,6 +29,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
 from core import clientip
+from core.config import flag
 from core.errors import MiaError, StartupError
 from core.jsonutil import dumps
 from core.output import error_response
@@ -47,7 +48,6 @@ DEFAULT_RESPONSES: dict[int, list[str]] = {
 ACCESS_KEY_CONTROLLER = "generic-validateAccessKey"
 JSON_MEDIA = "application/json"
 _PARAM = re.compile(r"^:([A-Za-z_][A-Za-z0-9_]*)\??$")
-_OFF = {"false", "0", "no", "n", "off", "none", ""}
 
 SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
     "signedKeyV1": {
@@ -145,11 +145,8 @@ def response_schemes(route: RouteMethod) -> dict[str, dict[str, Any]]:
 
 # ---------------------------------------------------------------------------------------- helpers
 def docs_enabled(environment: dict[str, Any]) -> bool:
-    """mia's ``swaggerMode``: on unless set to something like false/0/no/off."""
-    value = environment.get("swaggerMode", True)
-    if isinstance(value, bool):
-        return value
-    return str(value).strip().lower() not in _OFF
+    """mia's ``swaggerMode``: on when unset or true/1/y/yes/on."""
+    return flag(environment.get("swaggerMode"), default=True)
 
 
 def openapi_path(path: str) -> tuple[str, list[str]]:

@@ -27,7 +27,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.db import is_embedded, truthy
+from core.config import flag
+from core.db import is_embedded
 from core.errors import StartupError
 from core.shared import Shared
 
@@ -223,7 +224,7 @@ def ensure_all_indexes(startup: bool = False) -> dict[str, list[str]]:
     """
     from pymongo.errors import CollectionInvalid, OperationFailure, PyMongoError
 
-    skip_new = startup and truthy(Shared.environment.get("skipDatabaseIndexingOnNewCollections"))
+    skip_new = startup and flag(Shared.environment.get("skipDatabaseIndexingOnNewCollections"))
     existing: dict[tuple[int, str], set[str]] = {}
     done: dict[str, list[str]] = {}
     for model in _registered_models():

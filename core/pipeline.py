@@ -21,7 +21,7 @@ from core.bodyparser import parse_body
 from core.chain import run_controllers, run_error_controllers
 from core.errors import MiaError, as_mia_error
 from core.output import error_response, finish
-from core.preconditions import check_overflow, parse_query, validate_request
+from core.preconditions import check_overflow, validate_request
 from core.request import MiaContext, MiaResponse
 from core.router import Router
 from core.translator import parse_culture_code
@@ -56,7 +56,7 @@ class Pipeline:
             self._culture(req)
             return error_response(err, req)
         route = target.route
-        mia = req.mia = MiaContext(route.info, params, self.default_culture)
+        mia = req.mia = MiaContext(route.info, params, self.default_culture, request=req)
         mia.client_ip, mia.scheme = self.client_ip(req)
         self._culture(req)
         res = MiaResponse()
@@ -71,7 +71,6 @@ class Pipeline:
             for guard in self.guards:
                 guard(route, req, res)
             mia.body, mia.raw_body = parse_body(req, route.body_type, route.body_limit)
-            mia.query = parse_query(req.args)
             validated = validate_request(route.preconditions, req)
             check_overflow(route.preconditions, req, route.info.parameter_overflow)
             run_controllers(route.controllers, req, res, validated)

@@ -11,6 +11,7 @@ from typing import Any
 
 from werkzeug.datastructures import Headers
 
+from core.querystring import parse_query
 from core.translator import translate
 
 
@@ -39,7 +40,7 @@ class MiaContext:
     """
 
     def __init__(self, route: RouteInfo | None, params: dict[str, str] | None = None,
-                 default_culture: dict[str, str] | None = None) -> None:
+                 default_culture: dict[str, str] | None = None, request: Any = None) -> None:
         self.route = route
         self.params = params or {}
         self.validated_parameters: dict[str, Any] = {}
@@ -47,7 +48,8 @@ class MiaContext:
         self.device: dict[str, Any] | None = None
         self.user_data: dict[str, Any] | None = None
         self.session: dict[str, Any] | None = None
-        self.query: dict[str, Any] = {}
+        self._query: dict[str, Any] | None = None
+        self._request = request  # Flask's request: its query string is parsed on first use of ``query``
         self.body: Any = None
         self.raw_body: bytes = b""
         self.client_ip: str | None = None
@@ -66,6 +68,17 @@ class MiaContext:
             return {"language": str(device_culture.get("language")).lower(),
                     "region": str(device_culture.get("region") or "").lower()}
         return dict(self._default_culture)
+
+    @property
+    def query(self) -> dict[str, Any]:
+        """The query string as express's ``qs`` parsed it; parsed on first use (most routes never ask)."""
+        if self._query is None:
+            self._query = parse_query(self._request.args) if self._request is not None else {}
+        return self._query
+
+    @query.setter
+    def query(self, value: dict[str, Any]) -> None:
+        self._query = value
 
     @property
     def raw_body_text(self) -> str:

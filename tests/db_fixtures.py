@@ -9,7 +9,6 @@ with it every test using ``db_env`` runs once per backend. Each test gets its ow
 from __future__ import annotations
 
 import os
-import socket
 import textwrap
 import uuid
 from collections.abc import Iterator
@@ -122,11 +121,6 @@ def write_things_project(tree: Any, routes: dict[str, Any] | None = None) -> Non
     tree.write("projects/base/controllers/things.py", THINGS_CONTROLLER)
     tree.write("projects/base/routes/things.py", f"routes = {routes or THINGS_ROUTES!r}")
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def dedent(text: str) -> str:

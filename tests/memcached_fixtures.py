@@ -13,14 +13,10 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from conftest import free_port
 
 START_TIMEOUT = 5.0
 
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class MemcachedProcess:

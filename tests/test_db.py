@@ -20,11 +20,13 @@ from pathlib import Path
 
 import db_fixtures
 import pytest
-from db_fixtures import free_port, write_things_project
+from conftest import free_port
+from db_fixtures import write_things_project
 from pymongo import errors as pe
 
 from core import db
-from core.db import Databases, translate_db_error, truthy
+from core.config import flag
+from core.db import Databases, translate_db_error
 from core.embedded import Snapshot
 from core.errors import StartupError
 from core.server import summary
@@ -90,7 +92,8 @@ def test_a_url_that_is_not_mongodb_fails_start_up(tree):
     ("true", True), ("1", True), ("Y", True), ("yes", True), (" On ", True), (True, True), (1, True),
     ("false", False), ("0", False), ("no", False), ("", False), (None, False), (False, False)])
 def test_truthy_flags(value, expected):
-    assert truthy(value) is expected
+    assert flag(value) is expected
+    assert flag(None, default=True) is True  # unset: the setting's default (swaggerMode is on)
 
 
 def test_a_forked_child_makes_its_own_server_clients_but_keeps_the_embedded_store():

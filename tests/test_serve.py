@@ -4,13 +4,12 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 
-from conftest import ROOT
+from conftest import ROOT, free_port
 
 SCRIPT = """
 import sys
@@ -24,11 +23,6 @@ create_app("test", overrides=overrides, run_init=False)
 run_gunicorn(lambda: create_app("test", overrides=overrides), Shared.environment)
 """
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_gunicorn_worker_serves_the_app_and_stops_on_sigterm():

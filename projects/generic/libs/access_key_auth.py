@@ -65,9 +65,6 @@ def request_target(req: Any) -> str:
         return data.decode("latin-1")
 
 
-def _is_json(req: Any) -> bool:
-    return is_json_content_type(req.mimetype)
-
 
 def _older_than(value: Any, age: timedelta) -> bool:
     moment = parse_date(value)
@@ -162,7 +159,7 @@ class AccessKeyAuth(Lib):
         host = req.headers.get("Host") or req.host
         scheme = req.mia.scheme or req.scheme
         if not v2:
-            body = req.mia.raw_body_text if (req.mia.raw_body and _is_json(req)) else ""
+            body = req.mia.raw_body_text if (req.mia.raw_body and is_json_content_type(req.mimetype)) else ""
             return v1_signature(device_id, secret, timestamp, req.method, f"{scheme}://{host}", request_target(req),
                                 body)
         canonical = v2_canonical(device_id, secret_id, timestamp, nonce,
