@@ -150,8 +150,8 @@ class HostResolver:
 class Router:
     """All mounted route methods, one werkzeug map per vhost id plus ``*``."""
 
-    def __init__(self, routes: list[Any], hosts: Any) -> None:
-        self.hosts = HostResolver(hosts)
+    def __init__(self, routes: list[Any], hosts: HostResolver) -> None:
+        self.hosts = hosts
         self.targets: list[Target] = []
         rules: dict[str, list[Rule]] = {}
         preflight_done: set[tuple[str, str]] = set()

@@ -19,7 +19,7 @@ from core.errors import MiaError
 from core.loader import Loader, LoadResult, run_init_modules
 from core.output import error_response
 from core.pipeline import Pipeline
-from core.router import Router
+from core.router import HostResolver, Router
 from core.routes import RouteMethod, compile_route_files
 from core.shared import Shared
 
@@ -43,9 +43,8 @@ def create_app(mode: str = "local", root: Path | str | None = None, overrides: d
     databases = db.install(Shared.environment, root)  # embedded store refused with server.workers > 1
     cache_backend = cache.install(Shared.environment)  # memcached or in-process; flushOnStart
     loaded = Loader(root).load()
-    hosts = Shared.environment.get("hosts") or []
-    router_hosts = Router([], hosts).hosts  # validates the host entries before routes refer to them
-    routes = compile_route_files(loaded.route_files, mode, router_hosts.ids)
+    hosts = HostResolver(Shared.environment.get("hosts") or [])  # validates the vhost entries first
+    routes = compile_route_files(loaded.route_files, mode, hosts.ids)
     router = Router(routes, hosts)
     if run_init:  # touches the database: skipped by offline commands (routes, docs)
         indexes.ensure_all_indexes(startup=True)  # model indexes; honours skipDatabaseIndexingOnNewCollections
