@@ -24,7 +24,6 @@ from core.output import error_response, finish
 from core.preconditions import check_overflow, validate_request
 from core.request import MiaContext, MiaResponse
 from core.router import Router
-from core.translator import parse_culture_code
 
 log = logging.getLogger("mia.pipeline")
 Guard = Callable[[Any, Any, MiaResponse], None]
@@ -52,13 +51,11 @@ class Pipeline:
             target, params = self.router.match(req.host, req.path, req.method,
                                                environ.get("RAW_URI") or environ.get("REQUEST_URI"))
         except MiaError as err:  # 404 / 405 before any route is known
-            req.mia = MiaContext(None, default_culture=self.default_culture)
-            self._culture(req)
+            req.mia = MiaContext(None, default_culture=self.default_culture, request=req)
             return error_response(err, req)
         route = target.route
         mia = req.mia = MiaContext(route.info, params, self.default_culture, request=req)
         mia.client_ip, mia.scheme = self.client_ip(req)
-        self._culture(req)
         res = MiaResponse()
         if route.cors_headers:
             headers = cors.cors_headers(route.cors_headers, req.headers.get("Origin"),
@@ -100,9 +97,3 @@ class Pipeline:
     def _after(self, req: Any, route: Any, response: Response) -> None:
         for hook in self.after_response:
             hook(req, route, response)
-
-    @staticmethod
-    def _culture(req: Any) -> None:
-        code = req.headers.get("culture.code")
-        if code:
-            req.mia._culture_header = parse_culture_code(code)

@@ -12,7 +12,7 @@ from typing import Any
 from werkzeug.datastructures import Headers
 
 from core.querystring import parse_query
-from core.translator import translate
+from core.translator import parse_culture_code, translate
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,8 @@ class MiaContext:
 
     def __init__(self, route: RouteInfo | None, params: dict[str, str] | None = None,
                  default_culture: dict[str, str] | None = None, request: Any = None) -> None:
+        # The request header ``culture.code`` (``de-DE``) wins over the device's and the default culture.
+        code = request.headers.get("culture.code") if request is not None else None
         self.route = route
         self.params = params or {}
         self.validated_parameters: dict[str, Any] = {}
@@ -55,7 +57,7 @@ class MiaContext:
         self.client_ip: str | None = None
         self.scheme: str | None = None
         self.debug_info: dict[str, Any] = {}
-        self._culture_header: tuple[str, str] | None = None
+        self._culture_header = parse_culture_code(code) if code else None
         self._default_culture = default_culture or {"language": "en", "region": "gb"}
 
     @property
