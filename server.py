@@ -16,13 +16,13 @@ import signal
 import sys
 from pathlib import Path
 
-from core.args import parse_args
+from core.app.cli import parse_args
 from core.errors import StartupError
 
 
 def wsgi_app():  # noqa: ANN201 - a Flask app
     """App factory for WSGI servers; the environment comes from MIA_ENV (default ``production``)."""
-    from core.server import create_app
+    from core.app.factory import create_app
 
     return create_app(os.environ.get("MIA_ENV", "production"))
 
@@ -30,12 +30,13 @@ def wsgi_app():  # noqa: ANN201 - a Flask app
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     if args.command == "new-project":  # before create_app: scaffolding must not depend on loading projects
-        from core.scaffold import main as new_project
+        from core.app.scaffold import main as new_project
 
         return new_project(args.command_args, Path(__file__).resolve().parent)
     offline = args.command in ("routes", "docs")
     try:
-        from core.server import create_app, format_route_table
+        from core.app.factory import create_app
+        from core.app.summary import format_route_table
 
         # routes/docs only read: no database work, and the embedded store's snapshot is neither loaded
         # nor saved (a server running meanwhile would otherwise find its file replaced).
@@ -48,10 +49,10 @@ def main(argv: list[str]) -> int:
         print("\n".join(format_route_table(app.config["mia.routes"])))
         return 0
     if args.command == "docs":  # --format json|yaml|md|html --out FILE [--host VHOST_ID]
-        from core.docs_export import main as export_docs
+        from core.app.docs_export import main as export_docs
 
         return export_docs(app, args.command_args)
-    from core import db
+    from core.data import databases as db
 
     if args.cron_jobs and not args.nocron:  # one-off: run the jobs now, no web server, exit code = success
         from core.cron import run_once
@@ -65,9 +66,10 @@ def main(argv: list[str]) -> int:
 
 def serve(app, args) -> int:  # noqa: ANN001 - a Flask app and RunArgs
     """gunicorn when the environment sets ``server.workers``, else the threaded development server."""
-    from core import db
-    from core.serve import listen_address, run_gunicorn
-    from core.server import create_app, summary
+    from core.app.factory import create_app
+    from core.app.serve import listen_address, run_gunicorn
+    from core.app.summary import summary
+    from core.data import databases as db
     from core.shared import Shared
 
     print(summary(app), flush=True)

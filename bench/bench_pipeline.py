@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from flask import Flask, jsonify  # noqa: E402
 
-from core.server import create_app  # noqa: E402
+from core.app.factory import create_app  # noqa: E402
 
 CONTROLLERS = '''
 from core import Controller

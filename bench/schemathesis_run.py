@@ -44,7 +44,7 @@ def main(argv: list[str]) -> int:
     from werkzeug.serving import make_server
 
     from core import Shared
-    from core.server import create_app
+    from core.app.factory import create_app
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     app = create_app("test", ROOT)

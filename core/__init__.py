@@ -2,12 +2,11 @@
 
 Project code imports its building blocks from here; these names are the stable public API.
 """
-from core.base import Config, Controller, Lib
-from core.cache import Cached, cached
 from core.cron import BaseCronJob
+from core.data.cache import Cached, cached
+from core.data.models import BaseModel
 from core.errors import MiaError, ValidationError
-from core.models import BaseModel
-from core.shared import Shared
+from core.shared import Config, Controller, Lib, Shared
 
 __all__ = [
     "BaseCronJob", "BaseModel", "Cached", "Config", "Controller", "Lib", "MiaError", "Shared", "ValidationError",

@@ -11,8 +11,7 @@ import logging
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
-from core.base import Identified
-from core.shared import RegistryError, Shared
+from core.shared import Identified, RegistryError, Shared
 
 log = logging.getLogger("mia.cron")
 

@@ -96,7 +96,7 @@ class StartupError(Exception):
 
 
 # Functions that turn a foreign exception (a pymongo error, say) into a MiaError, or return None.
-# Modules that own a dependency register here at import time (core.db maps database errors).
+# Modules that own a dependency register here at import time (core.data.databases maps database errors).
 _translators: list[Callable[[BaseException], MiaError | None]] = []
 
 

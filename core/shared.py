@@ -3,15 +3,29 @@
 ``Shared`` holds what the loader collected (configs, libs, models, controllers, crons, route
 files) keyed by identity and version, plus process-wide runtime state (run mode, arguments,
 database and cache handles). It imports nothing that registers into it, so any module may import
-it without creating an import cycle.
+it without creating an import cycle. The base classes project code subclasses (Controller, Lib,
+Config) live here too: they are what the registry holds, and they import nothing either.
 """
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 DEFAULT_VERSION = "1.0"
+TRUTHY = frozenset({"true", "1", "y", "yes", "on"})
+
+
+def flag(value: Any, default: bool = False) -> bool:
+    """mia's reading of an on/off setting: unset -> ``default``; strings true/1/y/yes/on (any case)
+    are on, other strings off; anything else by its truth value."""
+    if value is None:
+        return default
+    if isinstance(value, str):
+        return value.strip().lower() in TRUTHY
+    return bool(value)
+
+
 _ROOT_CONFIG_KEYS = ("system", "environment", "translations")
 
 
@@ -94,7 +108,7 @@ class Shared:
     init_modules: list[Any] = []
     services: list[dict[str, Any]] = []
 
-    # Process-wide handles, filled lazily by core.db / core.cache (never imported here).
+    # Process-wide handles, filled lazily by core.data.databases / core.data.cache (never imported here).
     _handles: dict[str, Any] = {}
     _lock = threading.Lock()
     _providers: dict[str, Callable[..., Any]] = {}
@@ -143,7 +157,7 @@ class Shared:
     # -- runtime handles ----------------------------------------------------------------------
     @classmethod
     def provide(cls, name: str, factory: Callable[..., Any]) -> None:
-        """Let core.db / core.cache announce how a handle is made (keeps this module import-free)."""
+        """Let core.data.databases / core.data.cache announce how a handle is made (keeps this module import-free)."""
         cls._providers[name] = factory
 
     @classmethod
@@ -181,3 +195,44 @@ class Shared:
         for closer in [h for h in cls._handles.values() if callable(getattr(type(h), "close_all", None))]:
             closer.close_all()
         cls._handles = {}
+
+
+# ------------------------------------------------------------------ what project code subclasses
+class Identified:
+    """Something the loader registers by identity and version."""
+
+    identity: ClassVar[str | None] = None
+    version: ClassVar[str] = "1.0"
+    disabled: ClassVar[bool] = False
+    # Filled by the loader: the file the class came from and its project folder name.
+    source_file: ClassVar[str] = ""
+    project: ClassVar[str] = ""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.identity}@{self.version}>"
+
+
+class Controller(Identified):
+    """A step in a route's chain.
+
+    A controller function is ``def fn(self, req, res)``; an error-controller function is
+    ``def fn(self, err, req, res)``. ``preconditions`` maps a function name (or a route method key,
+    or ``"all"``) to ``{"parameters": {section: rules}, "responses": {status: codes}}``.
+    """
+
+    group: ClassVar[str | None] = None
+    preconditions: ClassVar[dict[str, Any]] = {}
+
+
+class Lib(Identified):
+    """Reusable functions shared through ``Shared.libs(identity)``."""
+
+
+class Config(Identified):
+    """Project configuration read through ``Shared.config("<identity>.<name>")``.
+
+    Class attributes are the values; ``translations`` (``{key: {lang: text | {region: text}}}``)
+    is what ``req.mia.translator(identity, key)`` reads.
+    """
+
+    translations: ClassVar[dict[str, Any]] = {}

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from core.server import create_app  # noqa: E402
+from core.app.factory import create_app  # noqa: E402
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from core import db
+from core.data import databases as db
 from core.shared import Shared
 
 TEST_URL = os.environ.get("MIA_TEST_MONGO_URL") or None

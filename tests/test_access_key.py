@@ -8,8 +8,8 @@ import time
 
 import pytest
 
+from client import v1_key, v2_headers
 from core import Shared
-from core.client import v1_key, v2_headers
 
 P = "/api/tests/generic/v1"
 SECRET_ID, SECRET = "6ff870ad33a86982550543e2f92623c5", "10f2bde9a138ef5aeed40812b0a1594b"  # generic demo secret
@@ -18,7 +18,7 @@ BASE = "http://localhost"
 
 
 def mia_key(method, scheme, host_header, path_and_query, body_text, device_id, secret_id, secret, clock_offset_s=0):
-    """Written from the spec's §1.9 description of the mia.js SDKs, independently of core.client."""
+    """Written from the spec's §1.9 description of the mia.js SDKs, independently of client."""
     ts = str(int(time.time() + clock_offset_s))
     body_hash = hashlib.sha256(body_text.lower().encode("utf-8")).hexdigest() if body_text else ""
     material = (device_id + secret + ts + method.upper() + scheme.lower() + "://" + host_header.lower()
@@ -292,7 +292,7 @@ def test_spoofed_forwarded_for_is_ignored_without_trusted_proxy(client):
 
 
 def test_forwarded_headers_honoured_from_a_trusted_proxy():
-    from core.server import create_app
+    from core.app.factory import create_app
 
     app = create_app("test", overrides={"trustedProxies": ["127.0.0.0/8"]})
     try:

@@ -8,8 +8,8 @@ import pytest
 from memcached_fixtures import memcached  # noqa: F401 - fixture
 from pymemcache.client.base import Client
 
-import core.cache as cache
-from core.cache import Cached, LocalStore, cache_backend, cached, hashed_key, memcached_client
+import core.data.cache as cache
+from core.data.cache import Cached, LocalStore, cache_backend, cached, hashed_key, memcached_client
 
 
 def use_memcached(tree, server, **settings):

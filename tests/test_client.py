@@ -1,4 +1,4 @@
-"""core.client against a live server on loopback: registration, v1 and v2 requests, clock correction."""
+"""client against a live server on loopback: registration, v1 and v2 requests, clock correction."""
 from __future__ import annotations
 
 import hashlib
@@ -6,7 +6,7 @@ import hmac
 
 import pytest
 
-from core.client import MiaClient, v2_canonical, v2_headers
+from client import MiaClient, v2_canonical, v2_headers
 
 P = "/api/tests/generic/v1"
 SECRET_ID, SECRET = "6ff870ad33a86982550543e2f92623c5", "10f2bde9a138ef5aeed40812b0a1594b"  # generic demo secret

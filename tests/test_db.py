@@ -24,13 +24,12 @@ from conftest import free_port
 from db_fixtures import write_things_project
 from pymongo import errors as pe
 
-from core import db
-from core.config import flag
-from core.db import Databases, translate_db_error
-from core.embedded import Snapshot
+from core.app.summary import summary
+from core.data import databases as db
+from core.data.databases import Databases, translate_db_error
+from core.data.embedded import Snapshot
 from core.errors import StartupError
-from core.server import summary
-from core.shared import Shared
+from core.shared import Shared, flag
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -285,7 +284,8 @@ def _stop(process: subprocess.Popen) -> int:
 def test_server_py_keeps_embedded_data_across_a_sigterm_restart(tree):
     """The real ``python server.py test`` in a copy of the repository's code, on a loopback port."""
     shutil.copy(ROOT / "server.py", tree.root / "server.py")
-    shutil.copytree(ROOT / "core", tree.root / "core", ignore=shutil.ignore_patterns("__pycache__"))
+    for package in ("core", "client"):
+        shutil.copytree(ROOT / package, tree.root / package, ignore=shutil.ignore_patterns("__pycache__"))
     tree.env({"embedded": {"path": "data/dev.json"}})
     write_things_project(tree)
     port = free_port()

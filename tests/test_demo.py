@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from bson import ObjectId
 
-from core.client import v1_key, v2_headers
+from client import v1_key, v2_headers
 from core.shared import Shared
 
 V1 = "/demo/v1"
@@ -276,7 +276,7 @@ def register(client, profile=None):
 
 
 def signed(client, device_id, method, path, body=None, v2=True, headers=None):
-    """Sign like core.client does for a real server (Host ``localhost``, scheme http)."""
+    """Sign like client does for a real server (Host ``localhost``, scheme http)."""
     data = json.dumps(body) if body is not None else None
     headers = dict(headers or {})
     if v2:

@@ -7,8 +7,8 @@ import re
 import secrets
 from datetime import UTC, datetime, timedelta
 
+from client import v1_key
 from core import Shared
-from core.client import v1_key
 
 P = "/api/tests/generic/v1"
 SECRET_ID, SECRET = "6ff870ad33a86982550543e2f92623c5", "10f2bde9a138ef5aeed40812b0a1594b"  # generic demo secret

@@ -9,9 +9,9 @@ from html.parser import HTMLParser
 import pytest
 from openapi_spec_validator import validate
 
-from core import docs
+from core.app import openapi as docs
 from core.errors import StartupError
-from core.schemas import ecma_pattern
+from core.validation.schemas import ecma_pattern
 
 # ---------------------------------------------------------------------------------------- helpers
 DOCS_CONTROLLERS = '''
@@ -365,8 +365,8 @@ routes = {"prefix": "/r", "routes": {"./x": {"get": {"controller": [{"name": "ou
 
 
 def test_production_switches_docs_off():
-    from core.config import load_module
-    from core.server import ROOT
+    from core.app.factory import ROOT
+    from core.startup.config import load_module
 
     environment = load_module(ROOT / "config" / "env" / "production.py", "mia_docs_test_production").environment
     assert docs.docs_enabled(environment) is False

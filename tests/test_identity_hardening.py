@@ -1,4 +1,4 @@
-"""Hardening of the identity services (projects/generic, projects/demo, core/client.py, core/clientip.py).
+"""Hardening of the identity services (projects/generic, projects/demo, client/, core/http/clientip.py).
 
 Each test shows one user-visible defect found in review (status code, JSON body or stored
 document) and stays as its regression test; the last group pins behaviour that was probed
@@ -19,9 +19,9 @@ import pytest
 from memcached_fixtures import memcached  # noqa: F401 - fixture
 from test_users import custom, custom_device, graph  # noqa: F401 - fixtures (a custom project, a fake Graph API)
 
+from client import MiaClient, v1_key, v2_headers
 from core import Shared
-from core.client import MiaClient, v1_key, v2_headers
-from core.clientip import in_networks, parse_network
+from core.http.clientip import in_networks, parse_network
 
 P = "/api/tests/generic/v1"
 SECRET_ID, SECRET = "6ff870ad33a86982550543e2f92623c5", "10f2bde9a138ef5aeed40812b0a1594b"  # generic demo secret
@@ -117,7 +117,7 @@ def test_a_key_exactly_300_seconds_off_is_still_inside_the_window(client, device
 @pytest.mark.parametrize("order", ["memcached_down_then_up", "memcached_up_then_down"])
 def test_a_v2_nonce_cannot_be_replayed_across_a_memcached_outage(memcached, order):  # noqa: F811
     """The nonce seen while memcached was down (or before it went down) was accepted a second time."""
-    from core.server import create_app
+    from core.app.factory import create_app
 
     app = create_app("test", overrides={"memcached": {"servers": memcached.address,
                                                       "options": {"timeout": 300, "retries": 0, "retry": 100}}})
@@ -162,7 +162,7 @@ def test_the_deprecated_session_flow_refuses_a_disabled_secret(client):
     assert reply.status_code == 403 and codes(reply) == ["AccessKeyInvalid"], reply.json
 
 
-# ---------------------------------------------------------------------------------------------- core/client.py
+# ---------------------------------------------------------------------------------------------- client/
 @pytest.mark.parametrize("method", ["v1", "v2"])
 @pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", "application/vnd.api+json", None,
                                           "text/plain"])
@@ -192,7 +192,7 @@ def test_the_client_sends_non_ascii_paths_instead_of_crashing(live, method, path
     assert reply.status == 200, (reply.status, reply.json())
 
 
-# ---------------------------------------------------------------------------------------------- core/clientip.py
+# ---------------------------------------------------------------------------------------------- core/http/clientip.py
 def test_an_ipv4_mapped_network_covers_ipv4_only():
     """``::ffff:0:0/96`` ("all IPv4") became 0.0.0.0/0 and then matched every IPv6 client too."""
     assert in_networks("10.1.2.3", ["::ffff:0:0/96"])
@@ -208,7 +208,7 @@ def test_an_ipv4_mapped_network_covers_ipv4_only():
 
 def test_forwarded_for_entries_with_ports_name_the_client_not_the_proxy():
     """``X-Forwarded-For: 203.0.113.7:51234`` (Azure, IIS) made the trusted proxy itself the client."""
-    from core.server import create_app
+    from core.app.factory import create_app
 
     app = create_app("test", overrides={"trustedProxies": ["127.0.0.0/8"]})
     try:

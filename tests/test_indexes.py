@@ -12,8 +12,8 @@ import pytest
 from db_fixtures import register
 
 from core import BaseModel
+from core.data.indexes import IndexConflict, ensure_all_indexes, ensure_indexes, index_name, model_indexes
 from core.errors import StartupError
-from core.indexes import IndexConflict, ensure_all_indexes, ensure_indexes, index_name, model_indexes
 
 db_env = db_fixtures.db_env
 mia_db = db_fixtures.mia_db  # fixtures: one database per test and backend

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from core.args import parse_args
-from core.config import load_root_config
+from core.app.cli import parse_args
 from core.errors import StartupError
-from core.loader import Loader, run_init_modules
 from core.shared import RegistryError, Shared
+from core.startup.config import load_root_config
+from core.startup.loader import Loader, run_init_modules
 from core.translator import parse_culture_code, translate
 
 

@@ -13,7 +13,7 @@ import db_fixtures
 import pytest
 
 from core import BaseModel, MiaError, ValidationError
-from core.indexes import ensure_indexes
+from core.data.indexes import ensure_indexes
 
 db_env = db_fixtures.db_env
 mia_db = db_fixtures.mia_db  # fixtures: one database per test and backend
@@ -334,7 +334,7 @@ def test_collection_without_a_name_is_an_internal_error(mia_db):
 
 
 def test_models_use_their_own_database_name(db_env):
-    from core import db as core_db
+    from core.data import databases as core_db
     from core.shared import Shared
 
     Shared.reset()

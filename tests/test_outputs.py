@@ -12,7 +12,7 @@ GENERIC_FILES = ["controllers/output/default_response.py", "controllers/output/x
 
 DATA = '''
 from core import Controller, MiaError
-from core.cache import Cached
+from core.data.cache import Cached
 
 ITEMS = [{"_id": 1, "name": "a", "status": "x", "nested": {"name": "n", "other": 1}, "tags": [{"name": "t"}, 3]},
          {"_id": 2, "status": "y"}]

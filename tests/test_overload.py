@@ -10,7 +10,7 @@ import requests
 from conftest import serve_live
 
 from core.errors import StartupError
-from core.overload import LoadMonitor, monitor_for
+from core.http.overload import LoadMonitor, monitor_for
 
 SLOW = '''
 import threading

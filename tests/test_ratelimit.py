@@ -7,8 +7,8 @@ import time
 import pytest
 from memcached_fixtures import memcached  # noqa: F401 - fixture
 
-import core.ratelimit as ratelimit
-from core.cache import LocalStore, cache_backend
+import core.http.ratelimit as ratelimit
+from core.data.cache import LocalStore, cache_backend
 from core.errors import StartupError
 
 LIMITED = {

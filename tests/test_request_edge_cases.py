@@ -55,7 +55,7 @@ class Twice(Controller):
 class Envelope(Controller):
     identity = "envelope"
     def all(self, err, req, res):
-        from core.output import error_response
+        from core.http.output import error_response
         response = error_response(err, req, res.headers)
         res.send(response, status=response.status_code)
 
@@ -394,7 +394,7 @@ def test_embedded_ttl_expiry_during_concurrent_reads(tree, busy_switching):
 # -------------------------------------------------------------------------------------------- memcached
 def test_memcached_ttls_over_30_days_still_cache(tree, memcached):  # noqa: F811
     """memcached reads an expiry over 30 days as a unix time (1970: already gone)."""
-    from core.cache import Cached
+    from core.data.cache import Cached
 
     tree.env({"memcached": {"servers": memcached.address}})
     tree.app()

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from core.server import create_app
+from core.app.factory import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
-COPIED = ("server.py", "core", "config", "projects", "init")
+COPIED = ("server.py", "core", "client", "config", "projects", "init")
 IGNORED = shutil.ignore_patterns("__pycache__", ".mia-data", "*.pyc")
 
 

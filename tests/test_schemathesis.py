@@ -7,7 +7,7 @@ operation and mode (a few hundred cases), a fixed seed, a time budget. bench/sch
 runs the long version (coverage phase too, many more cases).
 
 What is switched off, and why (nothing else is):
-* check ``negative_data_rejection``: mia.js coerces input on purpose (core/validator.py, deviations
+* check ``negative_data_rejection``: mia.js coerces input on purpose (core/validation/validator.py, deviations
   3-8: numbers are accepted for strings, "5" for numbers, allow/deny compare case-insensitively), so
   some inputs the schema calls invalid are rightly accepted. Server errors and response conformance
   are still checked for every negative case.
@@ -26,8 +26,8 @@ from pathlib import Path
 import pytest
 from conftest import serve_live
 
-from core import docs
-from core.server import create_app
+from core.app import openapi as docs
+from core.app.factory import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 ST = Path(sys.executable).with_name("st")

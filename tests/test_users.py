@@ -11,8 +11,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from client import v1_key
 from core import Shared
-from core.client import v1_key
 
 ROOT = Path(__file__).resolve().parent.parent
 P = "/api/tests/generic/v1"

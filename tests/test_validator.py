@@ -1,4 +1,4 @@
-"""The mia.js rule engine (core.validator): every rule accepts and rejects with mia's exact entries.
+"""The mia.js rule engine (core.validation.validator): every rule accepts and rejects with mia's exact entries.
 
 Messages are compared character for character with mia.js (spec 3.4), including the misspelled
 ``MinValueUnderachived``; deliberate deviations are asserted as such.
@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 
 from core.errors import StartupError, ValidationError
-from core.validator import CompiledSchema, FieldInfo, RuleDefinitionError, compile_rules
+from core.validation.validator import CompiledSchema, FieldInfo, RuleDefinitionError, compile_rules
 
 
 def run(rules, values, **options):

@@ -33,7 +33,7 @@ def serve(mode: str) -> tuple[object, int]:
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
-    from core.server import create_app
+    from core.app.factory import create_app
 
     server = make_server("127.0.0.1", 0, create_app(mode), threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()

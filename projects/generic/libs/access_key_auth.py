@@ -15,10 +15,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from client import V2_METHOD, is_json_content_type, v1_signature, v2_canonical, v2_signature
 from core import Lib, MiaError, Shared
-from core.client import V2_METHOD, is_json_content_type, v1_signature, v2_canonical, v2_signature
-from core.clientip import in_networks
-from core.coercion import parse_date
+from core.http.clientip import in_networks
+from core.validation.coercion import parse_date
 
 log = logging.getLogger("mia.generic.accesskey")
 DUMMY_SECRET = "0" * 32
@@ -230,7 +230,7 @@ class AccessKeyAuth(Lib):
         if not numbers:
             return
         try:
-            from core import ratelimit
+            from core.http import ratelimit
         except ImportError:  # rate limiting not installed: nothing to enforce
             return
         result = ratelimit.check(f"device|{device['id']}", {"interval": int(interval),

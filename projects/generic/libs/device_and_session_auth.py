@@ -13,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core import Lib, MiaError, Shared
-from core.clientip import host_network, in_networks
-from core.coercion import parse_date
-from core.models import flatten
+from core.data.models import flatten
+from core.http.clientip import host_network, in_networks
+from core.validation.coercion import parse_date
 
 log = logging.getLogger("mia.generic.devices")
 CREATE_ATTEMPTS = 5

@@ -33,7 +33,7 @@ class NonceStore(Lib):
     @staticmethod
     def _memcached_add(digest: str, ttl_seconds: int) -> bool | None:
         try:
-            from core.cache import CacheError, cache_backend
+            from core.data.cache import CacheError, cache_backend
         except ImportError:  # the cache module is optional for this lib
             return None
         backend = cache_backend()

@@ -22,8 +22,8 @@ from bson import ObjectId
 from bson.errors import InvalidId
 
 from core import Lib, MiaError, Shared
-from core.coercion import parse_date
-from core.models import flatten
+from core.data.models import flatten
+from core.validation.coercion import parse_date
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 DEFAULT_PROFILE_MODEL = "generic-userProfile-model"

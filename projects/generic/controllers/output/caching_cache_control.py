@@ -1,6 +1,6 @@
 """generic-cachingCacheControl (generic §4.4): ``Cache-Control`` from the request's ``Cached`` answer.
 
-A controller that used ``core.cache.Cached`` stores its answer in ``res.cached``; this step turns
+A controller that used ``core.data.cache.Cached`` stores its answer in ``res.cached``; this step turns
 its ``cacheTime`` (seconds the value stays fresh) into ``Cache-Control: public, max-age=N``, 0
 when there is none. In a controller chain it continues the chain; in an errorController chain it
 sets the header and passes the error on.

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from core import Controller
-from core.output import debug_block, debug_enabled, error_response
+from core.http.output import debug_block, debug_enabled, error_response
 
 FILTER_PRECONDITION = {
     "parameters": {"query": {"filter": {

@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from core import Controller, MiaError
-from core.output import error_entries
+from core.http.output import error_entries
 
 DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 MIMETYPE = "application/xml"

@@ -1,0 +1,92 @@
+"""The application factory: configuration -> loader -> routes -> indexes and init -> Flask app.
+
+``create_app("local")`` builds a WSGI app; ``server.py`` at the repository root is the command
+line around it. Everything is compiled here, once; nothing on the request path re-reads files.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, request
+from werkzeug.exceptions import HTTPException
+
+from core.app import docs_site
+from core.app import logs as log
+from core.app import response_check as responsecheck
+from core.data import cache, indexes
+from core.data import databases as db
+from core.errors import MiaError
+from core.http import overload, ratelimit, static
+from core.http.clientip import resolver as client_ip_resolver
+from core.http.output import error_response
+from core.http.pipeline import Pipeline
+from core.http.router import HostResolver, Router
+from core.shared import Shared
+from core.startup.config import load_root_config
+from core.startup.loader import Loader, run_init_modules
+from core.startup.routes import compile_route_files
+
+ROOT = Path(__file__).resolve().parents[2]  # the repository: core/app/factory.py -> ../../
+logger = logging.getLogger("mia.server")
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
+
+
+def create_app(mode: str = "local", root: Path | str | None = None, overrides: dict[str, Any] | None = None,
+               run_init: bool = True) -> Flask:
+    """Build the app for environment ``mode``; raises :class:`core.errors.StartupError` on bad projects.
+
+    ``run_init=False`` builds everything without touching the database (no indexes, no init
+    modules): what ``server.py <env> routes`` and ``docs`` need.
+    """
+    root = Path(root or ROOT)
+    Shared.reset()
+    Shared.mode = mode
+    Shared.system, Shared.environment, Shared.translations = load_root_config(root, mode, overrides)
+    log.configure(Shared.environment)
+    databases = db.install(Shared.environment, root)  # embedded store refused with server.workers > 1
+    cache_backend = cache.install(Shared.environment)  # memcached or in-process; flushOnStart
+    loaded = Loader(root).load()
+    hosts = HostResolver(Shared.environment.get("hosts") or [])  # validates the vhost entries first
+    routes = compile_route_files(loaded.route_files, mode, hosts.ids)
+    router = Router(routes, hosts)
+    if run_init:  # touches the database: skipped by offline commands (routes, docs)
+        indexes.ensure_all_indexes(startup=True)  # model indexes; honours skipDatabaseIndexingOnNewCollections
+        run_init_modules(loaded.init_modules)
+    pipeline = Pipeline(router=router, default_culture=dict(Shared.system.get("defaultCulture") or {}))
+    pipeline.client_ip = client_ip_resolver(Shared.environment)  # X-Forwarded-* only from trustedProxies
+    ratelimit.install(pipeline, Shared.environment, routes, cache_backend)
+    monitor = overload.install(pipeline, Shared.environment)  # first guard: 503 ServerBusy when saturated
+    responsecheck.install(pipeline, routes, Shared.environment)  # checkResponseSchemes (tests)
+
+    app = Flask("mia", static_folder=None)
+    app.config["mia.pipeline"] = pipeline
+    app.config["mia.routes"] = routes
+    app.config["mia.loaded"] = loaded
+    app.config["mia.databases"] = databases
+    app.config["mia.mode"] = mode
+    app.config["mia.cache"] = cache_backend
+    app.config["mia.overload"] = monitor
+    docs_site.install(app, routes, router, Shared.environment)  # OpenAPI per vhost; /docs, /api-docs if swaggerMode
+    static.install(app, root, loaded.projects)  # projects/<p>/public at /<p>/assets/
+    if monitor is not None:
+        app.wsgi_app = monitor.wrap(app.wsgi_app)  # type: ignore[method-assign]
+
+    def dispatch(path: str = "") -> Any:
+        return pipeline.handle(request._get_current_object())
+
+    app.add_url_rule("/", "mia", dispatch, methods=ALL_METHODS, provide_automatic_options=False)
+    app.add_url_rule("/<path:path>", "mia", dispatch, methods=ALL_METHODS, provide_automatic_options=False)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Any:
+        if exc.code in (404, 405):  # a verb (TRACE) or path (a %0A in it) Flask's catch-all misses: ask the router
+            return pipeline.handle(request._get_current_object())
+        return error_response(MiaError(exc.code or 500), request)
+
+    @app.errorhandler(Exception)
+    def _any_error(exc: Exception) -> Any:
+        return error_response(exc, request)
+
+    return app
