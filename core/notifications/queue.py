@@ -76,7 +76,8 @@ def _finish(collection: Any, item: dict[str, Any], worker_id: str, values: dict[
 def fulfil(collection: Any, item: dict[str, Any], worker_id: str, platform: str) -> bool:
     """Mark a delivered item; False if this worker no longer holds it."""
     return _finish(collection, item, worker_id, {"status": FULFILLED, "processed": now(), "workerId": None,
-                                                 "leaseUntil": None, "platform": platform, "lastError": None})
+                                                 "leaseUntil": None, "platform": platform, "lastError": None,
+                                                 "deliveredBy": worker_id})
 
 
 def reject(collection: Any, item: dict[str, Any], worker_id: str, error: str, reason: str,
