@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.notifications import templates
+import core.notifications.templates as templates
 from core.notifications.connectors import DeliveryError, apns, fcm, smtp
 from core.notifications.settings import collection, connector, notification_config
 

@@ -19,9 +19,10 @@ from typing import Any
 
 from bson import ObjectId
 
+import core.notifications.queue as queue
+import core.notifications.status as status
 from core.data.databases import db_errors
 from core.errors import MiaError
-from core.notifications import queue, status
 from core.notifications.settings import collection, notification_config, processor_settings
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

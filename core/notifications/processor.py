@@ -17,7 +17,8 @@ import socket
 from datetime import timedelta
 from typing import Any
 
-from core.notifications import queue, status
+import core.notifications.queue as queue
+import core.notifications.status as status
 from core.notifications.connectors import DeliveryError
 from core.notifications.dispatch import deliver
 from core.notifications.settings import collection, database, processor_settings
@@ -65,7 +66,6 @@ class Processor:
 
     def process(self, item: dict[str, Any]) -> str:
         """Deliver one claimed item; returns fulfilled, retried, rejected, or lost (lease taken over)."""
-        status.running(self.statuses, item.get("statusId"))
         try:
             platform = deliver(item, self.settings, self.db)
         except DeliveryError as error:

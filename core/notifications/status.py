@@ -3,8 +3,9 @@
 A send is one manager call: a mail to an address, a push to one device or to every device of a
 user. Its document counts the targets, and as the processor finishes items it counts ``numSent``
 and ``numFailed``, per platform (``sentPerType.ios``, ``failedPerType.email``, ...) and failures per
-reason (``errorsByReason.BadDeviceToken``). ``status`` goes ``pending`` -> ``running`` (first claim)
--> ``succeeded`` (all finished, at least one delivered) | ``failed`` (all finished, none delivered).
+reason (``errorsByReason.BadDeviceToken``). ``status`` goes ``pending`` -> ``running`` (first item
+finished, more to go) -> ``succeeded`` (all finished, at least one delivered) | ``failed`` (all
+finished, none delivered).
 Counting uses ``$inc`` and is called once per item, after the item's own final write succeeded.
 """
 from __future__ import annotations
@@ -35,12 +36,6 @@ def key(value: Any) -> str:
     return _UNSAFE_KEY.sub("_", str(value or "unknown"))[:64] or "unknown"
 
 
-def running(collection: Any, status_id: Any) -> None:
-    if status_id is not None:
-        collection.update_one({"_id": status_id, "status": "pending"},
-                              {"$set": {"status": "running", "updated": now()}})
-
-
 def record(collection: Any, status_id: Any, platform: str | None, delivered: bool, reason: str | None = None) -> None:
     """Count one finished item; settle the status once every target is finished."""
     if status_id is None:
@@ -50,10 +45,14 @@ def record(collection: Any, status_id: Any, platform: str | None, delivered: boo
         "numFailed": 1, f"failedPerType.{kind}": 1, f"errorsByReason.{key(reason)}": 1}
     after = collection.find_one_and_update({"_id": status_id}, {"$inc": inc, "$set": {"updated": now()}},
                                            return_document=ReturnDocument.AFTER)
-    if after and after["numSent"] + after["numFailed"] >= after["numTargets"]:
+    if not after or after["status"] not in ("pending", "running"):
+        return
+    if after["numSent"] + after["numFailed"] >= after["numTargets"]:
         settled = "succeeded" if after["numSent"] > 0 else "failed"
         collection.update_one({"_id": status_id, "status": {"$in": ["pending", "running"]}},
                               {"$set": {"status": settled, "finished": now()}})
+    elif after["status"] == "pending":
+        collection.update_one({"_id": status_id, "status": "pending"}, {"$set": {"status": "running"}})
 
 
 def remove_finished(collection: Any, older_than: Any) -> int:
