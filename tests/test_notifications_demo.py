@@ -21,28 +21,28 @@ def test_the_welcome_route_queues_a_mail_and_a_push_the_processor_delivers(clien
     device_id = reply.get_json()["response"]["id"]
     Shared.db()["devices"].update_one({"id": device_id}, {"$set": {"device.notification.token": "a1b2"}})
 
-    reply = client.post("/demo/v1/welcome", json={"email": "ada@example.com", "name": "Ada <3", "culture": "de-de",
+    reply = client.post("/demo-notify/v1/welcome", json={"email": "ada@example.com", "name": "Ada <3", "culture": "de-de",
                                                    "deviceId": device_id})
     assert reply.status_code == 200
     queued = reply.get_json()["response"]
-    assert client.get(f"/demo/v1/notifications/{queued['mail']}").get_json()["response"]["status"] == "pending"
+    assert client.get(f"/demo-notify/v1/notifications/{queued['mail']}").get_json()["response"]["status"] == "pending"
 
     assert Processor().run()["claimed"] == 2
 
     [mail] = smtp.messages
     assert (mail["To"], mail["Subject"]) == ("ada@example.com", "Willkommen bei der mia.py-Demo, Ada <3")
     assert "<h1>Willkommen, Ada &lt;3!</h1>" in mail.get_body(preferencelist=("html",)).get_content()
-    state = client.get(f"/demo/v1/notifications/{queued['mail']}").get_json()["response"]
+    state = client.get(f"/demo-notify/v1/notifications/{queued['mail']}").get_json()["response"]
     assert (state["status"], state["attempts"], state["to"]) == ("fulfilled", 1, "ada@example.com")
     # The demo ships no APNs key: the push is rejected at once with the reason, not retried.
-    state = client.get(f"/demo/v1/notifications/{queued['push']}").get_json()["response"]
+    state = client.get(f"/demo-notify/v1/notifications/{queued['push']}").get_json()["response"]
     assert (state["status"], state["reason"]) == ("rejected", "ApnsNotConfigured")
 
 
 def test_the_welcome_route_checks_its_input(client, smtp):
-    reply = client.post("/demo/v1/welcome", json={"email": "not an address", "name": "Ada"})
+    reply = client.post("/demo-notify/v1/welcome", json={"email": "not an address", "name": "Ada"})
     assert reply.status_code == 400
     assert reply.get_json()["errors"][0]["code"] == "PatternMismatch"
-    reply = client.post("/demo/v1/welcome", json={"name": "Ada"})
+    reply = client.post("/demo-notify/v1/welcome", json={"name": "Ada"})
     assert reply.status_code == 400 and reply.get_json()["errors"][0]["code"] == "MissingRequiredParameter"
-    assert client.get("/demo/v1/notifications/0123456789abcdef01234567").status_code == 404
+    assert client.get("/demo-notify/v1/notifications/0123456789abcdef01234567").status_code == 404

@@ -7,7 +7,7 @@ routes = {
     "group": "demo",
     "name": "Demo notifications",
     "version": "1.0",
-    "prefix": "/demo/v1",
+    "prefix": "/demo-notify/v1",
     "routes": {
         "./welcome": {
             "post": {

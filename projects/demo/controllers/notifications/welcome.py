@@ -1,9 +1,9 @@
 """Queue a welcome mail and push (mia.js's demo sent its welcome mail from the signup flow).
 
-``POST /demo/v1/welcome`` queues the mail and, when a device id is given, a push to that device;
+``POST /demo-notify/v1/welcome`` queues the mail and, when a device id is given, a push to that device;
 it answers the queued ids at once. The job ``generic-notificationProcessor`` delivers them (every
 5 s while cron jobs run, or now with ``server.py local cron=generic-notificationProcessor`` on a
-shared MongoDB). ``GET /demo/v1/notifications/:id`` shows where a queued item is.
+shared MongoDB). ``GET /demo-notify/v1/notifications/:id`` shows where a queued item is.
 """
 from __future__ import annotations
 
