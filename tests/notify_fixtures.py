@@ -10,16 +10,20 @@ Every server listens on 127.0.0.1 at a free port and is stopped by its context m
 from __future__ import annotations
 
 import contextlib
+import datetime
 import email
 import email.policy
+import ipaddress
 import json
 import secrets
 import socket
+import ssl
 import threading
 import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -30,8 +34,10 @@ import jwt
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from conftest import free_port, serve_live
-from cryptography.hazmat.primitives import serialization
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
 
 KEY_ID, TEAM_ID, TOPIC = "ABC123DEFG", "TEAM123456", "com.example.app"
 PROJECT_ID, CLIENT_EMAIL = "demo-project", "push@demo-project.iam.gserviceaccount.com"
@@ -77,13 +83,35 @@ def _check_login(server_state: SmtpServer):  # noqa: ANN202
     return authenticator
 
 
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 that is its own CA: ``(cert.pem, key.pem)`` in ``folder``."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_text(_pem(key))
+    return cert_path, key_path
+
+
 @contextlib.contextmanager
-def smtp_server(require_login: bool = False) -> Iterator[SmtpServer]:
-    """aiosmtpd on a free loopback port; with ``require_login`` only SMTP_USER/SMTP_PASSWORD may send."""
+def smtp_server(require_login: bool = False, starttls: tuple[Path, Path] | None = None) -> Iterator[SmtpServer]:
+    """aiosmtpd on a free loopback port; with ``require_login`` only SMTP_USER/SMTP_PASSWORD may send;
+    with ``starttls`` (cert, key) the server requires STARTTLS before anything else, login included."""
     state = SmtpServer(free_port())
     options: dict[str, Any] = {}
     if require_login:
-        options = {"authenticator": _check_login(state), "auth_required": True, "auth_require_tls": False}
+        options = {"authenticator": _check_login(state), "auth_required": True, "auth_require_tls": bool(starttls)}
+    if starttls:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(*starttls)
+        options.update(tls_context=context, require_starttls=True)
     controller = Controller(state, hostname="127.0.0.1", port=state.port, **options)
     with warnings.catch_warnings():  # AUTH without TLS: fine on loopback in a test
         warnings.simplefilter("ignore")

@@ -21,8 +21,8 @@ def test_the_welcome_route_queues_a_mail_and_a_push_the_processor_delivers(clien
     device_id = reply.get_json()["response"]["id"]
     Shared.db()["devices"].update_one({"id": device_id}, {"$set": {"device.notification.token": "a1b2"}})
 
-    reply = client.post("/demo-notify/v1/welcome", json={"email": "ada@example.com", "name": "Ada <3", "culture": "de-de",
-                                                   "deviceId": device_id})
+    reply = client.post("/demo-notify/v1/welcome", json={"email": "ada@example.com", "name": "Ada <3",
+                                                          "culture": "de-de", "deviceId": device_id})
     assert reply.status_code == 200
     queued = reply.get_json()["response"]
     assert client.get(f"/demo-notify/v1/notifications/{queued['mail']}").get_json()["response"]["status"] == "pending"

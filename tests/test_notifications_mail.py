@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from db_fixtures import db_env  # noqa: F401 - fixture
-from notify_fixtures import FAST, notification_config, smtp_server
+from notify_fixtures import FAST, notification_config, self_signed_certificate, smtp_server
 
 from core.errors import MiaError
 from core.notifications import NotificationManager, Processor, cleanup, queue
@@ -182,3 +182,26 @@ def test_cleanup_removes_old_finished_items_only(build):
         assert cleanup() == {"items": 0, "statuses": 0}  # finished just now: kept for cleanupAfter
         assert cleanup({"cleanupAfter": -1}) == {"items": 1, "statuses": 1}
         assert manager.item(done) is None and manager.item(later)["status"] == "pending"
+
+
+def starttls_config(port: int, ca_file: str | None) -> str:
+    text = notification_config(port)
+    return text.replace("'timeout': 5,", f"'timeout': 5, 'starttls': True, 'caFile': {ca_file!r},", 1)
+
+
+def test_starttls_protects_the_login_and_the_certificate_is_checked(build, tmp_path):
+    cert, key = self_signed_certificate(tmp_path)
+    with smtp_server(require_login=True, starttls=(cert, key)) as smtp:
+        build(starttls_config(smtp.port, str(cert)))
+        good = NotificationManager().mail(config_id=CONFIG, template="welcome").address("a@example.com")
+        assert Processor().run()["fulfilled"] == 1
+        assert [m["To"] for m in smtp.messages] == ["a@example.com"] and smtp.logins[-1][1] is True
+        assert NotificationManager().item(good)["status"] == "fulfilled"
+
+        build(starttls_config(smtp.port, None))  # the system CAs do not know this certificate
+        bad = NotificationManager().mail(config_id=CONFIG, template="welcome").address("b@example.com")
+        Processor().run()
+        item = NotificationManager().item(bad)
+        assert (item["status"], item["reason"]) == ("rejected", "SMTPConnectionError")
+        assert "CERTIFICATE_VERIFY_FAILED" in item["lastError"]
+        assert len(smtp.messages) == 1
