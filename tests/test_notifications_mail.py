@@ -205,3 +205,14 @@ def test_starttls_protects_the_login_and_the_certificate_is_checked(build, tmp_p
         assert (item["status"], item["reason"]) == ("rejected", "SMTPConnectionError")
         assert "CERTIFICATE_VERIFY_FAILED" in item["lastError"]
         assert len(smtp.messages) == 1
+
+
+def test_a_line_break_in_a_header_replacement_rejects_the_mail_instead_of_injecting(build):
+    with smtp_server() as smtp:
+        build(notification_config(smtp.port, user=None))
+        evil = {"name": "Ada\r\nBcc: eve@example.com"}
+        queued = NotificationManager().mail(config_id=CONFIG, template="welcome", replacements=evil).address("a@x.org")
+        assert Processor().run()["rejected"] == 1
+        assert smtp.messages == []
+        item = NotificationManager().item(queued)
+        assert (item["status"], item["reason"], item["attempts"]) == ("rejected", "InvalidMessage", 1)

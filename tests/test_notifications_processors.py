@@ -88,9 +88,8 @@ print(json.dumps(processor.run(limit=10 * {items})))
 '''
 
 if TEST_URL:  # two processes need a database both can reach: only a real MongoDB
+    @pytest.mark.parametrize("db_env", ["mongodb"], indirect=True)
     def test_two_processor_processes_deliver_each_of_200_items_exactly_once(tree, db_env, tmp_path):  # noqa: F811
-        if db_env.backend != "mongodb":
-            return
         with smtp_server(require_login=True) as smtp:
             tree.env({**db_env.settings(), "notifications": FAST})
             tree.write("projects/base/config/notifications.py", notification_config(smtp.port))

@@ -8,6 +8,9 @@ status document counts; ``clear_token`` asks the processor to remove the device'
 """
 from __future__ import annotations
 
+import ssl
+from typing import Any
+
 
 class DeliveryError(Exception):
     """A message that could not be delivered; ``str()`` is the text stored as the item's lastError."""
@@ -18,3 +21,9 @@ class DeliveryError(Exception):
         self.reason = reason
         self.permanent = permanent
         self.clear_token = clear_token
+
+
+def verify_context(settings: dict[str, Any]) -> ssl.SSLContext | bool:
+    """TLS verification for an HTTPS connector: the system CAs, or ``caFile`` (a private CA) instead."""
+    ca_file = settings.get("caFile")
+    return ssl.create_default_context(cafile=ca_file) if ca_file else True

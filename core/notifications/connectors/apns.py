@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import jwt
 
-from core.notifications.connectors import DeliveryError
+from core.notifications.connectors import DeliveryError, verify_context
 from core.notifications.settings import read_secret_file
 
 HOSTS = {"production": "https://api.push.apple.com", "sandbox": "https://api.sandbox.push.apple.com"}
@@ -50,8 +50,7 @@ class ApnsClient:
         self.key_id, self.team_id = str(settings["keyId"]), str(settings["teamId"])
         self.refresh = float(settings.get("tokenRefresh") or 2700)
         self.pid = os.getpid()
-        verify: Any = settings.get("caFile") or True
-        self.http = httpx.Client(http1=False, http2=True, verify=verify,
+        self.http = httpx.Client(http1=False, http2=True, verify=verify_context(settings),
                                  timeout=float(settings.get("timeout") or 10))
         self._token: tuple[str, float] | None = None
         self._token_lock = threading.Lock()

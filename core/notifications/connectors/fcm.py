@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import jwt
 
-from core.notifications.connectors import DeliveryError
+from core.notifications.connectors import DeliveryError, verify_context
 from core.notifications.settings import service_account
 
 ENDPOINT = "https://fcm.googleapis.com"
@@ -57,7 +57,7 @@ class FcmClient:
         self.token_uri = str(settings.get("tokenUri") or account.get("token_uri") or "https://oauth2.googleapis.com/token")
         self.endpoint = str(settings.get("endpoint") or ENDPOINT).rstrip("/")
         self.pid = os.getpid()
-        self.http = httpx.Client(verify=settings.get("caFile") or True, timeout=float(settings.get("timeout") or 10))
+        self.http = httpx.Client(verify=verify_context(settings), timeout=float(settings.get("timeout") or 10))
         self._token: tuple[str, float] | None = None
         self._token_lock = threading.Lock()
 

@@ -47,7 +47,10 @@ def send(settings: dict[str, Any], mail: dict[str, Any], to: str) -> None:
     if not mail.get("sender") and not settings.get("from"):
         raise DeliveryError("NoSender", "neither the template's sender nor the connector's from is set",
                             permanent=True)
-    message = build_message(mail, to, settings.get("from"))
+    try:
+        message = build_message(mail, to, settings.get("from"))
+    except ValueError as exc:  # e.g. a line break in a header value: never retried, never injected
+        raise DeliveryError("InvalidMessage", str(exc), permanent=True) from exc
     tls, starttls = bool(settings.get("tls")), bool(settings.get("starttls"))
     host = settings.get("host") or "localhost"
     port = int(settings.get("port") or (465 if tls else 587 if starttls else 25))
