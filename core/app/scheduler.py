@@ -57,8 +57,9 @@ class TickExecutor(BaseExecutor):
             self._run_job_success(job.id, [JobExecutionEvent(EVENT_JOB_MISSED, job.id, job._jobstore_alias,
                                                              run_time)])
             return
+        # The thread's name carries the scheduled second, so log lines (and workers) can tell the tick.
         thread = threading.Thread(target=job.func, args=(*job.args, run_time), kwargs=job.kwargs,
-                                  name=f"cron-{job.id}", daemon=True)
+                                  name=f"cron-{job.id}@{run_time.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}", daemon=True)
         thread.start()
         self._run_job_success(job.id, [])
 
