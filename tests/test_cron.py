@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, free_port
+from db_fixtures import TEST_URL
 
 from core.app.cron_modes import run_once
 from core.shared import Shared
@@ -42,6 +43,14 @@ class Other(BaseCronJob):
     time = {"second": "*/2"}
     def worker(self):
         mark("otherJob")
+
+class OncePerTick(BaseCronJob):
+    identity = "oncePerTickJob"
+    time = {"second": "*"}
+    max_instance_number_total = 1
+    def worker(self):
+        import threading
+        mark("ticks-" + str(os.getpid()) + "-" + threading.current_thread().name.rpartition("@")[2])
 
 class Broken(BaseCronJob):
     identity = "brokenJob"
@@ -145,7 +154,15 @@ def test_run_once_runs_the_named_job_in_process(tree):
             identity = "stampJob"
             def worker(self):
                 Shared.db()["stamps"].insert_one({"by": self.identity, "forced": self.force_run})
-        class Broken(BaseCronJob):
+        class OncePerTick(BaseCronJob):
+    identity = "oncePerTickJob"
+    time = {"second": "*"}
+    max_instance_number_total = 1
+    def worker(self):
+        import threading
+        mark("ticks-" + str(os.getpid()) + "-" + threading.current_thread().name.rpartition("@")[2])
+
+class Broken(BaseCronJob):
             identity = "brokenJob"
             def worker(self):
                 raise RuntimeError("no luck")
@@ -156,3 +173,33 @@ def test_run_once_runs_the_named_job_in_process(tree):
     assert run_once(["brokenJob"]) == 1
     assert run_once(["stampJob", "noSuchJob"]) == 2
     assert Shared.db()["stamps"].count_documents({}) == 1  # names are checked before anything runs
+
+
+if TEST_URL:  # two real processes on one real MongoDB (the embedded store lives in one process)
+    @pytest.mark.timeout(90)
+    def test_two_processes_on_one_mongodb_run_a_total_limit_1_job_once_per_tick(checkout):
+        import uuid
+
+        target, out, _ = checkout
+        name = f"mia_cron_{uuid.uuid4().hex[:10]}"
+        (target / "config" / "env" / "multi.py").write_text(
+            f"environment = {{'hosts': [], 'cronJobs': {{'enabled': True}}, 'defaultMongoDatabase': 'mia', "
+            f"'mongoDatabases': {{'mia': {{'url': {TEST_URL!r}, 'database': {name!r}}}}}, 'logLevel': 'info'}}\n")
+        processes = [subprocess.Popen([sys.executable, "server.py", "multi", "cron=oncePerTickJob,otherJob"],
+                                      cwd=target, env=_env(out), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                      text=True) for _ in range(2)]
+        try:
+            time.sleep(14)
+        finally:
+            for process in processes:
+                process.send_signal(signal.SIGTERM)
+            for process in processes:
+                process.communicate(timeout=20)
+        import pymongo
+
+        pymongo.MongoClient(TEST_URL, serverSelectionTimeoutMS=3000).drop_database(name)
+        ticks = [path.name.split("-", 2)[2] for path in out.iterdir() if path.name.startswith("ticks-")]
+        per_tick = {tick: len((out / f).read_text().splitlines()) for f in os.listdir(out) if f.startswith("ticks-")
+                    for tick in [f.split("-", 2)[2]]}
+        assert len(set(ticks)) >= 6 and len(ticks) == len(set(ticks))  # each tick in one process only
+        assert set(per_tick.values()) == {1}
