@@ -24,10 +24,17 @@ from core.errors import StartupError
 
 
 def wsgi_app():  # noqa: ANN201 - a Flask app
-    """App factory for WSGI servers; the environment comes from MIA_ENV (default ``production``)."""
+    """App factory for WSGI servers; the environment comes from MIA_ENV (default ``production``).
+
+    Each worker process that calls it also starts its cron scheduler (see core/app/cron_modes.py);
+    ``MIA_NOCRON=1`` serves without cron jobs."""
+    from core.app.cron_modes import start_for_process
     from core.app.factory import create_app
 
-    return create_app(os.environ.get("MIA_ENV", "production"))
+    mode = os.environ.get("MIA_ENV", "production")
+    app = create_app(mode)
+    start_for_process(mode, nocron=os.environ.get("MIA_NOCRON", "") not in ("", "0"))
+    return app
 
 
 def main(argv: list[str]) -> int:
@@ -44,7 +51,7 @@ def main(argv: list[str]) -> int:
         # routes/docs only read: no database work, and the embedded store's snapshot is neither loaded
         # nor saved (a server running meanwhile would otherwise find its file replaced).
         app = create_app(args.mode, overrides={"embedded": {"path": None}} if offline else None,
-                         run_init=not offline)
+                         run_init=not offline and args.command != "crons")  # crons only reads the job documents
     except StartupError as exc:
         print(f"mia: start-up failed: {exc}", file=sys.stderr)
         return 2

@@ -224,6 +224,7 @@ class BaseCronJob(Identified, ABC):
     max_instance_number_per_server: ClassVar[int] = 0  # 0 = unlimited
     debug_output: ClassVar[bool] = False
     force_run: bool = False  # True while the one-off mode (cron=JobName) runs the worker
+    _stop_check: Any = None  # set by the scheduler
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """A broken pattern fails when the module is loaded, so start-up names the file."""
@@ -254,4 +255,5 @@ class BaseCronJob(Identified, ABC):
 
     def should_stop(self) -> bool:
         """True when the server is shutting down or an operator set ``config.stopJob`` (mia's shouldJobStop)."""
-        return bool(self._stop_check and self._stop_check())
+        check = getattr(self, "_stop_check", None)
+        return bool(check and check())

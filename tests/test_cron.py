@@ -154,15 +154,7 @@ def test_run_once_runs_the_named_job_in_process(tree):
             identity = "stampJob"
             def worker(self):
                 Shared.db()["stamps"].insert_one({"by": self.identity, "forced": self.force_run})
-        class OncePerTick(BaseCronJob):
-    identity = "oncePerTickJob"
-    time = {"second": "*"}
-    max_instance_number_total = 1
-    def worker(self):
-        import threading
-        mark("ticks-" + str(os.getpid()) + "-" + threading.current_thread().name.rpartition("@")[2])
-
-class Broken(BaseCronJob):
+        class Broken(BaseCronJob):
             identity = "brokenJob"
             def worker(self):
                 raise RuntimeError("no luck")

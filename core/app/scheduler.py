@@ -101,6 +101,8 @@ class CronScheduler:
         self.heartbeat_seconds = max(0.25, min(10.0, dead_after / 4))
         self._stopping = threading.Event()
         self._lock = threading.RLock()
+        self._managing = threading.Lock()  # the manager and the heartbeat never overlap themselves
+        self._beating = threading.Lock()
         self.started = False
 
     # -- life cycle ---------------------------------------------------------------------------------
@@ -194,8 +196,14 @@ class CronScheduler:
 
     def manage(self, run_time: datetime | None = None) -> None:
         """The manager job: apply database config changes to the timers; drop orphaned documents."""
-        if self._stopping.is_set():
+        if self._stopping.is_set() or not self._managing.acquire(blocking=False):
             return
+        try:
+            self._manage()
+        finally:
+            self._managing.release()
+
+    def _manage(self) -> None:
         for identity, state in self.jobs.items():
             try:
                 config = self.store.read_config(identity, state.preset)
@@ -211,13 +219,15 @@ class CronScheduler:
 
     def heartbeat(self, run_time: datetime | None = None) -> None:
         """Renew this server's lease and free the slots of dead servers."""
-        if self._stopping.is_set():
+        if self._stopping.is_set() or not self._beating.acquire(blocking=False):
             return
         try:
             self.store.beat()
             self.store.reap_dead_servers()
         except Exception:  # a database hiccup: the next beat tries again
             log.warning("cron: heartbeat failed", exc_info=True)
+        finally:
+            self._beating.release()
 
     # -- one run -----------------------------------------------------------------------------------
     def _tick(self, identity: str, run_time: datetime | None = None) -> None:

@@ -128,11 +128,14 @@ class CronStore:
         now = now_utc()
         self.heartbeats.update_many({"status": "active", "leaseUntil": {"$lt": now}},
                                     {"$set": {"status": "no heartbeat", "lastStatusUpdateAt": now}})
+        # Holders are read before the live servers: a server inserts its heartbeat before it takes a
+        # slot, so every holder seen here that is alive is in the list read next.
+        holders = {e.get("serverId") for doc in self.executions.find(
+            {"runningJobsOverall.0": {"$exists": True}}, {"runningJobsOverall": 1})
+            for e in doc.get("runningJobsOverall") or []}
         dead = [d["_id"] for d in self.heartbeats.find({"status": {"$ne": "active"}}, {"_id": 1})]
         live = {d["_id"] for d in self.heartbeats.find({"status": "active"}, {"_id": 1})}
-        # Entries of servers that are neither alive nor known (heartbeat deleted by hand) go too.
-        for doc in self.executions.find({"runningJobsOverall.0": {"$exists": True}}, {"runningJobsOverall": 1}):
-            dead += [e.get("serverId") for e in doc.get("runningJobsOverall") or [] if e.get("serverId") not in live]
+        dead += list(holders - live)  # entries of servers whose heartbeat is gone (deleted by hand, reaped)
         dead = sorted({d for d in dead if d is not None and d not in live})
         if dead:
             self._pull_servers(dead)
