@@ -6,11 +6,16 @@ and implements ``worker(self)``. The time pattern keeps mia.js's semantics exact
 spec mia-core-behaviour §5.2), which differ from APScheduler's ``CronTrigger``: months count from 0,
 Sunday is 0, out-of-range values are clamped, ``RANDOM`` in ``second`` draws a second, and day of
 month and day of week must both match. So every field is expanded here to the set of values
-mia.js would fire on, and the trigger gets that set in APScheduler's numbering. Scheduling,
-coordination through MongoDB and the run modes live in core/data/cron_slots.py and core/app/.
+mia.js would fire on, and the trigger gets that set in APScheduler's numbering. The one-off mode
+(``cron=JobName``: run now, no coordination) is here too, as it needs nothing but the registry.
+Scheduling, coordination through MongoDB and the other run modes live in core/data/cron_slots.py
+and core/app/ (scheduler.py, cron_modes.py).
 """
 from __future__ import annotations
 
+import asyncio
+import inspect
+import logging
 import random
 import re
 from abc import ABC, abstractmethod
@@ -18,7 +23,9 @@ from typing import Any, ClassVar
 
 from apscheduler.triggers.cron import CronTrigger
 
-from core.shared import Identified
+from core.shared import Identified, RegistryError, Shared
+
+log = logging.getLogger("mia.cron")
 
 # mia's field order, its value range (cron npm 1.4.1 constraints) and APScheduler's field name.
 FIELDS: tuple[tuple[str, int, int, str], ...] = (
@@ -257,3 +264,42 @@ class BaseCronJob(Identified, ABC):
         """True when the server is shutting down or an operator set ``config.stopJob`` (mia's shouldJobStop)."""
         check = getattr(self, "_stop_check", None)
         return bool(check and check())
+
+
+# -- the one-off mode (python server.py <env> cron=JobName): no scheduler, no database coordination --
+def find_jobs(names: list[str]) -> tuple[list[type[BaseCronJob]], list[str]]:
+    """The job classes for ``names`` (identities, case-sensitive) and the names nobody registered."""
+    found, unknown = [], []
+    for name in names:
+        try:
+            found.append(Shared.crons(name))
+        except RegistryError:
+            unknown.append(name)
+    return found, unknown
+
+
+def unknown_jobs(names: list[str]) -> int:
+    known = sorted(identity for identity, _, _ in Shared.cron_registry.items())
+    for name in names:
+        log.error("unknown cron job %r; known jobs: %s", name, ", ".join(known) or "none")
+    return 2
+
+
+def run_once(names: list[str]) -> int:
+    """Run the named jobs now, one after another, without coordination; the exit code tells success."""
+    jobs, unknown = find_jobs(names)
+    if unknown:
+        return unknown_jobs(unknown)
+    for job_class in jobs:
+        job = job_class()
+        job.force_run = True
+        try:
+            job.initialize()
+            result = job.worker()
+            if inspect.iscoroutine(result):
+                asyncio.run(result)
+        except Exception:  # noqa: BLE001 - reported through the exit code
+            log.exception("cron job %s failed", job_class.identity)
+            return 1
+        log.info("cron job %s finished", job_class.identity)
+    return 0

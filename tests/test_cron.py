@@ -16,7 +16,7 @@ import pytest
 from conftest import ROOT, free_port
 from db_fixtures import TEST_URL
 
-from core.app.cron_modes import run_once
+from core.cron import run_once
 from core.shared import Shared
 
 IGNORED = shutil.ignore_patterns(".venv", ".git", ".mia-data", "__pycache__", ".pytest_cache", ".ruff_cache",

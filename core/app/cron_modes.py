@@ -17,9 +17,7 @@ starts its own, since threads do not survive ``fork``).
 """
 from __future__ import annotations
 
-import asyncio
 import atexit
-import inspect
 import logging
 import os
 import signal
@@ -29,11 +27,20 @@ from datetime import datetime
 from typing import Any
 
 from core.app.scheduler import CronScheduler, preview_next_fire
-from core.cron import BaseCronJob, PatternError, normalise_config, pattern_text
+from core.cron import (  # run_once lives with the base class; re-exported for the run modes
+    BaseCronJob,
+    PatternError,
+    find_jobs,
+    normalise_config,
+    pattern_text,
+    run_once,
+    unknown_jobs,
+)
 from core.data.cron_slots import CronStore
-from core.shared import RegistryError, Shared, flag
+from core.shared import Shared, flag
 
 log = logging.getLogger("mia.cron")
+__all__ = ["enabled", "listing", "run_once", "run_scheduled", "start_for_process", "stop_for_process"]
 _process: dict[int, CronScheduler] = {}
 
 
@@ -59,44 +66,6 @@ def host_allowed(environment: dict[str, Any] | None = None, host_name: str | Non
 
 def registered_jobs() -> list[type[BaseCronJob]]:
     return [cls for _, _, cls in Shared.cron_registry.items()]
-
-
-def find_jobs(names: list[str]) -> tuple[list[type[BaseCronJob]], list[str]]:
-    """The job classes for ``names`` (identities, case-sensitive) and the names nobody registered."""
-    found, unknown = [], []
-    for name in names:
-        try:
-            found.append(Shared.crons(name))
-        except RegistryError:
-            unknown.append(name)
-    return found, unknown
-
-
-def _unknown(names: list[str]) -> int:
-    known = sorted(identity for identity, _, _ in Shared.cron_registry.items())
-    for name in names:
-        log.error("unknown cron job %r; known jobs: %s", name, ", ".join(known) or "none")
-    return 2
-
-
-def run_once(names: list[str]) -> int:
-    """Run the named jobs now, one after another, without coordination; the exit code tells success."""
-    jobs, unknown = find_jobs(names)
-    if unknown:
-        return _unknown(unknown)
-    for job_class in jobs:
-        job = job_class()
-        job.force_run = True
-        try:
-            job.initialize()
-            result = job.worker()
-            if inspect.iscoroutine(result):
-                asyncio.run(result)
-        except Exception:  # noqa: BLE001 - reported through the exit code
-            log.exception("cron job %s failed", job_class.identity)
-            return 1
-        log.info("cron job %s finished", job_class.identity)
-    return 0
 
 
 def start_for_process(mode: str | None = None, *, nocron: bool = False, jobs: list[type[BaseCronJob]] | None = None,
@@ -138,7 +107,7 @@ def run_scheduled(names: list[str], mode: str | None = None, stop: threading.Eve
     """``cron=A,B``: those jobs on their schedule, no web server, until SIGINT/SIGTERM (or ``stop``)."""
     jobs, unknown = find_jobs(names)
     if unknown:
-        return _unknown(unknown)
+        return unknown_jobs(unknown)
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGINT, signal.SIGTERM):
