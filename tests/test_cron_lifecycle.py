@@ -194,3 +194,34 @@ def test_who_schedules_one_scheduler_per_serving_process(tree):
     tree.env({"cronJobs": {"enabled": False}})
     tree.app()
     assert cron_modes.start_for_process() is None
+
+
+@pytest.mark.timeout(30)
+def test_every_worker_process_is_its_own_server_and_the_limits_hold_between_them(tree, monkeypatch):
+    """What a gunicorn worker does after the fork, for two workers (pids faked: one database here)."""
+    tree.env({"cronJobs": {"enabled": True}})
+    tree.write("projects/base/crons/every.py", '''
+        import threading
+        from core import BaseCronJob, Shared
+        class Every(BaseCronJob):
+            identity = "w-every"
+            time = {"second": "*"}
+            max_instance_number_total = 1
+            def worker(self):
+                Shared.db().ticks.insert_one({"tick": threading.current_thread().name.rpartition("@")[2]})
+    ''')
+    tree.app()
+    schedulers = []
+    try:
+        for pid in (1111, 2222):
+            monkeypatch.setattr(cron_modes.os, "getpid", lambda pid=pid: pid)
+            schedulers.append(cron_modes.start_for_process())
+        assert schedulers[0] is not schedulers[1]
+        assert schedulers[0].store.server_id != schedulers[1].store.server_id
+        assert Shared.db().cronServerHeartbeat.count_documents({"status": "active"}) == 2
+        assert wait_for(lambda: len(Shared.db().ticks.distinct("tick")) >= 3)
+    finally:
+        for scheduler in schedulers:
+            scheduler.stop(timeout=1)
+    ticks = [doc["tick"] for doc in Shared.db().ticks.find()]
+    assert len(ticks) == len(set(ticks))  # each tick ran in one worker only
