@@ -114,6 +114,7 @@ class CronScheduler:
         for identity, state in self.jobs.items():
             try:
                 state.config = self.store.ensure_job(identity, state.preset, defaults)
+                self._warn_if_preset_differs(identity, state)
                 self._apply(identity, state)
             except Exception:  # one broken job must not keep the others from running
                 log.exception("cron: '%s' could not be started", identity)
@@ -127,6 +128,16 @@ class CronScheduler:
         log.info("cron: server %s on %s runs %d job(s): %s", self.store.server_id, self.store.host_name,
                  len(self.jobs), ", ".join(sorted(self.jobs)) or "none")
         return self
+
+    @staticmethod
+    def _warn_if_preset_differs(identity: str, state: JobState) -> None:
+        """The database copy wins (mia.js); say so when the code's preset was changed since."""
+        keys = ("time", "isSuspended", "maxInstanceNumberTotal", "maxInstanceNumberPerServer")
+        changed = [k for k in keys if state.config.get(k) != state.preset.get(k)]
+        if changed:
+            log.warning("cron: '%s' runs with its database config (%s differ from the code); edit or delete "
+                        "the cronJobExecution document {typeName: '%s'} to change it", identity,
+                        ", ".join(changed), identity)
 
     def stop(self, timeout: float | None = None) -> None:
         """Stop ticking, let running workers finish up to ``timeout`` s, then release what is left."""
