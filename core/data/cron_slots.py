@@ -72,6 +72,8 @@ class CronStore:
         self.mode = mode
         self.host_name = host_name or socket.gethostname()
         self.server_id = server_id or secrets.token_hex(12)
+        if "." in self.server_id or self.server_id.startswith("$"):
+            raise ValueError(f"a cron server id is used in field paths: no '.' or leading '$' ({self.server_id!r})")
         self.dead_after = float(dead_after)
         self.suspended = False  # heartbeat's isSuspended: this server skips its ticks
         self.restart_count = 0
