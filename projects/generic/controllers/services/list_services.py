@@ -48,14 +48,14 @@ class ListServicesV2(Controller):
     def listing(self, req: Any) -> list[dict[str, Any]]:
         route = req.mia.route
         if route is None or not route.group or not route.version:
-            raise MiaError(500, code="UnknownServiceGroupOrVersion", msg="Unknown service group or version")
+            raise _unknown_group(req)
         routes = current_app.config["mia.routes"]
         listing = self._listing
         if listing is None or listing.routes is not routes:
             listing = self._listing = _Listing(routes)
         current = listing.by_info.get(id(route))  # the RouteMethod (not only its info) of this request
         if current is None:
-            raise MiaError(500, code="UnknownServiceGroupOrVersion", msg="Unknown service group or version")
+            raise _unknown_group(req)
         base = base_url(req)
         out = []
         for item in listing.items(current):
@@ -83,3 +83,8 @@ class ListServicesV1(ListServicesV2):
             entry.update(requiresSession=item["authorization"], name=item["id"], requestMethods=[item["method"]])
             out.append(entry)
         res.response = out
+
+
+def _unknown_group(req: Any) -> MiaError:
+    return MiaError(500, code="UnknownServiceGroupOrVersion",
+                    msg=req.mia.translator("generic-translations", "UnknownServiceGroupOrVersion"))
