@@ -26,14 +26,13 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import fields
 
+from core.app.openapi_versions import OPENAPI_VERSION, openapi_version, upgrade_to_31
 from core.errors import StartupError
 from core.shared import flag
 from core.startup.routes import RouteMethod
 from core.validation.schemas import object_schema, top_level
 from core.validation.validator import RuleDefinitionError, compile_rules
 
-OPENAPI_VERSION = "3.1.0"  # the default; 3.0.3 on request (openapi_version)
-OPENAPI_VERSIONS = {"3.1.0": "3.1.0", "3.1": "3.1.0", "3.0.3": "3.0.3", "3.0": "3.0.3"}
 PRECONDITION_CODES = ["UnexpectedDefaultValue", "UnexpectedType", "MinLengthUnderachieved", "MaxLengthExceeded",
                       "MinValueUnderachived", "MaxValueExceeded", "ValueNotAllowed", "PatternMismatch",
                       "MissingRequiredParameter"]
@@ -105,14 +104,6 @@ def _schema_name(schema: Any) -> str | None:
     return {ErrorSchema: "Error", ErrorDescriptionSchema: "ErrorDescription", SuccessSchema: "Success"}.get(cls)
 
 
-def openapi_version(environment: dict[str, Any], requested: Any = None) -> str:
-    """``requested`` (the CLI option), else the environment's ``openapiVersion``, else 3.1.0."""
-    value = requested or environment.get("openapiVersion") or OPENAPI_VERSION
-    if str(value) not in OPENAPI_VERSIONS:
-        raise StartupError(f"openapiVersion {value!r} is not supported; use 3.1.0 or 3.0.3")
-    return OPENAPI_VERSIONS[str(value)]
-
-
 _CONVERTERS: dict[str, Any] = {}
 
 
@@ -130,33 +121,6 @@ def rules_to_json_schema(rules: dict[str, Any], where: str, version: str = OPENA
     except RuleDefinitionError as exc:
         raise StartupError(str(exc), where) from exc
     return _converter(version).schema2jsonschema(object_schema(compiled.fields))
-
-
-def upgrade_to_31(node: Any) -> None:
-    """3.0 spellings left in a 3.1 document (``swagger.options`` merges) in JSON Schema 2020-12 form.
-
-    ``nullable: true`` -> ``"null"`` in the type list; ``exclusiveMinimum: true`` + ``minimum: n`` ->
-    ``exclusiveMinimum: n`` (and the same for the maximum).
-    """
-    if isinstance(node, list):
-        for item in node:
-            upgrade_to_31(item)
-        return
-    if not isinstance(node, dict):
-        return
-    if node.get("nullable") is True and "type" in node:
-        types = node["type"] if isinstance(node["type"], list) else [node["type"]]
-        node["type"] = [*types, "null"] if "null" not in types else types
-    if isinstance(node.get("nullable"), bool) and "type" in node:
-        del node["nullable"]
-    for bound, exclusive in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
-        if node.get(exclusive) is True and bound in node:
-            node[exclusive] = node.pop(bound)
-        elif node.get(exclusive) is False:
-            del node[exclusive]
-    for key, value in node.items():
-        if key not in ("enum", "default", "example", "const"):
-            upgrade_to_31(value)
 
 
 def response_schemes(route: RouteMethod, version: str = OPENAPI_VERSION) -> dict[str, dict[str, Any]]:
