@@ -186,3 +186,16 @@ def test_one_refresh_across_two_processes_sharing_memcached(now):
         first.close_all()
         second.close_all()
         server.kill()
+
+
+def test_real_clock_stale_in_grace_then_refreshed(store):
+    """No clock patching: the backend's own expiry (whole seconds in memcached) outlives the grace time."""
+    fn = Source()
+    assert Cached("real", 1, 0, 3, fn, backend=store)["value"] == "v1"
+    time.sleep(1.2)  # expired, in grace
+    fn.failing = True
+    assert Cached("real", 1, 0, 3, fn, backend=store)["value"] == "v1"  # stale, refresh fails in the background
+    assert wait_for_refreshes() and fn.calls == 2
+    after = Cached("real", 1, 0, 3, fn, backend=store)  # the retry is due 1 s after the failure
+    assert after["cached"] is True and after["value"] == "v1" and after["timeleft"] in (2, 3)
+    assert fn.calls == 2

@@ -53,6 +53,7 @@ from core.data.jsonutil import dumps
 
 log = logging.getLogger("mia.cache")
 LOCK_SECONDS = 60  # a lock outlives a crashed holder by at most this long
+MISS_WAIT_SECONDS = 10  # on a miss, how long others wait for the lock holder's fn before calling fn themselves
 WAIT_STEP = 0.01
 _refreshes: set[threading.Thread] = set()
 _refreshes_lock = threading.Lock()
@@ -169,7 +170,7 @@ class _Spec:
 
     def miss(self) -> dict[str, Any]:
         """One caller calls ``fn``; the others wait for its value (or take over if it fails)."""
-        deadline = time.monotonic() + LOCK_SECONDS
+        deadline = time.monotonic() + MISS_WAIT_SECONDS
         while True:
             if self.lock():
                 try:
