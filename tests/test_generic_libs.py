@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from conftest import ROOT
-
 from core import Shared
 
 V1 = "/demo/v1"
@@ -40,6 +39,11 @@ def test_get_filtered_services_info_filters_the_given_records(app):
     assert by_id[("devices", "POST")]["url"] == "https://api.example.com/demo-auth/v1/devices"
     assert list(by_id[("device", "PUT")]) == ["modified", "method", "url", "id", "parameters", "responses",
                                                "authorization"]
+    with app.test_request_context(f"{AUTH}/services"):
+        from flask import request
+
+        from_routes = manager.getFilteredServicesInfo(Shared.services, request, "*", "demo", "1.0", AUTH)
+        assert from_routes == manager.getServicesInfoByReq(request, "*", "demo", "1.0", AUTH) != []
 
 
 def test_a_project_controller_calls_the_services_manager(tree):

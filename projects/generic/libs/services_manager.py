@@ -46,7 +46,10 @@ class ServicesManager(Lib):
         ``url`` is completed with the request's ``X-Forwarded-Proto`` (else its scheme) and Host, unless
         it is already absolute. ``registered_services=None`` means :meth:`registered_services`.
         """
-        services = self.registered_services() if registered_services is None else registered_services
+        if registered_services is None:
+            services = self.registered_services()
+        else:  # records, or compiled route methods (``current_app.config["mia.routes"]``, ``Shared.services``)
+            services = [item if isinstance(item, dict) else service_record(item) for item in registered_services]
         return filtered_services(services, base_url(req), host_id, group, version, prefix)
 
     def get_services_info_by_req(self, req: Any, host_id: str | None, group: str, version: str,
