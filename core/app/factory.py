@@ -51,6 +51,7 @@ def create_app(mode: str = "local", root: Path | str | None = None, overrides: d
     hosts = HostResolver(Shared.environment.get("hosts") or [])  # validates the vhost entries first
     routes = compile_route_files(loaded.route_files, mode, hosts.ids)
     router = Router(routes, hosts)
+    Shared.services = routes  # mia's Shared.registeredServices() (generic-servicesManager reads it)
     if run_init:  # touches the database: skipped by offline commands (routes, docs)
         indexes.ensure_all_indexes(startup=True)  # model indexes; honours skipDatabaseIndexingOnNewCollections
         run_init_modules(loaded.init_modules)
