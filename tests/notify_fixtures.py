@@ -33,11 +33,12 @@ import h2.events
 import jwt
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from conftest import free_port, serve_live
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
+
+from conftest import free_port, serve_live
 
 KEY_ID, TEAM_ID, TOPIC = "ABC123DEFG", "TEAM123456", "com.example.app"
 PROJECT_ID, CLIENT_EMAIL = "demo-project", "push@demo-project.iam.gserviceaccount.com"

@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, free_port
 from db_fixtures import TEST_URL
 
+from conftest import ROOT, free_port
 from core.cron import run_once
 from core.shared import Shared
 

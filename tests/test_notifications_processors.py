@@ -16,10 +16,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
 from db_fixtures import TEST_URL, db_env  # noqa: F401 - fixture
 from notify_fixtures import FAST, notification_config, smtp_server
 
+from conftest import ROOT
 from core.app.factory import create_app
 from core.notifications import NotificationManager, Processor
 from core.shared import Shared

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent

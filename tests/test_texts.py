@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ROOT
 
+from conftest import ROOT
 from core.translator import translate
 
 SYSTEM = {
