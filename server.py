@@ -49,8 +49,8 @@ def main(argv: list[str]) -> int:
 
         # routes/docs/config only read: no database work, and the embedded store's snapshot is neither
         # loaded nor saved (a server running meanwhile would otherwise find its file replaced).
-        app = create_app(args.mode, overrides={"embedded": {"path": None}} if args.command in ("routes", "docs") else None,
-                         run_init=not offline)
+        keep_file = {"embedded": {"path": None}} if args.command in ("routes", "docs") else None
+        app = create_app(args.mode, overrides=keep_file, run_init=not offline)
     except StartupError as exc:
         print(f"mia: start-up failed: {exc}", file=sys.stderr)
         return 2

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from core.errors import StartupError
-from core.startup.env_keys import KEYS, Key, NoneType, children, lookup
+from core.startup.env_keys import Key, NoneType, children, lookup
 
 PREFIX = "MIA_CFG_"
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true/false", list: "a list",

@@ -31,8 +31,7 @@ class Key:
     choices: tuple[Any, ...] = ()
 
 
-S, I, B, N, L, D = str, int, bool, NoneType, list, dict
-F = float
+S, INT, B, N, L, D, F = str, int, bool, NoneType, list, dict, float
 
 KEYS: dict[str, Key] = {
     # set by the server itself
@@ -41,15 +40,15 @@ KEYS: dict[str, Key] = {
     "server": Key((D,), "listeners and the production server"),
     "server.http": Key((D, N), "the HTTP listener"),
     "server.http.host": Key((S,), "HTTP address (default 127.0.0.1)"),
-    "server.http.port": Key((I,), "HTTP port (default 3000)"),
+    "server.http.port": Key((INT,), "HTTP port (default 3000)"),
     "server.http.socket": Key((S, N), "serve HTTP on this unix socket path instead of host:port"),
     "server.http.redir": Key((B,), "answer HTTP with a 301 to HTTPS, path and query kept"),
     "server.http.redirHostname": Key((S, N), "host name for the redirect (default: the Host header)"),
     "server.http.redirFallbackHostname": Key((S, N), "host for the redirect when there is no Host header"),
-    "server.http.redirPort": Key((I, N), "port for the redirect (default: the HTTPS port)"),
+    "server.http.redirPort": Key((INT, N), "port for the redirect (default: the HTTPS port)"),
     "server.https": Key((D, N), "the HTTPS listener (served together with HTTP)"),
     "server.https.host": Key((S,), "HTTPS address (default: server.http.host)"),
-    "server.https.port": Key((I,), "HTTPS port"),
+    "server.https.port": Key((INT,), "HTTPS port"),
     "server.https.cert": Key((S,), "certificate chain file (PEM)"),
     "server.https.key": Key((S,), "private key file (PEM)"),
     "server.https.ca": Key((S, N), "CA file for client certificates"),
@@ -57,14 +56,14 @@ KEYS: dict[str, Key] = {
     "server.https.options": Key((D,), "mia.js form: {key, cert, ca, passphrase} file paths", open=True),
     "server.websocket": Key((D, N), "production: the listener for WebSocket routes"),
     "server.websocket.host": Key((S,), "WebSocket listener address (default: server.http.host)"),
-    "server.websocket.port": Key((I,), "WebSocket listener port"),
+    "server.websocket.port": Key((INT,), "WebSocket listener port"),
     "server.engine": Key((S,), "production server", choices=("granian", "threaded", "gunicorn")),
-    "server.workers": Key((I,), "worker processes (production server)"),
-    "server.threads": Key((I,), "threads per worker for the WSGI app"),
-    "server.timeout": Key((I, F), "gunicorn worker timeout in seconds"),
-    "server.gracefulTimeout": Key((I, F), "seconds a stopping server waits for running requests (default 30)"),
-    "server.headerTimeout": Key((I, F), "seconds a client has to send its request headers (default 10)"),
-    "server.backpressure": Key((I,), "production: requests in progress per worker before new ones wait"),
+    "server.workers": Key((INT,), "worker processes (production server)"),
+    "server.threads": Key((INT,), "threads per worker for the WSGI app"),
+    "server.timeout": Key((INT, F), "gunicorn worker timeout in seconds"),
+    "server.gracefulTimeout": Key((INT, F), "seconds a stopping server waits for running requests (default 30)"),
+    "server.headerTimeout": Key((INT, F), "seconds a client has to send its request headers (default 10)"),
+    "server.backpressure": Key((INT,), "production: requests in progress per worker before new ones wait"),
     # hosts, data, cache
     "hosts": Key((L, D), "vhosts: [{id, host, listener}]", open=True),
     "defaultMongoDatabase": Key((S,), "name of the default entry of mongoDatabases"),
@@ -82,14 +81,14 @@ KEYS: dict[str, Key] = {
     "memcached.options": Key((D,), "timeout, retries, retry (ms)", open=True),
     # request path
     "rateLimit": Key((D, N), "{maxRequests, interval}: per client IP across all routes", open=True),
-    "maxLag": Key((I, F, N), "overload guard: event-loop lag in ms before 503 ServerBusy"),
-    "maxConcurrentRequests": Key((I, N), "overload guard: requests in progress before 503 ServerBusy"),
+    "maxLag": Key((INT, F, N), "overload guard: event-loop lag in ms before 503 ServerBusy"),
+    "maxConcurrentRequests": Key((INT, N), "overload guard: requests in progress before 503 ServerBusy"),
     "trustedProxies": Key((L,), "IPs or CIDRs whose X-Forwarded-* headers are believed"),
     "debug": Key((B,), "allow debug blocks (the request must also send 'debug: true')"),
     "checkResponseSchemes": Key((B,), "validate responses against responseSchemes (tests)"),
     "tryCatchForRouteFunctions": Key((B,), "mia.js compatibility; always on"),
     # docs
-    "swaggerMode": Key((B, S, I), "mount /docs and /api-docs"),
+    "swaggerMode": Key((B, S, INT), "mount /docs and /api-docs"),
     "swagger": Key((D,), "docs settings", open=True),
     "title": Key((S,), "API title in the docs"),
     "description": Key((S,), "API description in the docs"),
@@ -117,7 +116,7 @@ def lookup(path: list[str]) -> tuple[str, Key] | None:
     """The table entry for a concrete key path (``*`` segments match any name), or None."""
     for pattern, key in KEYS.items():
         parts = pattern.split(".")
-        if len(parts) == len(path) and all(p == "*" or p == q for p, q in zip(parts, path)):
+        if len(parts) == len(path) and all(p == "*" or p == q for p, q in zip(parts, path, strict=False)):
             return pattern, key
     return None
 
@@ -127,6 +126,6 @@ def children(prefix: list[str]) -> list[str]:
     found: set[str] = set()
     for pattern in KEYS:
         parts = pattern.split(".")
-        if len(parts) == len(prefix) + 1 and all(p == "*" or p == q for p, q in zip(parts, prefix)):
+        if len(parts) == len(prefix) + 1 and all(p == "*" or p == q for p, q in zip(parts, prefix, strict=False)):
             found.add(parts[-1])
     return sorted(found - {"*"})
