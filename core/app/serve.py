@@ -80,7 +80,11 @@ def start(app: Flask, mode: str, root: Path | str | None = None, hot: bool = Fal
     environment = Shared.environment
     planned = listen.plan(environment)
     chosen = "threaded" if hot else engine(environment)
-    if chosen == "granian" and any(item.role == "app" and item.socket is None and item.port == 0 for item in planned):
+    app_listeners = [item for item in planned if item.role == "app"]
+    embedded = app.config["mia.databases"].mode() == "embedded"
+    if chosen == "granian" and embedded and (len(app_listeners) > 1 or workers(environment) > 1):
+        print("mia: WARNING: the embedded store lives in one process, so HTTP and HTTPS are served by the "
+              "threaded server in this process (set MIA_MONGO_URL for the production server)", flush=True)
         chosen = "threaded"
     for line in listen.describe(planned):
         print(line, flush=True)
@@ -122,9 +126,9 @@ def _run_granian(app: Flask, mode: str, root: Path | str | None, planned: list[l
     embedded = app.config["mia.databases"].mode() == "embedded"
     app_listeners = [item for item in planned if item.role == "app"]
     websocket = next((item for item in planned if item.role == "websocket"), None)
-    if embedded and (len(app_listeners) > 1 or websocket is not None):
-        raise StartupError("the embedded store lives in one process: with several listeners (HTTP and HTTPS, "
-                           "or server.websocket) set MIA_MONGO_URL, or use server.engine 'threaded'")
+    if embedded and websocket is not None:
+        print("mia: WARNING: embedded store: the WebSocket listener (this process) and the granian worker "
+              "each hold their own copy of the data; set MIA_MONGO_URL to share it", flush=True)
     check_shared_counters(app, environment, workers(environment) * len(app_listeners))
     ws_server = None
     if websocket is not None:

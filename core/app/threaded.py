@@ -31,6 +31,8 @@ class JsonErrorHandler(WSGIRequestHandler):
 
         status, entries, _ = error_entries(MiaError(int(code)), None)
         body = json.dumps({"status": status, "errors": entries}).encode()
+        if getattr(self, "request_version", "HTTP/0.9") == "HTTP/0.9":  # an unparsable line: answer with a status line
+            self.request_version = "HTTP/1.0"
         try:
             self.send_response(code, message)
             self.send_header("Content-Type", "application/json")
