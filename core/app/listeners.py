@@ -41,7 +41,8 @@ class Listener:
         if self.socket:
             return f"{self.scheme}+unix://{self.socket}"
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{'wss' if self.role == 'websocket' else self.scheme}://{host}:{self.port}"
+        scheme = {"http": "ws", "https": "wss"}[self.scheme] if self.role == "websocket" else self.scheme
+        return f"{scheme}://{host}:{self.port}"
 
     def describe(self, https_port: int | None = None) -> str:
         if self.role == "redirect":
