@@ -128,7 +128,7 @@ def main(argv: list[str]) -> int:
         rate = statistics.median(results[name])
         s = slow[name]
         kind = name.split()[0] if not name.startswith("werkzeug") else "threaded"
-        print(f"| {name} | {rate:,.0f} | {rate / base:.2f}x | {'%.3f s' % s if s is not None else 'no answer in 5 s'} "
+        print(f"| {name} | {rate:,.0f} | {rate / base:.2f}x | {f'{s:.3f} s' if s is not None else 'no answer in 5 s'} "
               f"| {WEBSOCKETS[kind]} |")
     return 0
 

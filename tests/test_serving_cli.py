@@ -64,7 +64,8 @@ def test_an_env_typo_fails_start_up_naming_file_and_key(tmp_path):
     ({"server": {"http": {"prot": 3000}}}, "unknown environment key 'server.http.prot' (did you mean 'port'?)"),
     ({"server": {"workers": "4"}}, "environment key 'server.workers' must be an integer, got str"),
     ({"logLevel": "verbose"}, "environment key 'logLevel' must be one of none, fatal"),
-    ({"memcached": {"servers": "a:1", "flushOnStrat": True}}, "'memcached.flushOnStrat' (did you mean 'flushOnStart'?)"),
+    ({"memcached": {"servers": "a:1", "flushOnStrat": True}},
+     "'memcached.flushOnStrat' (did you mean 'flushOnStart'?)"),
 ])
 def test_environment_keys_and_types_are_checked(tree, env, message):
     tree.env(env)
