@@ -2,6 +2,7 @@
 redirect, slow clients, SIGTERM during a request, transport errors, the health endpoint."""
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -145,3 +146,17 @@ routes = {"prefix": "/_mia", "routes": {"./health": {"list": {"identity": "shado
         status, headers, body = get(f"http://127.0.0.1:{port}/_mia/health")
     assert status == 200 and body == {"status": 200, "response": {"database": "embedded", "cache": "local"}}
     assert headers["Cache-Control"] == "no-store"
+
+
+def test_bad_chunking_answers_400_in_the_envelope(live):
+    from urllib.parse import urlsplit
+
+    port = urlsplit(live).port
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(b"POST /demo/v1/todo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\nZZ\r\nabc\r\n0\r\n\r\n")
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400") and json.loads(body)["errors"][0]["code"] == "BadRequest", data
