@@ -160,3 +160,31 @@ def test_bad_chunking_answers_400_in_the_envelope(live):
             data += chunk
     head, _, body = data.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 400") and json.loads(body)["errors"][0]["code"] == "BadRequest", data
+
+
+@pytest.mark.parametrize("engine", ["granian", "threaded"])
+def test_unix_socket_listener(tmp_path, engine):
+    import http.client
+
+    path = tmp_path / "mia.sock"
+    tree = serving_tree(tmp_path / "app", {"server": {"http": {"socket": str(path)}, "engine": engine, "workers": 1}})
+
+    class UnixConnection(http.client.HTTPConnection):
+        def connect(self) -> None:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(5)
+            self.sock.connect(str(path))
+
+    with ServerProcess(tree.root) as proc:
+        deadline, answer = time.monotonic() + 30, None
+        while answer is None and time.monotonic() < deadline:
+            try:
+                connection = UnixConnection("localhost")
+                connection.request("GET", "/t/hello")
+                response = connection.getresponse()
+                answer = (response.status, json.loads(response.read()))
+            except OSError:
+                time.sleep(0.2)
+        out = proc.output()
+    assert answer == (200, {"status": 200, "response": "hello"}), out
+    assert f"listening on http+unix://{path}" in out

@@ -205,6 +205,9 @@ def install_transport(environment: dict[str, Any]) -> Transport | None:
         raise StartupError(f"logTransport {target!r}: no config '{identity}' with a function "
                            f"'{function_name}' ({exc})") from None
     logger = logging.getLogger("mia")
+    for old in [h for h in logger.handlers if isinstance(h, Transport)]:  # a hot reload installs it again
+        logger.removeHandler(old)
+        old.close()
     handler = next(h for h in logger.handlers if getattr(h, "_mia", False))
     transport = Transport(function)
     transport.setFormatter(handler.formatter)

@@ -74,7 +74,7 @@ KEYS: dict[str, Key] = {
     "mongoDatabases.*.options": Key((D,), "pymongo.MongoClient options", open=True),
     "embedded": Key((D,), "the embedded in-process store"),
     "embedded.path": Key((S, N), "file the embedded store is saved to and loaded from"),
-    "skipDatabaseIndexingOnNewCollections": Key((B,), "skip indexing brand-new collections at start-up"),
+    "skipDatabaseIndexingOnNewCollections": Key((B, S, INT), "skip indexing brand-new collections at start-up (true/yes/on/1)"),
     "memcached": Key((D, N), "memcached servers for caches and rate limits"),
     "memcached.servers": Key((S, L, N), "'a:11211,b:11211' or a list"),
     "memcached.flushOnStart": Key((B,), "flush memcached at start-up"),
