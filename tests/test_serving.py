@@ -13,21 +13,32 @@ from serving_fixtures import ServerProcess, free_ports, get, open_slow_clients, 
 pytestmark = pytest.mark.timeout(120)
 
 
-@pytest.mark.parametrize("engine", ["threaded", "granian"])
-def test_http_and_https_listen_together(tmp_path, engine):
+@pytest.mark.parametrize("engine, database", [
+    ("threaded", None),
+    # two granian processes (HTTP, HTTPS); the routes here never reach the (unreachable) MongoDB URL
+    ("granian", "mongodb://127.0.0.1:9/none?serverSelectionTimeoutMS=300"),
+    ("granian-embedded", None),  # the embedded store lives in one process: served by the threaded server
+])
+def test_http_and_https_listen_together(tmp_path, engine, database):
     cert, key, context = self_signed(tmp_path)
     http_port, https_port = free_ports(2)
-    # granian with the embedded store and two app listeners falls back to one threaded process (said loudly)
     server = {"http": {"host": "127.0.0.1", "port": http_port},
-              "https": {"port": https_port, "cert": str(cert), "key": str(key)}, "engine": engine, "workers": 1}
-    tree = serving_tree(tmp_path / "app", {"server": server})
+              "https": {"port": https_port, "cert": str(cert), "key": str(key)}, "engine": engine.split("-")[0],
+              "workers": 1}
+    tree = serving_tree(tmp_path / "app", {"server": server, "mongoDatabases": {"t": {"url": database}}})
     with ServerProcess(tree.root) as proc:
         proc.wait_ready(f"https://127.0.0.1:{https_port}/t/hello", context)
         assert get(f"http://127.0.0.1:{http_port}/t/hello")[2] == {"status": 200, "response": "hello"}
         assert get(f"https://127.0.0.1:{https_port}/t/hello", context)[2] == {"status": 200, "response": "hello"}
+        if database:  # the health endpoint reports the unreachable database, without its URL
+            status, _, body = get(f"https://127.0.0.1:{https_port}/_mia/health", context)
+            assert status == 503 and body["response"]["database"] == "unavailable" and "mongodb" not in str(body)
         out = proc.output()
     assert f"listening on http://127.0.0.1:{http_port}" in out
     assert f"listening on https://127.0.0.1:{https_port}" in out
+    assert ("server: threaded" if engine != "granian" else "server: granian, 1 worker(s)") in out
+    if engine == "granian-embedded":
+        assert "the embedded store lives in one process" in out
 
 
 def test_redirect_keeps_path_and_query_on_the_production_server(tmp_path):

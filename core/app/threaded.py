@@ -56,8 +56,14 @@ class InFlight:
         with self.lock:
             self.count += 1
         try:
-            return list(self.app(environ, start_response)) if not environ.get("HTTP_UPGRADE") else \
-                self.app(environ, start_response)
+            result = self.app(environ, start_response)
+            if environ.get("HTTP_UPGRADE"):  # a WebSocket ran inside the call
+                return result
+            try:
+                return list(result)  # the body is produced while the request counts as running
+            finally:
+                if hasattr(result, "close"):
+                    result.close()
         finally:
             with self.lock:
                 self.count -= 1
