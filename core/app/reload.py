@@ -35,12 +35,19 @@ def subscribe(callback: Callable[[Any, list[Path]], None]) -> Callable[[], None]
 
 
 class AppSwitch:
-    """A WSGI app that forwards to the current app; reloads swap it between two requests."""
+    """A WSGI app that forwards to the current app; reloads swap it between two requests.
+
+    New requests wait while a rebuild runs (``ready`` is clear): the registries the running app
+    reads at request time (``Shared.libs``, ``Shared.config``) are refilled meanwhile.
+    """
 
     def __init__(self, app: Any) -> None:
         self.app = app
+        self.ready = threading.Event()
+        self.ready.set()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        self.ready.wait(30)
         return self.app(environ, start_response)
 
 
@@ -124,13 +131,17 @@ class Watcher:
     def reload(self, changed: list[Path]) -> bool:
         """Rebuild and swap; False (old app kept) when a file has an error."""
         names = ", ".join(str(p.relative_to(self.root)) if p.is_relative_to(self.root) else str(p) for p in changed)
+        self.switch.ready.clear()
         try:
             app = rebuild(self.switch.app, self.mode, self.root)
         except StartupError as exc:
             logger.error("hot reload failed, the previous version keeps serving: %s", exc)
             print(f"mia: hot reload failed, the previous version keeps serving: {exc}", flush=True)
             return False
-        self.switch.app = app
+        else:
+            self.switch.app = app
+        finally:
+            self.switch.ready.set()
         print(f"mia: hot reload: {names} -> {len(app.config['mia.routes'])} routes", flush=True)
         for callback in list(_subscribers):
             try:
