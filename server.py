@@ -53,6 +53,8 @@ def main(argv: list[str]) -> int:
         app = create_app(args.mode, overrides=keep_file, run_init=not offline)
     except StartupError as exc:
         print(f"mia: start-up failed: {exc}", file=sys.stderr)
+        if str(exc).startswith("unknown environment '"):  # a mistyped first word: show what is accepted
+            print(USAGE, file=sys.stderr, end="")
         return 2
     if args.command == "routes":
         print("\n".join(format_route_table(app.config["mia.routes"])))

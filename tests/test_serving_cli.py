@@ -29,11 +29,14 @@ def test_help_prints_the_usage_and_exits_0(flag):
     assert "listening" not in result.stdout
 
 
-@pytest.mark.parametrize("argv", [["local", "routs"], ["local", "--verbose"], ["local", "hot", "nocrn"]])
-def test_unknown_token_exits_2_with_the_usage(argv):
+@pytest.mark.parametrize("argv, message", [
+    (["local", "routs"], "unknown argument 'routs'"), (["local", "--verbose"], "unknown argument '--verbose'"),
+    (["local", "hot", "nocrn"], "unknown argument 'nocrn'"), (["routs"], "unknown environment 'routs'"),
+])
+def test_unknown_token_exits_2_with_the_usage(argv, message):
     result = run(*argv)
     assert result.returncode == 2
-    assert f"unknown argument '{argv[-1]}'" in result.stderr and "usage: python server.py" in result.stderr
+    assert message in result.stderr and "usage: python server.py" in result.stderr
     assert "listening" not in result.stdout
 
 
