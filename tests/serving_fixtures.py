@@ -99,9 +99,7 @@ class ServerProcess:
             if self.proc.poll() is not None:
                 raise AssertionError(f"server exited with {self.proc.returncode}:\n{self.output()}")
             try:
-                urllib.request.urlopen(url, timeout=2, context=context).read()
-                return
-            except urllib.error.HTTPError:
+                get(url, context, timeout=2)  # any answer, a redirect too, means the listener is up
                 return
             except OSError:
                 time.sleep(0.2)

@@ -28,6 +28,7 @@ def test_http_and_https_listen_together(tmp_path, engine, database):
     tree = serving_tree(tmp_path / "app", {"server": server, "mongoDatabases": {"t": {"url": database}}})
     with ServerProcess(tree.root) as proc:
         proc.wait_ready(f"https://127.0.0.1:{https_port}/t/hello", context)
+        proc.wait_ready(f"http://127.0.0.1:{http_port}/t/hello")  # its own process under granian
         assert get(f"http://127.0.0.1:{http_port}/t/hello")[2] == {"status": 200, "response": "hello"}
         assert get(f"https://127.0.0.1:{https_port}/t/hello", context)[2] == {"status": 200, "response": "hello"}
         if database:  # the health endpoint reports the unreachable database, without its URL
@@ -49,6 +50,7 @@ def test_redirect_keeps_path_and_query_on_the_production_server(tmp_path):
     tree = serving_tree(tmp_path / "app", {"server": server})
     with ServerProcess(tree.root) as proc:
         proc.wait_ready(f"https://127.0.0.1:{https_port}/t/hello", context)
+        proc.wait_ready(f"http://127.0.0.1:{http_port}/")
         status, headers, body = get(f"http://127.0.0.1:{http_port}/t/hello/a%20b?a=1&b=%20two&a=3",
                                     headers={"Host": f"shop.example.test:{http_port}"})
         assert status == 301

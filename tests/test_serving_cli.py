@@ -112,3 +112,18 @@ def test_several_workers_without_memcached_refuse_rate_limits(tree):
     check_shared_counters(app, {**Shared.environment, "memcached": {"servers": "127.0.0.1:11211"}}, 4)
     check_shared_counters(app, Shared.environment, 1)
     app.config["mia.databases"].close_all()
+
+
+def test_a_traditional_key_is_refused_by_name_for_granian(tmp_path):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from core.app.listeners import Listener
+    from core.app.serve import granian_spec
+
+    key = tmp_path / "ssl.key"
+    key.write_bytes(ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()))
+    listener = Listener("app", "https", port=4000, cert=str(key), key=str(key))
+    with pytest.raises(StartupError, match=f"server.https.key {key}: granian reads PKCS#8 keys only"):
+        granian_spec(listener, "test", None, {}, False, None)

@@ -105,6 +105,11 @@ def granian_spec(listener: listen.Listener, mode: str, root: Path | str | None, 
                  run_init: bool, websocket_url: str | None) -> dict[str, Any]:
     """What one granian child needs: the listener, the app to build, workers, threads and timeouts."""
     server = environment.get("server") or {}
+    if listener.key:
+        head = Path(listener.key).read_text(errors="replace")[:200]
+        if "BEGIN RSA PRIVATE KEY" in head or "BEGIN EC PRIVATE KEY" in head:
+            raise StartupError(f"server.https.key {listener.key}: granian reads PKCS#8 keys only; convert it with "
+                               "'openssl pkcs8 -topk8 -nocrypt -in KEY -out KEY.pk8' (or use server.engine 'threaded')")
     return {
         "listener": {k: getattr(listener, k) for k in ("role", "scheme", "host", "port", "socket", "cert", "key",
                                                        "ca", "passphrase")},
