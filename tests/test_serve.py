@@ -25,10 +25,13 @@ run_gunicorn(lambda: create_app("test", overrides=overrides), Shared.environment
 
 
 
-def test_gunicorn_worker_serves_the_app_and_stops_on_sigterm():
+def test_gunicorn_worker_serves_the_app_and_stops_on_sigterm(tmp_path):
     port = free_port()
+    home = tmp_path / "home"
+    home.mkdir()
     proc = subprocess.Popen([sys.executable, "-c", SCRIPT.format(root=str(ROOT), port=port)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+                            env={**os.environ, "HOME": str(home)})
     try:
         deadline, body = time.monotonic() + 30, None
         while time.monotonic() < deadline and body is None:
@@ -44,3 +47,4 @@ def test_gunicorn_worker_serves_the_app_and_stops_on_sigterm():
         output = proc.communicate(timeout=20)[0].decode(errors="replace")
     assert proc.returncode == 0, output
     assert output.count("Booting worker") == 1, output  # the embedded store allows one worker
+    assert list(home.iterdir()) == [], "gunicorn wrote under $HOME (control socket)"

@@ -2,14 +2,37 @@
 
 ``python server.py local nocron cron=A,B hot`` -> mode ``local`` and
 ``{"local": True, "nocron": True, "cron": "A,B", "hot": True}``. The first word is the environment
-mode; ``key=value`` tokens keep only the first two pieces of a split on ``=``.
+mode; ``key=value`` tokens keep only the first two pieces of a split on ``=`` (runtime values, as in
+mia.js). Any other bare word is a mistake (``routs``): :class:`UsageError`, exit code 2 with the usage.
+``-h``/``--help`` before a command prints the usage (exit 0).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-COMMANDS = ("crons", "docs", "new-project", "routes")
+COMMANDS = ("config", "crons", "docs", "new-project", "routes")
+FLAGS = ("hot", "nocron")
+USAGE = """usage: python server.py [ENV] [hot] [nocron] [cron=JOB[,JOB]] [KEY=VALUE ...] [COMMAND ...]
+
+ENV is a file in config/env/ (default: local). Without a command the server starts.
+  hot                     development server that reloads changed project files in place
+  nocron                  serve without running cron jobs
+  cron=JOB                run that cron job once now and exit (exit code tells success)
+  cron=A,B                run those cron jobs on their schedule, no web server, until SIGTERM
+  KEY=VALUE               runtime values for projects (Shared.runtime_values)
+commands:
+  routes                  print the mounted routes and exit
+  config                  print the effective configuration (secrets masked) and exit
+  crons                   list the cron jobs: pattern, next run, limits, last run
+  docs --format json|yaml|md|html --out FILE   export the API docs and exit
+  new-project NAME        create projects/NAME with one working route
+  -h, --help              show this help
+"""
+
+
+class UsageError(ValueError):
+    """A token the command line does not know; server.py prints the usage and exits 2."""
 
 
 @dataclass
@@ -42,7 +65,14 @@ def parse_args(argv: list[str]) -> RunArgs:
     """Parse ``argv`` (without the program name)."""
     args = RunArgs()
     tokens = list(argv)
-    if tokens and "=" not in tokens[0] and not tokens[0].startswith("-") and tokens[0] not in COMMANDS:
+    for token in tokens:
+        if token in COMMANDS:
+            break
+        if token in ("-h", "--help"):
+            args.command = "help"
+            return args
+    if tokens and "=" not in tokens[0] and not tokens[0].startswith("-") and tokens[0] not in COMMANDS \
+            and tokens[0] not in FLAGS:
         args.mode = tokens.pop(0)
     args.values[args.mode] = True
     while tokens:
@@ -51,9 +81,11 @@ def parse_args(argv: list[str]) -> RunArgs:
             args.command = token
             args.command_args = tokens
             break
-        if "=" in token:
+        if "=" in token and not token.startswith("-") and token.split("=")[0]:
             key, value = token.split("=")[:2]
             args.values[key] = value
-        else:
+        elif token in FLAGS:
             args.values[token] = True
+        else:
+            raise UsageError(f"unknown argument {token!r}")
     return args

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
-from core.app import docs_site
+from core.app import access, docs_site
 from core.app import logs as log
 from core.app import response_check as responsecheck
 from core.data import cache, indexes
@@ -34,25 +34,33 @@ ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 
 
 def create_app(mode: str = "local", root: Path | str | None = None, overrides: dict[str, Any] | None = None,
-               run_init: bool = True) -> Flask:
+               run_init: bool = True, reuse: Flask | None = None) -> Flask:
     """Build the app for environment ``mode``; raises :class:`core.errors.StartupError` on bad projects.
 
     ``run_init=False`` builds everything without touching the database (no indexes, no init
-    modules): what ``server.py <env> routes`` and ``docs`` need.
+    modules): what ``server.py <env> routes`` and ``docs`` need. ``reuse`` (hot reload) rebuilds
+    projects, routes and docs but keeps that app's environment, databases and cache, creates the
+    indexes of new models and runs no init module; the caller restores the registries on failure.
     """
     root = Path(root or ROOT)
-    Shared.reset()
-    Shared.mode = mode
-    Shared.system, Shared.environment, Shared.translations = load_root_config(root, mode, overrides)
-    log.configure(Shared.environment)
-    databases = db.install(Shared.environment, root)  # embedded store refused with server.workers > 1
-    cache_backend = cache.install(Shared.environment)  # memcached or in-process; flushOnStart
+    if reuse is None:
+        Shared.reset()
+        Shared.mode = mode
+        Shared.system, Shared.environment, Shared.translations = load_root_config(root, mode, overrides)
+        log.configure(Shared.environment)
+        databases = db.install(Shared.environment, root)  # embedded store refused with server.workers > 1
+        cache_backend = cache.install(Shared.environment)  # memcached or in-process; flushOnStart
+    else:
+        databases, cache_backend = reuse.config["mia.databases"], reuse.config["mia.cache"]
     loaded = Loader(root).load()
+    log.install_transport(Shared.environment)  # logTransport names a project config's function
     hosts = HostResolver(Shared.environment.get("hosts") or [])  # validates the vhost entries first
     routes = compile_route_files(loaded.route_files, mode, hosts.ids)
     router = Router(routes, hosts)
     Shared.services = routes  # mia's Shared.registeredServices() (generic-servicesManager reads it)
-    if run_init:  # touches the database: skipped by offline commands (routes, docs)
+    if reuse is not None:
+        indexes.ensure_all_indexes(startup=True)
+    elif run_init:  # touches the database: skipped by offline commands (routes, docs)
         indexes.ensure_all_indexes(startup=True)  # model indexes; honours skipDatabaseIndexingOnNewCollections
         run_init_modules(loaded.init_modules)
     pipeline = Pipeline(router=router, default_culture=dict(Shared.system.get("defaultCulture") or {}))
@@ -73,9 +81,15 @@ def create_app(mode: str = "local", root: Path | str | None = None, overrides: d
     static.install(app, root, loaded.projects)  # projects/<p>/public at /<p>/assets/
     if monitor is not None:
         app.wsgi_app = monitor.wrap(app.wsgi_app)  # type: ignore[method-assign]
+    access.install(app, Shared.environment)  # outermost: X-Request-Id, access line, /_mia/health
 
     def dispatch(path: str = "") -> Any:
-        return pipeline.handle(request._get_current_object())
+        req = request._get_current_object()
+        response = pipeline.handle(req)
+        route = getattr(getattr(req, "mia", None), "route", None)
+        if route is not None:  # the access line's identity (LOG_LEVEL_<IDENTITY>)
+            req.environ["mia.identity"] = route.identity
+        return response
 
     app.add_url_rule("/", "mia", dispatch, methods=ALL_METHODS, provide_automatic_options=False)
     app.add_url_rule("/<path:path>", "mia", dispatch, methods=ALL_METHODS, provide_automatic_options=False)

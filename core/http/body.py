@@ -31,7 +31,10 @@ def _read(req: Any, limit: int) -> bytes:
     length = req.content_length
     if length is not None and length > limit:
         raise MiaError(413)
-    data = req.stream.read(limit + 1)
+    try:
+        data = req.stream.read(limit + 1)
+    except OSError:  # broken chunked framing ("Invalid chunk header") or a connection lost mid-body
+        raise MiaError(400, code="BadRequest") from None
     if len(data) > limit:
         raise MiaError(413)
     if length is not None and len(data) < length:

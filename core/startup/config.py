@@ -1,8 +1,10 @@
 """Reads the root configuration: config/system.py, config/env/<mode>.py, config/translations.py.
 
 Each file defines one dict named after the file (``system``, ``environment``, ``translations``).
-Process environment variables override what secrets and deployments need: ``PORT``,
-``MIA_MONGO_URL`` / ``MIA_MONGO_URL_<NAME>``, ``MIA_MEMCACHED_SERVERS``.
+Process environment variables override what secrets and deployments need: any key through
+``MIA_CFG_<PATH>`` (core/startup/env_check.py), and the shortcuts ``PORT``,
+``MIA_MONGO_URL`` / ``MIA_MONGO_URL_<NAME>``, ``MIA_MEMCACHED_SERVERS``. Every key is checked
+against the table in core/startup/env_keys.py.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from types import ModuleType
 from typing import Any
 
 from core.errors import StartupError
+from core.startup import env_check
 
 DEFAULT_SYSTEM: dict[str, Any] = {
     "path": {
@@ -86,7 +89,10 @@ def load_root_config(root: Path, mode: str, overrides: dict[str, Any] | None = N
         raise StartupError(f"unknown environment '{mode}'; known: {', '.join(known) or 'none'}", str(env_file))
     environment = _merge(environment, overrides or {})
     environment["mode"] = mode
+    env_check.validate(environment, str(env_file))
     apply_process_environment(environment)
+    env_check.apply_overrides(environment, os.environ)
+    env_check.validate(environment, f"process environment ({env_check.PREFIX}*)")
     translations = _read_dict(config_dir / "translations.py", "translations", False)
     return system, environment, translations
 
