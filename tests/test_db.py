@@ -20,10 +20,10 @@ from pathlib import Path
 
 import db_fixtures
 import pytest
-from conftest import free_port
 from db_fixtures import write_things_project
 from pymongo import errors as pe
 
+from conftest import free_port
 from core.app.summary import summary
 from core.data import databases as db
 from core.data.databases import Databases, translate_db_error

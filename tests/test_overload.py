@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from conftest import serve_live
 
+from conftest import serve_live
 from core.errors import StartupError
 from core.http.overload import LoadMonitor, monitor_for
 

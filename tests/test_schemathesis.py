@@ -24,8 +24,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import serve_live
 
+from conftest import serve_live
 from core.app import openapi as docs
 from core.app.factory import create_app
 

@@ -7,9 +7,9 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
 from serving_fixtures import ServerProcess, serving_tree
 
+from conftest import ROOT
 from core.errors import StartupError
 from core.startup import env_check
 

@@ -25,10 +25,9 @@ def worker_app() -> Any:
         from core.app.listeners import redirect_app
 
         return redirect_app(spec["environment"])
+    from core.app.cron_modes import start_for_process
     from core.app.factory import create_app
     from core.app.listeners import refuse_upgrades
-
-    from core.app.cron_modes import start_for_process
 
     app = create_app(spec["mode"], spec.get("root"), run_init=spec.get("run_init", False))
     start_for_process(spec["mode"], nocron=spec.get("nocron", False))  # every worker is a cron server

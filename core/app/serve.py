@@ -95,9 +95,8 @@ def start(app: Flask, mode: str, root: Path | str | None = None, hot: bool = Fal
     print(f"mia: server: {chosen}" + (f", {workers(environment)} worker(s)" if chosen != "threaded" else ""),
           flush=True)
     if chosen == "threaded":
-        from core.app.threaded import serve_threaded
-
         from core.app import cron_modes
+        from core.app.threaded import serve_threaded
 
         cron_modes.start_for_process(mode, nocron=nocron)
         try:
