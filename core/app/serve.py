@@ -99,15 +99,31 @@ def start(app: Flask, mode: str, root: Path | str | None = None, hot: bool = Fal
         from core.app.threaded import serve_threaded
 
         cron_modes.start_for_process(mode, nocron=nocron)
+        unsubscribe = _restart_crons_on_reload(mode, nocron) if hot else None
         try:
             return serve_threaded(app, planned, environment, mode=mode, root=root, hot=hot)
         finally:
+            if unsubscribe is not None:
+                unsubscribe()
             cron_modes.stop_for_process()  # running workers finish (cronJobs.stopTimeout), slots released
     if chosen == "gunicorn":
         return _run_gunicorn_engine(app, mode, root, environment, nocron)
     if chosen != "granian":
         raise StartupError(f"server.engine must be granian, threaded or gunicorn, got {chosen!r}")
     return _run_granian(app, mode, root, planned, environment, nocron)
+
+
+def _restart_crons_on_reload(mode: str, nocron: bool) -> Callable[[], None]:
+    """Hot mode: a reload that touched a ``crons`` folder restarts this process's scheduler with the
+    new job classes (running workers finish first; their slots are released)."""
+    from core.app import cron_modes, reload
+
+    def restart(_app: Any, changed: list[Path]) -> None:
+        if any("crons" in Path(path).parts for path in changed):
+            cron_modes.stop_for_process()
+            cron_modes.start_for_process(mode, nocron=nocron)
+
+    return reload.subscribe(restart)
 
 
 def granian_spec(listener: listen.Listener, mode: str, root: Path | str | None, environment: dict[str, Any],
