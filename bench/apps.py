@@ -83,7 +83,10 @@ def ours() -> Any:
 def _store() -> Any:
     import mongomock_ng as mongomock
 
-    db = mongomock.MongoClient()["bench"]
+    from core.data.embedded import make_thread_safe
+
+    make_thread_safe()  # the same embedded store as ours: write lock, tz-aware client
+    db = mongomock.MongoClient(tz_aware=True)["bench"]
     _seed(db)
     return db
 

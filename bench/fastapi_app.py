@@ -1,7 +1,7 @@
 """FastAPI + uvicorn serving the same answers as bench/apps.py: what a Python user picks for declarative
 validation and OpenAPI. (No ``from __future__ import annotations``: FastAPI reads the annotations.)"""
 import time
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from fastapi import FastAPI, Header, Path, Query, Request
@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from bench.apps import CORS, _device_for, _jsonable, _store
 
 
-class Flavour(str, Enum):
+class Flavour(StrEnum):
     cookies = "cookies and cream"
     vanilla = "vanilla"
     strawberry = "strawberry"

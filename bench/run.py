@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from bench.apps import DEVICE_ID, POST_BODY, SECRET, SECRET_ID, STATIC_KEY, TODO_ID  # noqa: E402
 from bench.load import Request, Result, cpu_seconds, drive, get, rss_mb  # noqa: E402
 
-PORTS = range(46000, 46900)  # this bench's fixed range (tests use free ports)
+PORT_BASE = 46000  # this bench's fixed range: 46000-46999 (the test passes free ports instead)
 PY = sys.executable
 BIN = Path(PY).parent
 EXPRESS_VERSION = "5.2.1"
@@ -221,7 +221,7 @@ def benchmark(args: argparse.Namespace) -> int:
         names.remove("express")
         print("# express skipped: node/npm not found")
     stacks = {n: Stack(n, STACKS[n][0], STACKS[n][1]) for n in names}
-    ports = iter(PORTS)
+    ports = iter(range(args.port_base, args.port_base + 100))
     try:
         for stack in stacks.values():
             start(stack, args, next(ports), node_modules)
@@ -257,7 +257,7 @@ def scaling(args: argparse.Namespace) -> int:
     from bench.scale import probe_paths
 
     sizes = [10] + [int(n) for n in args.scale.split(",") if n]
-    ports = iter(range(46900, 46999))
+    ports = iter(range(args.port_base + 900, args.port_base + 999))
     rows = []
     for size in sizes:
         stack = Stack("ours", f"{size} routes", ())
@@ -297,6 +297,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--soak", type=float, default=0, help="then N seconds at 64 connections on the full chain")
     parser.add_argument("--scale", default="", help="instead: scaling check for these route counts (1000,10000)")
     parser.add_argument("--loader", choices=("auto", "wrk", "python"), default="auto")
+    parser.add_argument("--port-base", type=int, default=PORT_BASE, help="first port of the servers (default 46000)")
     parser.add_argument("--quiet", action="store_true", help="only the tables and the ratio line")
     parser.add_argument("--verbose", action="store_true", help="show the servers' stderr")
     args = parser.parse_args(argv)

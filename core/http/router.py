@@ -22,6 +22,18 @@ _PARAM = re.compile(r"^:([A-Za-z_][A-Za-z0-9_]*)\??$")
 HOST_CACHE_SIZE = 4096
 
 
+def _cannot_build(*args: Any, **kwargs: Any) -> Any:
+    raise NotImplementedError("the router's rules only match; build URLs with Flask's url_for")
+
+
+class MatchRule(Rule):
+    """A werkzeug rule that only matches: no URL builder is compiled (an ``ast``-generated function per
+    rule, most of the router's start-up time for thousands of routes, and never used)."""
+
+    def _compile_builder(self, append_unknown: bool = True) -> Any:
+        return _cannot_build
+
+
 @dataclass(frozen=True)
 class Target:
     """What a rule points at: a route method, or the CORS preflight of one."""
@@ -153,6 +165,9 @@ class Router:
     def __init__(self, routes: list[Any], hosts: HostResolver) -> None:
         self.hosts = hosts
         self.targets: list[Target] = []
+        # (map id, lower-case path) -> verb -> endpoint, for rules without parameters: one dict lookup
+        # answers most requests; werkzeug's matcher handles the rest (and every 404/405).
+        self.static: dict[tuple[str, str], dict[str, int]] = {}
         rules: dict[str, list[Rule]] = {}
         preflight_done: set[tuple[str, str]] = set()
         for route in routes:
@@ -163,16 +178,23 @@ class Router:
                     raise StartupError(str(exc), route.file.path) from None
                 for host_id in route.host_ids:
                     rules.setdefault(host_id, []).append(self._rule(rule_path, route, False, params, wildcard,
-                                                                    route.verb))
+                                                                    route.verb, host_id))
                     if route.cors_headers and (host_id, rule_path) not in preflight_done:
                         preflight_done.add((host_id, rule_path))
-                        rules[host_id].append(self._rule(rule_path, route, True, params, wildcard, "OPTIONS"))
+                        rules[host_id].append(self._rule(rule_path, route, True, params, wildcard, "OPTIONS",
+                                                           host_id))
         self.maps = {host_id: Map(host_rules, strict_slashes=False, merge_slashes=False).bind("localhost")
                      for host_id, host_rules in rules.items()}
 
-    def _rule(self, path: str, route: Any, preflight: bool, params: Any, wildcard: Any, verb: str) -> Rule:
+    def _rule(self, path: str, route: Any, preflight: bool, params: Any, wildcard: Any, verb: str,
+              host_id: str) -> Rule:
         self.targets.append(Target(route, preflight, params, wildcard))
-        return Rule(path, endpoint=len(self.targets) - 1, methods=[verb])
+        if not params and wildcard is None:
+            verbs = self.static.setdefault((host_id, path), {})
+            verbs.setdefault(verb, len(self.targets) - 1)
+            if verb == "GET":
+                verbs.setdefault("HEAD", len(self.targets) - 1)  # werkzeug answers HEAD with a GET rule
+        return MatchRule(path, endpoint=len(self.targets) - 1, methods=[verb])
 
     def match(self, host: str | None, path: str, method: str, raw_uri: str | None = None
               ) -> tuple[Target, dict[str, str]]:
@@ -192,6 +214,9 @@ class Router:
             adapter = self.maps.get(map_id)
             if adapter is None:
                 continue
+            verbs = self.static.get((map_id, lookup))
+            if verbs is not None and method in verbs:
+                return self.targets[verbs[method]], {}
             try:
                 endpoint, _ = adapter.match(lookup, method=method)
             except NotFound:

@@ -126,8 +126,9 @@ def compile_route_files(files: list[RouteFile], mode: str, host_ids: set[str]) -
     compiled: list[RouteMethod] = []
     seen_paths: dict[tuple[str, str, str], str] = {}
     seen_identities: dict[tuple[str, str, str], str] = {}
+    shared: dict[Any, Any] = {}  # compiled precondition schemas, shared by routes using the same function
     for route_file in files:
-        for method in _compile_file(route_file, mode, host_ids):
+        for method in _compile_file(route_file, mode, host_ids, shared):
             for host in method.host_ids:
                 key = (host, method.verb, method.path.lower())
                 if key in seen_paths:
@@ -145,7 +146,8 @@ def compile_route_files(files: list[RouteFile], mode: str, host_ids: set[str]) -
     return compiled
 
 
-def _compile_file(route_file: RouteFile, mode: str, known_hosts: set[str]) -> list[RouteMethod]:
+def _compile_file(route_file: RouteFile, mode: str, known_hosts: set[str], shared: dict[Any, Any]
+                  ) -> list[RouteMethod]:
     where = route_file.path
     spec = route_file.definition
     unknown = set(spec) - FILE_KEYS
@@ -185,7 +187,7 @@ def _compile_file(route_file: RouteFile, mode: str, known_hosts: set[str]) -> li
                             continue  # an absolute path is mounted once, whatever the prefixes
                         seen_absolute.add((path, key))
                     method = _compile_method(route_file, spec, prefix, path, key, method_spec, host_ids, mode,
-                                             file_limit, file_body, file_overflow)
+                                             file_limit, file_body, file_overflow, shared)
                     if method is not None:
                         out.append(method)
     return out
@@ -193,7 +195,7 @@ def _compile_file(route_file: RouteFile, mode: str, known_hosts: set[str]) -> li
 
 def _compile_method(route_file: RouteFile, spec: dict[str, Any], prefix: str, path: str, key: str,
                     method_spec: Any, host_ids: list[str], mode: str, file_limit: dict[str, int] | None,
-                    file_body: tuple[str, int], file_overflow: Any) -> RouteMethod | None:
+                    file_body: tuple[str, int], file_overflow: Any, shared: dict[Any, Any]) -> RouteMethod | None:
     where = route_file.path
     label = f"{key} {path!r}"
     if not isinstance(method_spec, dict):
@@ -218,7 +220,7 @@ def _compile_method(route_file: RouteFile, spec: dict[str, Any], prefix: str, pa
     if not controllers:
         raise StartupError(f"route method {label} has no controller", where)
     error_controllers = resolve_chain(method_spec.get("errorController"), key, where, label, error=True)
-    preconditions = compile_preconditions(controllers, where)
+    preconditions = compile_preconditions(controllers, where, shared)
     cors = method_spec.get("corsHeaders", spec.get("corsHeaders")) or {}
     if not isinstance(cors, dict):
         raise StartupError(f"corsHeaders of {label} must be a dict", where)
