@@ -193,6 +193,26 @@ def _compile_file(route_file: RouteFile, mode: str, known_hosts: set[str], share
     return out
 
 
+def _chain_key(controllers: Any, error_controllers: Any, key: str) -> tuple[Any, ...] | None:
+    """A hashable key for a route's chain entries, or None when they are not plain name/version/function dicts.
+
+    Routes with the same entries and method key resolve to the same steps and preconditions (both read-only
+    after start-up), so a large API with a few controllers compiles each chain once.
+    """
+    parts: list[Any] = ["chain", key]
+    for entries in (controllers, error_controllers):
+        if isinstance(entries, dict):
+            entries = [entries]
+        if entries is None:
+            parts.append(None)
+            continue
+        if not isinstance(entries, list) or not all(isinstance(e, dict) and set(e) <= {"name", "version", "function"}
+                                                    and all(isinstance(v, str) for v in e.values()) for e in entries):
+            return None
+        parts.append(tuple((e.get("name"), e.get("version", "1.0"), e.get("function")) for e in entries))
+    return tuple(parts)
+
+
 def _compile_method(route_file: RouteFile, spec: dict[str, Any], prefix: str, path: str, key: str,
                     method_spec: Any, host_ids: list[str], mode: str, file_limit: dict[str, int] | None,
                     file_body: tuple[str, int], file_overflow: Any, shared: dict[Any, Any]) -> RouteMethod | None:
@@ -216,11 +236,18 @@ def _compile_method(route_file: RouteFile, spec: dict[str, Any], prefix: str, pa
         raise StartupError(f"parameterOverflow must be one of ignore, log, block; got {overflow!r}", where)
     body_type, body_limit = _body_parser(method_spec.get("bodyParser", method_spec.get("bodyparser")),
                                          file_body, where)
-    controllers = resolve_chain(method_spec.get("controller"), key, where, label, error=False)
-    if not controllers:
-        raise StartupError(f"route method {label} has no controller", where)
-    error_controllers = resolve_chain(method_spec.get("errorController"), key, where, label, error=True)
-    preconditions = compile_preconditions(controllers, where, shared)
+    chain_key = _chain_key(method_spec.get("controller"), method_spec.get("errorController"), key)
+    cached = shared.get(chain_key) if chain_key is not None else None
+    if cached is not None:  # the same chain as an earlier route: its resolved steps and compiled checks
+        controllers, error_controllers, preconditions = cached
+    else:
+        controllers = resolve_chain(method_spec.get("controller"), key, where, label, error=False)
+        if not controllers:
+            raise StartupError(f"route method {label} has no controller", where)
+        error_controllers = resolve_chain(method_spec.get("errorController"), key, where, label, error=True)
+        preconditions = compile_preconditions(controllers, where, shared)
+        if chain_key is not None:
+            shared[chain_key] = (controllers, error_controllers, preconditions)
     cors = method_spec.get("corsHeaders", spec.get("corsHeaders")) or {}
     if not isinstance(cors, dict):
         raise StartupError(f"corsHeaders of {label} must be a dict", where)
