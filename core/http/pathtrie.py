@@ -17,11 +17,12 @@ PARAM_WEIGHT, PATH_WEIGHT = 100, 200  # werkzeug's UnicodeConverter and PathConv
 
 
 class _Node:
-    __slots__ = ("static", "dynamic", "rules")
+    __slots__ = ("static", "dynamic", "by_key", "rules")
 
     def __init__(self) -> None:
         self.static: dict[str, _Node] = {}
         self.dynamic: list[tuple[Any, str, re.Pattern[str] | None, _Node]] = []  # (weight, key, regex, node)
+        self.by_key: dict[str, _Node] = {}
         self.rules: list[tuple[frozenset[str], int]] = []  # (methods, endpoint) in insertion order
 
 
@@ -67,10 +68,10 @@ class PathTrie:
 
     @staticmethod
     def _dynamic(node: _Node, weight: Any, key: str, regex: re.Pattern[str] | None) -> _Node:
-        for _, existing, _, child in node.dynamic:
-            if existing == key:
-                return child
-        child = _Node()
+        child = node.by_key.get(key)
+        if child is not None:
+            return child
+        child = node.by_key[key] = _Node()
         node.dynamic.append((weight, key, regex, child))
         node.dynamic.sort(key=lambda entry: entry[0])
         return child

@@ -41,9 +41,14 @@ class PreconditionSet:
     declared: dict[str, set[str]] = field(default_factory=lambda: {s: set() for s in SECTIONS})
     responses: dict[int, list[str]] = field(default_factory=dict)
 
+    _sections: frozenset[str] | None = None
+
     @property
-    def sections(self) -> set[str]:
-        return {s for e in self.entries for s in e.schemas}
+    def sections(self) -> frozenset[str]:
+        """The sections some entry validates (computed once: the set is read on every request)."""
+        if self._sections is None:
+            self._sections = frozenset(s for e in self.entries for s in e.schemas)
+        return self._sections
 
 
 def _responses(value: Any, where: str, label: str) -> dict[int, list[str]]:
