@@ -147,8 +147,10 @@ def _signed_device(db: Any, key: str, nonce: str, method: str, host: str, target
     canonical = v2_canonical(device_id, secret_id, stamp, nonce, method, f"http://{host}", target, body)
     if not hmac.compare_digest(signature.encode(), v2_signature(secret["secret"], canonical).encode()):
         return None
-    try:
-        db["nonces"].insert_one({"_id": f"{device_id}\n{nonce}"})
+    now = _dt.datetime.now(_dt.UTC)
+    try:  # stored as ours stores them: a TTL index on ``expires`` (the embedded store scans it on writes)
+        db["nonces"].insert_one({"_id": f"{device_id}\n{nonce}", "created": now,
+                                 "expires": now + _dt.timedelta(seconds=660)})
     except Exception:  # noqa: BLE001 - a replayed nonce
         return None
     return db["devices"].find_one({"id": device_id})
@@ -161,7 +163,7 @@ def bare_flask() -> Any:
 
     db = _store()
     db["secrets"].insert_one({"id": SECRET_ID, "secret": SECRET, "groups": ["demo"]})
-    db["nonces"].create_index("_id")
+    db["nonces"].create_index("expires", expireAfterSeconds=0)
     app = Flask("bare")
 
     def fail(status: int, errors: list[dict[str, str]]) -> Any:

@@ -208,6 +208,19 @@ def report(runs: list[Run], stacks: dict[str, Stack]) -> dict[str, float]:
                 ratios[f"{case}_vs_{other}"] = median(per_round)
                 print(f"  {case:7s} ours / {other:8s} = {median(per_round):.2f}  "
                       f"(rounds: {', '.join(f'{x:.2f}' for x in per_round)})")
+    print("server CPU per request, other / ours inside each round (median; steadier than req/s on a busy machine):")
+    for case in CASES:
+        for other in ("bare", "express", "fastapi", "eve"):
+            per_round = []
+            for rnd in sorted({r.round for r in runs}):
+                ours = [r for r in runs if r.case == case and r.stack == "ours" and r.round == rnd]
+                base = [r for r in runs if r.case == case and r.stack == other and r.round == rnd]
+                if ours and base and ours[0].cpu_us:
+                    per_round.append(base[0].cpu_us / ours[0].cpu_us)
+            if per_round:
+                ratios[f"cpu_{case}_vs_{other}"] = median(per_round)
+                print(f"  {case:7s} {other:8s} / ours = {median(per_round):.2f}  "
+                      f"(rounds: {', '.join(f'{x:.2f}' for x in per_round)})")
     firsts = {n: s.first_answer for n, s in stacks.items() if s.first_answer is not None}
     print("first answer after start (s): " + ", ".join(f"{n} {t:.2f}" for n, t in firsts.items()))
     return ratios
