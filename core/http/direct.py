@@ -6,11 +6,11 @@ on every request only to land on that catch-all: a second routing pass, ~15% of 
 
 :func:`install` wraps ``app.wsgi_app``. A request that Flask would certainly route to the catch-all
 (its path starts with no prefix of any other Flask rule: docs, static assets, WebSocket routes
-added later; no ``//``; a method the catch-all takes; no ``SERVER_NAME`` or host matching) gets a
-request context whose rule is already decided; everything else goes through Flask unchanged. The
-rest is Flask's own code: ``full_dispatch_request`` (signals, before/after-request hooks, sessions,
-error handlers), the same context push and pop, the same teardown. ``url_for`` in a controller still
-works: the URL adapter is built on first use.
+added later; no ``//``; a method the catch-all takes; no ``SERVER_NAME``, ``TRUSTED_HOSTS`` or host
+matching) gets a request context whose rule is already decided; everything else goes through Flask
+unchanged. The rest is Flask's own code: ``full_dispatch_request`` (signals, before/after-request hooks,
+sessions, error handlers), the same context push and pop, the same teardown. ``url_for`` in a controller
+still works: the URL adapter is built on first use.
 """
 from __future__ import annotations
 
@@ -98,7 +98,9 @@ class DirectDispatch:
             self._refresh()
         path = environ.get("PATH_INFO") or ""
         prefixes = self._other_prefixes
-        if (prefixes is None or not path.startswith("/") or "//" in path or "\n" in path
+        config = self.app.config
+        if (prefixes is None or config["TRUSTED_HOSTS"] is not None or config["SERVER_NAME"]  # Flask checks hosts
+                or not path.startswith("/") or "//" in path or "\n" in path
                 or environ.get("REQUEST_METHOD") not in self._methods or path.lower().startswith(prefixes)):
             return self.flask_wsgi(environ, start_response)
         return self._direct(environ, start_response, path)
