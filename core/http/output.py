@@ -13,6 +13,7 @@ import traceback
 from typing import Any
 
 from flask import Response
+from werkzeug.datastructures import Headers
 
 from core.data.jsonutil import dumps_bytes
 from core.errors import MiaError, as_mia_error, default_code
@@ -132,7 +133,10 @@ def apply_headers(response: Response, source: Any) -> None:
     present = {key.lower() for key in target.keys()}  # a fresh response holds two or three headers
     for name in {key.lower() for key, _ in pairs} & present:
         target.remove(name)
-    target.extend(pairs)
+    if type(source) is Headers:  # res.headers: every value was checked when it was set; copy the pairs
+        target._list.extend(pairs)
+    else:
+        target.extend(pairs)
 
 
 def finish(res: Any) -> Response:
