@@ -17,11 +17,13 @@ import argparse
 import os
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,6 +85,18 @@ def requests_for(case: str, port: int, seconds: float) -> list[Request]:
 
 
 # ------------------------------------------------------------------------------------------ servers
+def free_ports(first: int, last: int) -> Iterator[int]:
+    """Ports of ``first..last`` that can be bound now (an outgoing connection may hold one of them)."""
+    for port in range(first, last + 1):
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        yield port
+
+
 def python_command(target: str, server: str, port: int, threads: int, factory: bool = True) -> list[str]:
     if server == "granian":
         return [str(BIN / "granian"), "--interface", "wsgi", "--workers", "1", "--blocking-threads", str(threads),
@@ -234,7 +248,7 @@ def benchmark(args: argparse.Namespace) -> int:
         names.remove("express")
         print("# express skipped: node/npm not found")
     stacks = {n: Stack(n, STACKS[n][0], STACKS[n][1]) for n in names}
-    ports = iter(range(args.port_base, args.port_base + 100))
+    ports = free_ports(args.port_base, args.port_base + 899)
     try:
         for stack in stacks.values():
             start(stack, args, next(ports), node_modules)
@@ -270,7 +284,7 @@ def scaling(args: argparse.Namespace) -> int:
     from bench.scale import probe_paths
 
     sizes = [10] + [int(n) for n in args.scale.split(",") if n]
-    ports = iter(range(args.port_base + 900, args.port_base + 999))
+    ports = free_ports(args.port_base + 900, args.port_base + 999)
     rows = []
     for size in sizes:
         stack = Stack("ours", f"{size} routes", ())
