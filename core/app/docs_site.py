@@ -5,21 +5,22 @@ when ``swaggerMode`` is on and refuses to start if a project route would be shad
 """
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator, Mapping
 from html import escape
 from pathlib import Path
 from typing import Any
 
 import flask_swagger_ui
 from flask import Response, redirect, request, send_from_directory
-from werkzeug.exceptions import HTTPException
-from werkzeug.routing import RequestRedirect
 
-from core.app.openapi import build_documents, docs_enabled
 from core.data.jsonutil import dumps
 from core.errors import MiaError, StartupError
 from core.http import clientip
 from core.http.output import error_response
+from core.shared import flag
 from core.startup.routes import RouteMethod
+from core.validation.validator import RuleDefinitionError, compile_rules
 
 DOCS_URLS = ("/api-docs", "/docs", "/docs/", "/docs/openapi.json", "/docs/swagger-ui-bundle.js")
 UI_PAGE = """<!DOCTYPE html>
@@ -49,13 +50,74 @@ UI_PAGE = """<!DOCTYPE html>
 """
 
 
+def docs_enabled(environment: dict[str, Any]) -> bool:
+    """mia's ``swaggerMode``: on when unset or true/1/y/yes/on."""
+    return flag(environment.get("swaggerMode"), default=True)
+
+
+class LazyDocuments(Mapping[str, dict[str, Any]]):
+    """vhost id -> OpenAPI document, each built when first read (``/docs``, the CLI export, tests).
+
+    Why lazy: most servers (docs off, every worker but the one asked) never read them, and for
+    thousands of routes building them was most of the start-up time and memory (apispec is imported
+    only then, too).
+    """
+
+    def __init__(self, routes: list[RouteMethod], host_ids: Any, environment: dict[str, Any]) -> None:
+        self._routes = routes
+        self._environment = environment
+        self._keys = ["*", *sorted(host_ids)]
+        self._built: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def __getitem__(self, host_id: str) -> dict[str, Any]:
+        document = self._built.get(host_id)
+        if document is not None:
+            return document
+        if host_id not in self._keys:
+            raise KeyError(host_id)
+        with self._lock:
+            if host_id not in self._built:
+                from core.app.openapi import build_host_document
+
+                self._built[host_id] = build_host_document(self._routes, host_id, self._environment)
+            return self._built[host_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
+def check_response_schemes(routes: list[RouteMethod]) -> None:
+    """Compile every ``responseSchemes`` rule set (StartupError naming the file) without building the docs."""
+    for route in routes:
+        declared = route.response_schemes
+        if declared is None:
+            continue
+        if not isinstance(declared, dict):
+            raise StartupError(f"responseSchemes of {route.verb} {route.path} must be a dict", route.file.path)
+        for kind in ("success", "error"):
+            rules = declared.get(kind)
+            if rules is None:
+                continue
+            if not isinstance(rules, dict):
+                raise StartupError(f"responseSchemes.{kind} of {route.verb} {route.path} must be a dict of rules",
+                                   route.file.path)
+            where = f"{route.file.path} responseSchemes.{kind}"
+            try:
+                compile_rules(rules, where=where)
+            except RuleDefinitionError as exc:
+                raise StartupError(str(exc), where) from exc
+
+
 def check_collisions(router: Any) -> None:
     """Project routes that answer GET on a docs URL would be shadowed by the docs: refuse to start."""
-    for adapter in router.maps.values():
+    for map_id in router.tries:
         for url in DOCS_URLS:
-            try:
-                endpoint, _ = adapter.match(url, method="GET")
-            except (HTTPException, RequestRedirect):
+            endpoint, _ = router.find(map_id, url.rstrip("/") or "/", "GET")
+            if endpoint is None:
                 continue
             route = router.targets[endpoint].route
             raise StartupError(f"route {route.verb} {route.path} answers {url}, which serves the API docs; "
@@ -63,21 +125,25 @@ def check_collisions(router: Any) -> None:
 
 
 def install(app: Any, routes: list[RouteMethod], router: Any, environment: dict[str, Any]) -> None:
-    """Build the documents (always: the CLI export needs them) and mount the docs URLs when swaggerMode is on.
+    """Offer the documents (built on first read: the CLI export and /docs read them) and mount the docs URLs
+    when swaggerMode is on.
 
     The docs are plain Flask rules: werkzeug prefers them over the ``/<path:path>`` catch-all that feeds
     the pipeline, and ``check_collisions`` guarantees no project route is hidden by them.
     """
-    documents = build_documents(routes, router.hosts.ids, environment)
+    check_response_schemes(routes)  # what building the documents would fail on still fails start-up
+    documents = LazyDocuments(routes, router.hosts.ids, environment)
     app.config["mia.docs"] = documents
     if not docs_enabled(environment):
-        return
+        return  # docs off (production): built only if something reads them, e.g. the CLI export
+    for host_id in documents:  # docs on: built now, so a broken document fails start-up, not a request
+        documents[host_id]
     check_collisions(router)
     dist = Path(flask_swagger_ui.__file__).resolve().parent / "dist"
     swagger_host = str((environment.get("swagger") or {}).get("host") or "")
     page = UI_PAGE.format(title=escape(str(environment.get("title") or "Swagger UI")),
                           description=escape(str(environment.get("description") or "")))
-    bodies = {host_id: dumps(doc) for host_id, doc in documents.items()}
+    bodies: dict[str, str] = {}  # rendered once per vhost, on its first request
     client_scheme = clientip.resolver(environment)  # X-Forwarded-Proto only from trustedProxies (README)
 
     def _document_id() -> str | None:
@@ -89,6 +155,8 @@ def install(app: Any, routes: list[RouteMethod], router: Any, environment: dict[
         key = _document_id()
         if key is None:
             return error_response(MiaError(404), request)
+        if key not in bodies:
+            bodies[key] = dumps(documents[key])
         return Response(bodies[key], mimetype="application/json", headers={"Cache-Control": "no-cache"})
 
     def ui_redirect() -> Any:

@@ -18,7 +18,7 @@ from core.app import response_check as responsecheck
 from core.data import cache, indexes
 from core.data import databases as db
 from core.errors import MiaError
-from core.http import overload, ratelimit, static
+from core.http import direct, overload, ratelimit, static
 from core.http.clientip import resolver as client_ip_resolver
 from core.http.output import error_response
 from core.http.pipeline import Pipeline
@@ -79,10 +79,6 @@ def create_app(mode: str = "local", root: Path | str | None = None, overrides: d
     app.config["mia.overload"] = monitor
     docs_site.install(app, routes, router, Shared.environment)  # OpenAPI per vhost; /docs, /api-docs if swaggerMode
     static.install(app, root, loaded.projects)  # projects/<p>/public at /<p>/assets/
-    if monitor is not None:
-        app.wsgi_app = monitor.wrap(app.wsgi_app)  # type: ignore[method-assign]
-    access.install(app, Shared.environment)  # outermost: X-Request-Id, access line, /_mia/health
-
     def dispatch(path: str = "") -> Any:
         req = request._get_current_object()
         response = pipeline.handle(req)
@@ -104,4 +100,8 @@ def create_app(mode: str = "local", root: Path | str | None = None, overrides: d
     def _any_error(exc: Exception) -> Any:
         return error_response(exc, request)
 
+    direct.install(app)  # API requests skip Flask's URL matching (the router matches them)
+    if monitor is not None:
+        app.wsgi_app = monitor.wrap(app.wsgi_app)  # type: ignore[method-assign]
+    access.install(app, Shared.environment)  # outermost: X-Request-Id, access line, /_mia/health
     return app

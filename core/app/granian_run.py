@@ -28,9 +28,11 @@ def worker_app() -> Any:
     from core.app.cron_modes import start_for_process
     from core.app.factory import create_app
     from core.app.listeners import refuse_upgrades
+    from core.app.memory import freeze_after_build
 
     app = create_app(spec["mode"], spec.get("root"), run_init=spec.get("run_init", False))
     start_for_process(spec["mode"], nocron=spec.get("nocron", False))  # every worker is a cron server
+    freeze_after_build()  # the collector neither rescans nor copies the start-up objects
     return refuse_upgrades(app, spec.get("websocket_url"))
 
 

@@ -340,11 +340,13 @@ def build_document(routes: list[RouteMethod], environment: dict[str, Any]) -> di
 def build_documents(routes: list[RouteMethod], host_ids: set[str] | list[str],
                     environment: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """vhost id -> document; ``*`` holds the host-less routes, every other id adds its own."""
-    documents = {"*": build_document([r for r in routes if "*" in r.host_ids], environment)}
-    for host_id in sorted(host_ids):
-        own = [r for r in routes if host_id in r.host_ids or "*" in r.host_ids]
-        documents[host_id] = build_document(own, environment)
-    return documents
+    return {host_id: build_host_document(routes, host_id, environment) for host_id in ["*", *sorted(host_ids)]}
+
+
+def build_host_document(routes: list[RouteMethod], host_id: str, environment: dict[str, Any]) -> dict[str, Any]:
+    """The document of one vhost id (``*``: the host-less routes only)."""
+    own = [r for r in routes if "*" in r.host_ids or (host_id != "*" and host_id in r.host_ids)]
+    return build_document(own, environment)
 
 
 def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:

@@ -16,9 +16,7 @@ import logging
 from typing import Any
 
 from flask import Response
-from jsonschema import Draft7Validator
 
-from core.app.openapi import response_schemes
 from core.data.jsonutil import dumps
 from core.startup.routes import RouteMethod
 
@@ -48,7 +46,11 @@ class ResponseChecker:
     """A ``Pipeline.after_response`` hook holding one compiled validator per route and kind."""
 
     def __init__(self, routes: list[RouteMethod]) -> None:
-        self.validators: dict[int, dict[str, Draft7Validator]] = {}
+        from jsonschema import Draft7Validator  # imported only when the check is on (tests): it is slow to load
+
+        from core.app.openapi import response_schemes
+
+        self.validators: dict[int, dict[str, Any]] = {}
         for route in routes:
             schemes = response_schemes(route) if route.response_schemes else {}
             if schemes:

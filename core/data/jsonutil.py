@@ -1,4 +1,10 @@
-"""JSON encoding for responses: datetimes as ISO 8601, ObjectIds and UUIDs as strings."""
+"""JSON encoding for responses: datetimes as ISO 8601, ObjectIds and UUIDs as strings.
+
+``dumps_bytes`` (response bodies) encodes with orjson, several times faster than ``json``, and falls
+back to ``json`` for what orjson refuses (non-string keys, integers past 64 bits), so every value that
+encoded before still does, to the same text; datetimes and dataclasses still go through ``_default``.
+The one difference: a float NaN/Infinity is ``null`` (valid JSON) instead of ``json``'s bare ``NaN``.
+"""
 from __future__ import annotations
 
 import datetime as _dt
@@ -7,7 +13,10 @@ import json
 import uuid
 from typing import Any
 
+import orjson
 from bson import ObjectId
+
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
 def _default(value: Any) -> Any:
@@ -31,3 +40,11 @@ def _default(value: Any) -> Any:
 def dumps(value: Any) -> str:
     """Compact JSON text, non-ASCII kept as is."""
     return json.dumps(value, default=_default, ensure_ascii=False, separators=(",", ":"))
+
+
+def dumps_bytes(value: Any) -> bytes:
+    """UTF-8 bytes of :func:`dumps` (response bodies), through orjson where it can encode ``value``."""
+    try:
+        return orjson.dumps(value, default=_default, option=_ORJSON_OPTIONS)
+    except TypeError:
+        return dumps(value).encode("utf-8")

@@ -38,6 +38,12 @@ def _parse_ip_text(value: str) -> Address | None:
     return address
 
 
+@lru_cache(maxsize=4096)
+def _peer_text(value: str) -> str | None:
+    address = _parse_ip_text(value)
+    return None if address is None else str(address)
+
+
 def normalise_ip(value: Any) -> str | None:
     """The canonical text of an address (``::ffff:10.0.0.1`` -> ``10.0.0.1``), or None if not an IP."""
     address = parse_ip(value)
@@ -132,10 +138,13 @@ def resolver(environment: dict[str, Any]) -> Callable[[Any], tuple[str | None, s
         return address is not None and any(contains(n, address) for n in proxies)
 
     def resolve(req: Any) -> tuple[str | None, str]:
-        peer = parse_ip(req.remote_addr)
         scheme = (req.scheme or "http").lower()
-        if not proxies or not is_trusted(peer):
-            return (str(peer) if peer is not None else req.remote_addr), scheme
+        remote = req.remote_addr
+        if not proxies:  # the common case: the socket peer, its text cached per address
+            return ((_peer_text(remote) if isinstance(remote, str) else None) or remote), scheme
+        peer = parse_ip(remote)
+        if not is_trusted(peer):
+            return (str(peer) if peer is not None else remote), scheme
         client = peer
         forwarded = req.headers.get("X-Forwarded-For")
         if forwarded:

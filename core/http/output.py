@@ -13,8 +13,9 @@ import traceback
 from typing import Any
 
 from flask import Response
+from werkzeug.datastructures import Headers
 
-from core.data.jsonutil import dumps
+from core.data.jsonutil import dumps_bytes
 from core.errors import MiaError, as_mia_error, default_code
 from core.shared import Shared
 from core.translator import translate
@@ -116,7 +117,7 @@ def error_response(err: BaseException, req: Any, headers: Any = None) -> Respons
     body: dict[str, Any] = {"status": status, "errors": entries}
     if debug_enabled(req):
         body["debug"] = debug_block(req, err)
-    response = Response(dumps(body), status=status, mimetype=JSON_MIMETYPE)
+    response = Response(dumps_bytes(body), status=status, mimetype=JSON_MIMETYPE)
     for source in (headers, extra):
         apply_headers(response, source)
     return response
@@ -128,10 +129,14 @@ def apply_headers(response: Response, source: Any) -> None:
     if not source:
         return
     pairs = list(source.items())
-    for name in {key.lower() for key, _ in pairs}:
-        response.headers.remove(name)
-    for key, value in pairs:
-        response.headers.add(key, value)
+    target = response.headers
+    present = {key.lower() for key in target.keys()}  # a fresh response holds two or three headers
+    for name in {key.lower() for key, _ in pairs} & present:
+        target.remove(name)
+    if type(source) is Headers:  # res.headers: every value was checked when it was set; copy the pairs
+        target._list.extend(pairs)
+    else:
+        target.extend(pairs)
 
 
 def finish(res: Any) -> Response:
@@ -143,7 +148,7 @@ def finish(res: Any) -> Response:
     elif isinstance(body, Response):
         response = body
     elif isinstance(body, (dict, list)):
-        response = Response(dumps(body), status=status, mimetype=res.mimetype or JSON_MIMETYPE)
+        response = Response(dumps_bytes(body), status=status, mimetype=res.mimetype or JSON_MIMETYPE)
     elif isinstance(body, (bytes, bytearray)):
         response = Response(bytes(body), status=status, mimetype=res.mimetype or "application/octet-stream")
     elif body is None:

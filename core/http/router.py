@@ -1,10 +1,10 @@
 """Host + path + method -> route method, in constant time per request.
 
-Every vhost id gets one werkzeug ``Map`` (a state machine: cost does not grow with the number of
-rules); route files without ``hostId`` go to the ``*`` map, which answers on every host. Paths
-match case-insensitively and with an optional trailing slash, as Express did: rules are stored
-lower-cased, the request path is lower-cased for matching, and parameter values are cut from the
-original path so they keep their case.
+Every vhost id gets one path trie (core/http/pathtrie.py, matching as werkzeug's state machine did:
+cost does not grow with the number of rules); route files without ``hostId`` go to the ``*`` table,
+which answers on every host. Paths match case-insensitively and with an optional trailing slash, as
+Express did: rules are stored lower-cased, the request path is lower-cased for matching, and
+parameter values are cut from the original path so they keep their case.
 """
 from __future__ import annotations
 
@@ -13,10 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-from werkzeug.exceptions import MethodNotAllowed, NotFound
-from werkzeug.routing import Map, Rule
-
 from core.errors import MiaError, StartupError
+from core.http.pathtrie import PathTrie
 
 _PARAM = re.compile(r"^:([A-Za-z_][A-Za-z0-9_]*)\??$")
 HOST_CACHE_SIZE = 4096
@@ -148,12 +146,15 @@ class HostResolver:
 
 
 class Router:
-    """All mounted route methods, one werkzeug map per vhost id plus ``*``."""
+    """All mounted route methods, one path trie per vhost id plus ``*``."""
 
     def __init__(self, routes: list[Any], hosts: HostResolver) -> None:
         self.hosts = hosts
         self.targets: list[Target] = []
-        rules: dict[str, list[Rule]] = {}
+        # (map id, lower-case path) -> verb -> endpoint, for rules without parameters: one dict lookup
+        # answers most requests; the trie handles the rest (and every 404/405).
+        self.static: dict[tuple[str, str], dict[str, int]] = {}
+        self.tries: dict[str, PathTrie] = {}
         preflight_done: set[tuple[str, str]] = set()
         for route in routes:
             for variant in rule_variants(route.path):
@@ -162,17 +163,31 @@ class Router:
                 except StartupError as exc:
                     raise StartupError(str(exc), route.file.path) from None
                 for host_id in route.host_ids:
-                    rules.setdefault(host_id, []).append(self._rule(rule_path, route, False, params, wildcard,
-                                                                    route.verb))
+                    self._rule(rule_path, route, False, params, wildcard, route.verb, host_id)
                     if route.cors_headers and (host_id, rule_path) not in preflight_done:
                         preflight_done.add((host_id, rule_path))
-                        rules[host_id].append(self._rule(rule_path, route, True, params, wildcard, "OPTIONS"))
-        self.maps = {host_id: Map(host_rules, strict_slashes=False, merge_slashes=False).bind("localhost")
-                     for host_id, host_rules in rules.items()}
+                        self._rule(rule_path, route, True, params, wildcard, "OPTIONS", host_id)
 
-    def _rule(self, path: str, route: Any, preflight: bool, params: Any, wildcard: Any, verb: str) -> Rule:
+    def _rule(self, path: str, route: Any, preflight: bool, params: Any, wildcard: Any, verb: str,
+              host_id: str) -> None:
         self.targets.append(Target(route, preflight, params, wildcard))
-        return Rule(path, endpoint=len(self.targets) - 1, methods=[verb])
+        endpoint = len(self.targets) - 1
+        if not params and wildcard is None:
+            verbs = self.static.setdefault((host_id, path), {})
+            verbs.setdefault(verb, endpoint)
+            if verb == "GET":
+                verbs.setdefault("HEAD", endpoint)  # a GET rule answers HEAD
+        self.tries.setdefault(host_id, PathTrie()).add(path, {verb}, endpoint)
+
+    def find(self, map_id: str, lookup: str, method: str) -> tuple[int | None, set[str]]:
+        """Endpoint of ``lookup`` (lower case, no trailing slash) in one vhost's table, else the methods seen."""
+        trie = self.tries.get(map_id)
+        if trie is None:
+            return None, set()
+        verbs = self.static.get((map_id, lookup))
+        if verbs is not None and method in verbs:
+            return verbs[method], set()
+        return trie.match(lookup, method)
 
     def match(self, host: str | None, path: str, method: str, raw_uri: str | None = None
               ) -> tuple[Target, dict[str, str]]:
@@ -186,18 +201,14 @@ class Router:
         lookup = path.lower() if segments is None else "/".join(s.replace("/", "%2F") for s in segments).lower()
         if len(lookup) > 1 and lookup.endswith("/"):
             lookup = lookup.rstrip("/") or "/"
+        if lookup.startswith("//"):
+            lookup = "/" + lookup.lstrip("/")
         host_id = self.hosts.resolve(host)
         allowed: set[str] = set()
         for map_id in ((host_id, "*") if host_id else ("*",)):
-            adapter = self.maps.get(map_id)
-            if adapter is None:
-                continue
-            try:
-                endpoint, _ = adapter.match(lookup, method=method)
-            except NotFound:
-                continue
-            except MethodNotAllowed as exc:
-                allowed.update(exc.valid_methods or [])
+            endpoint, seen = self.find(map_id, lookup, method)
+            if endpoint is None:
+                allowed.update(seen)
                 continue
             target = self.targets[endpoint]
             if raw is not None and any(index in raw[1] for _, index in target.param_segments):

@@ -126,8 +126,9 @@ def compile_route_files(files: list[RouteFile], mode: str, host_ids: set[str]) -
     compiled: list[RouteMethod] = []
     seen_paths: dict[tuple[str, str, str], str] = {}
     seen_identities: dict[tuple[str, str, str], str] = {}
+    shared: dict[Any, Any] = {}  # compiled precondition schemas, shared by routes using the same function
     for route_file in files:
-        for method in _compile_file(route_file, mode, host_ids):
+        for method in _compile_file(route_file, mode, host_ids, shared):
             for host in method.host_ids:
                 key = (host, method.verb, method.path.lower())
                 if key in seen_paths:
@@ -145,7 +146,8 @@ def compile_route_files(files: list[RouteFile], mode: str, host_ids: set[str]) -
     return compiled
 
 
-def _compile_file(route_file: RouteFile, mode: str, known_hosts: set[str]) -> list[RouteMethod]:
+def _compile_file(route_file: RouteFile, mode: str, known_hosts: set[str], shared: dict[Any, Any]
+                  ) -> list[RouteMethod]:
     where = route_file.path
     spec = route_file.definition
     unknown = set(spec) - FILE_KEYS
@@ -185,15 +187,35 @@ def _compile_file(route_file: RouteFile, mode: str, known_hosts: set[str]) -> li
                             continue  # an absolute path is mounted once, whatever the prefixes
                         seen_absolute.add((path, key))
                     method = _compile_method(route_file, spec, prefix, path, key, method_spec, host_ids, mode,
-                                             file_limit, file_body, file_overflow)
+                                             file_limit, file_body, file_overflow, shared)
                     if method is not None:
                         out.append(method)
     return out
 
 
+def _chain_key(controllers: Any, error_controllers: Any, key: str) -> tuple[Any, ...] | None:
+    """A hashable key for a route's chain entries, or None when they are not plain name/version/function dicts.
+
+    Routes with the same entries and method key resolve to the same steps and preconditions (both read-only
+    after start-up), so a large API with a few controllers compiles each chain once.
+    """
+    parts: list[Any] = ["chain", key]
+    for entries in (controllers, error_controllers):
+        if isinstance(entries, dict):
+            entries = [entries]
+        if entries is None:
+            parts.append(None)
+            continue
+        if not isinstance(entries, list) or not all(isinstance(e, dict) and set(e) <= {"name", "version", "function"}
+                                                    and all(isinstance(v, str) for v in e.values()) for e in entries):
+            return None
+        parts.append(tuple((e.get("name"), e.get("version", "1.0"), e.get("function")) for e in entries))
+    return tuple(parts)
+
+
 def _compile_method(route_file: RouteFile, spec: dict[str, Any], prefix: str, path: str, key: str,
                     method_spec: Any, host_ids: list[str], mode: str, file_limit: dict[str, int] | None,
-                    file_body: tuple[str, int], file_overflow: Any) -> RouteMethod | None:
+                    file_body: tuple[str, int], file_overflow: Any, shared: dict[Any, Any]) -> RouteMethod | None:
     where = route_file.path
     label = f"{key} {path!r}"
     if not isinstance(method_spec, dict):
@@ -214,11 +236,18 @@ def _compile_method(route_file: RouteFile, spec: dict[str, Any], prefix: str, pa
         raise StartupError(f"parameterOverflow must be one of ignore, log, block; got {overflow!r}", where)
     body_type, body_limit = _body_parser(method_spec.get("bodyParser", method_spec.get("bodyparser")),
                                          file_body, where)
-    controllers = resolve_chain(method_spec.get("controller"), key, where, label, error=False)
-    if not controllers:
-        raise StartupError(f"route method {label} has no controller", where)
-    error_controllers = resolve_chain(method_spec.get("errorController"), key, where, label, error=True)
-    preconditions = compile_preconditions(controllers, where)
+    chain_key = _chain_key(method_spec.get("controller"), method_spec.get("errorController"), key)
+    cached = shared.get(chain_key) if chain_key is not None else None
+    if cached is not None:  # the same chain as an earlier route: its resolved steps and compiled checks
+        controllers, error_controllers, preconditions = cached
+    else:
+        controllers = resolve_chain(method_spec.get("controller"), key, where, label, error=False)
+        if not controllers:
+            raise StartupError(f"route method {label} has no controller", where)
+        error_controllers = resolve_chain(method_spec.get("errorController"), key, where, label, error=True)
+        preconditions = compile_preconditions(controllers, where, shared)
+        if chain_key is not None:
+            shared[chain_key] = (controllers, error_controllers, preconditions)
     cors = method_spec.get("corsHeaders", spec.get("corsHeaders")) or {}
     if not isinstance(cors, dict):
         raise StartupError(f"corsHeaders of {label} must be a dict", where)

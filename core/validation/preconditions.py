@@ -41,9 +41,14 @@ class PreconditionSet:
     declared: dict[str, set[str]] = field(default_factory=lambda: {s: set() for s in SECTIONS})
     responses: dict[int, list[str]] = field(default_factory=dict)
 
+    _sections: frozenset[str] | None = None
+
     @property
-    def sections(self) -> set[str]:
-        return {s for e in self.entries for s in e.schemas}
+    def sections(self) -> frozenset[str]:
+        """The sections some entry validates (computed once: the set is read on every request)."""
+        if self._sections is None:
+            self._sections = frozenset(s for e in self.entries for s in e.schemas)
+        return self._sections
 
 
 def _responses(value: Any, where: str, label: str) -> dict[int, list[str]]:
@@ -70,8 +75,13 @@ def _attribute(rules: Any, name: str) -> Any:
     return value
 
 
-def compile_preconditions(steps: list[Any], where: str) -> PreconditionSet:
-    """Compile the precondition entries of a resolved chain; conflicts fail start-up."""
+def compile_preconditions(steps: list[Any], where: str, shared: dict[Any, Any] | None = None) -> PreconditionSet:
+    """Compile the precondition entries of a resolved chain; conflicts fail start-up.
+
+    ``shared`` (one dict for a whole start-up) lets routes that use the same controller function share
+    its compiled schemas: a thousand routes ending in the same output controller compile its rules once.
+    """
+    cache: dict[Any, Any] = shared if shared is not None else {}
     result = PreconditionSet(step_count=len(steps))
     seen: dict[tuple[str, str], tuple[Any, str]] = {}
     for step in steps:
@@ -98,10 +108,16 @@ def compile_preconditions(steps: list[Any], where: str) -> PreconditionSet:
                 raise StartupError(f"preconditions {label} {section} must be a dict of parameters", where)
             if section == "header":  # HTTP header names are case-insensitive; mia needed lower case
                 rules = {str(k).lower(): v for k, v in rules.items()}
-            try:
-                schemas[section] = compile_rules(rules, where=f"{label} {section}")
-            except RuleDefinitionError as exc:
-                raise StartupError(str(exc), where) from exc
+            key = (id(parameters), section)
+            hit = cache.get(key)
+            if hit is not None and hit[0] is parameters:  # the same declaration object: its schema is the same
+                schemas[section] = hit[1]
+            else:
+                try:
+                    schemas[section] = compile_rules(rules, where=f"{label} {section}")
+                except RuleDefinitionError as exc:
+                    raise StartupError(str(exc), where) from exc
+                cache[key] = (parameters, schemas[section])
             normalised[section] = rules
             for param, param_rules in rules.items():
                 top = str(param).split(".")[0]

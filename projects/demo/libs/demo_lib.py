@@ -60,14 +60,23 @@ class DemoLib(Lib):
 
     def list_todos(self, limit: int = 25, skip: int = 0, sort: str = "created",
                    ascending: bool = True) -> list[dict[str, Any]]:
-        """One page of todos; ``limit`` 0 means the default 25 (as mia.js), ties broken by ``_id``."""
+        """One page of todos; ``limit`` 0 means the default 25 (as mia.js), ties broken by ``_id``.
+
+        An empty collection is seeded first. The page itself tells when to look: only an empty page
+        can come from an empty collection, so a list costs one query, not a check plus a query.
+        """
         field = {name.lower(): name for name in SORT_FIELDS}.get(str(sort).lower(), "created")
         direction = 1 if ascending else -1
-        self.seed_if_empty()
         if (skip or 0) > MAX_SKIP:  # MongoDB takes 64-bit integers only; nothing is that far anyway
+            self.seed_if_empty()
             return []
-        return self.model().find({}, sort=[(field, direction), ("_id", direction)], skip=skip or 0,
-                                 limit=limit or 25)
+        page = self._page(field, direction, skip or 0, limit or 25)
+        if not page and self.seed_if_empty():
+            page = self._page(field, direction, skip or 0, limit or 25)
+        return page
+
+    def _page(self, field: str, direction: int, skip: int, limit: int) -> list[dict[str, Any]]:
+        return self.model().find({}, sort=[(field, direction), ("_id", direction)], skip=skip, limit=limit)
 
     def get_todo(self, todo_id: str) -> dict[str, Any] | None:
         return self.model().find_one({"_id": self.object_id(todo_id)})

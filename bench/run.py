@@ -1,0 +1,345 @@
+"""Side-by-side HTTP benchmark: this project against bare Flask, Express 5, FastAPI and Eve, in one run.
+
+    .venv/bin/python bench/run.py [--quick] [--server granian|gunicorn] [--rounds 3] [--duration 5]
+                                  [--connections 32] [--cases full,static,...] [--stacks ours,bare,...]
+                                  [--soak 60] [--scale 1000,10000] [--loader auto|wrk|python]
+
+Every stack runs on loopback with one worker process; the Python WSGI stacks on the same server
+(``--server``). The stacks are interleaved over rounds (the order rotates), each run is bounded in
+time, and the numbers that matter are ratios taken inside one round, reported as medians over
+rounds: a machine shared with other work slows every stack of a round alike. Printed per run:
+req/s, p50/p99 latency, server CPU per request (from /proc), worker RSS.
+``--quick`` (under 60 s) ends with ``ratio_full_chain_vs_bare_flask=<x.xx>``.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.apps import DEVICE_ID, POST_BODY, SECRET, SECRET_ID, STATIC_KEY, TODO_ID  # noqa: E402
+from bench.load import Request, Result, cpu_seconds, drive, get, rss_mb  # noqa: E402
+
+PORT_BASE = 46000  # this bench's fixed range: 46000-46999 (the test passes free ports instead)
+PY = sys.executable
+BIN = Path(PY).parent
+EXPRESS_VERSION = "5.2.1"
+
+
+@dataclass
+class Stack:
+    name: str
+    label: str
+    cases: tuple[str, ...]
+    process: subprocess.Popen | None = None
+    port: int = 0
+    started: float = 0.0
+    first_answer: float | None = None
+
+
+CASES = {  # name -> (label, path probed for readiness)
+    "full": "full chain: query precondition -> controller -> JSON",
+    "static": "static-key list from the store",
+    "signed": "v2-signed list (HMAC + one-time nonce)",
+    "post": "validated JSON POST",
+    "read": "one store read by id",
+}
+STACKS = {
+    "ours": ("this project", ("full", "static", "signed", "post", "read")),
+    "bare": ("bare Flask by hand", ("full", "static", "signed", "post", "read")),
+    "express": ("Express 5 chain", ("full", "static", "signed", "post", "read")),
+    "fastapi": ("FastAPI + uvicorn", ("full", "static", "post")),
+    "eve": ("Eve", ("static",)),
+}
+
+
+def requests_for(case: str, port: int, seconds: float) -> list[Request]:
+    if case == "full":
+        return [Request("GET", "/icecream/v1/flavours?flavour=Vanilla", {"Origin": "http://app.example"})]
+    if case == "static":
+        return [Request("GET", "/demo-auth/v1/todo", {"key": STATIC_KEY})]
+    if case == "read":
+        return [Request("GET", f"/demo/v1/todo/{TODO_ID}")]
+    if case == "post":
+        return [Request("POST", "/icecream/v1/rules/ab12", {"Content-Type": "application/json"}, POST_BODY)]
+    from client.signing import v2_headers  # every request its own nonce: pre-signed, replayed once each
+
+    count = int(max(seconds, 1) * 25000) + 1000
+    stamp = str(int(time.time()))
+    base, path = f"http://127.0.0.1:{port}", "/demo-auth/v1/todo"
+    return [Request("GET", path, v2_headers(DEVICE_ID, SECRET_ID, SECRET, "GET", base, path, b"", stamp))
+            for _ in range(count)]
+
+
+# ------------------------------------------------------------------------------------------ servers
+def free_ports(first: int, last: int) -> Iterator[int]:
+    """Ports of ``first..last`` that can be bound now (an outgoing connection may hold one of them)."""
+    for port in range(first, last + 1):
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        yield port
+
+
+def python_command(target: str, server: str, port: int, threads: int, factory: bool = True) -> list[str]:
+    if server == "granian":
+        return [str(BIN / "granian"), "--interface", "wsgi", "--workers", "1", "--blocking-threads", str(threads),
+                "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-ws",
+                *(["--factory"] if factory else []), target]
+    return [str(BIN / "gunicorn"), "-w", "1", "-k", "gthread", "--threads", str(threads), "-b", f"127.0.0.1:{port}",
+            "--log-level", "warning", f"{target}()" if factory else target]
+
+
+def express_dir(quiet: bool) -> Path | None:
+    """Express installed with npm into a temp dir (reused across runs), or None without node/npm."""
+    if not shutil.which("node") or not shutil.which("npm"):
+        return None
+    target = Path(tempfile.gettempdir()) / f"mia-bench-express-{EXPRESS_VERSION}"
+    if not (target / "node_modules" / "express").is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent", "--prefix", str(target),
+                               f"express@{EXPRESS_VERSION}"], capture_output=True, text=True, timeout=180)
+        if done.returncode != 0:
+            if not quiet:
+                print(f"# express skipped: npm install failed: {done.stderr.strip()[:200]}")
+            return None
+    return target / "node_modules"
+
+
+def start(stack: Stack, args: argparse.Namespace, port: int, node_modules: Path | None,
+          extra_env: dict[str, str] | None = None) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MIA_ENV": "production", **(extra_env or {})}
+    if stack.name == "ours":
+        command = python_command("bench.apps:ours", args.server, port, args.threads)
+    elif stack.name == "bare":
+        command = python_command("bench.apps:bare_flask", args.server, port, args.threads)
+    elif stack.name == "eve":
+        command = python_command("bench.apps:eve_app", args.server, port, args.threads)
+    elif stack.name == "fastapi":
+        command = [str(BIN / "uvicorn"), "--factory", "bench.fastapi_app:app", "--host", "127.0.0.1",
+                   "--port", str(port), "--workers", "1", "--log-level", "warning", "--no-access-log"]
+    else:
+        command = ["node", str(ROOT / "bench" / "express" / "app.js")]
+        env.update(PORT=str(port), NODE_PATH=str(node_modules), NODE_ENV="production")
+    stack.port = port
+    stack.started = time.perf_counter()
+    stack.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                     stderr=None if args.verbose else subprocess.DEVNULL, start_new_session=True)
+
+
+def wait_ready(stack: Stack, path: str, headers: dict[str, str] | None = None, limit: float = 90.0) -> bool:
+    deadline = time.perf_counter() + limit
+    while time.perf_counter() < deadline:
+        if stack.process is not None and stack.process.poll() is not None:
+            return False
+        if get(stack.port, path, headers, timeout=limit) == 200:
+            stack.first_answer = time.perf_counter() - stack.started
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def stop(stack: Stack) -> None:
+    if stack.process is None or stack.process.poll() is not None:
+        return
+    os.killpg(stack.process.pid, signal.SIGTERM)  # the server's own session: supervisor and workers
+    try:
+        stack.process.wait(10)
+    except subprocess.TimeoutExpired:
+        os.killpg(stack.process.pid, signal.SIGKILL)
+        stack.process.wait(5)
+
+
+# ------------------------------------------------------------------------------------------ runs
+@dataclass
+class Run:
+    stack: str
+    case: str
+    round: int
+    result: Result
+    cpu_us: float
+    rss: float
+
+
+def measure(stack: Stack, case: str, rnd: int, args: argparse.Namespace, seconds: float, connections: int) -> Run:
+    requests = requests_for(case, stack.port, seconds)
+    assert stack.process is not None
+    cpu_before = cpu_seconds(stack.process.pid)
+    result = drive(stack.port, requests, seconds, connections, args.loader)
+    cpu = cpu_seconds(stack.process.pid) - cpu_before
+    run = Run(stack.name, case, rnd, result, cpu / result.requests * 1e6 if result.requests else 0.0,
+              rss_mb(stack.process.pid))
+    if not args.quiet:
+        r = result
+        print(f"  r{rnd} {case:7s} {stack.name:8s} {r.rps:9.0f} req/s  p50 {r.p50_ms:6.2f} ms  p99 {r.p99_ms:7.2f} ms"
+              f"  cpu {run.cpu_us:6.0f} us/req  rss {run.rss:5.1f} MB  err {r.errors} non2xx {r.non_2xx}", flush=True)
+    return run
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def report(runs: list[Run], stacks: dict[str, Stack]) -> dict[str, float]:
+    print("\n| case | stack | req/s | p50 ms | p99 ms | server CPU us/req | worker RSS MB | errors | non-2xx |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    for case in CASES:
+        for name in STACKS:
+            mine = [r for r in runs if r.case == case and r.stack == name]
+            if not mine:
+                continue
+            print(f"| {case} | {STACKS[name][0]} | {median([r.result.rps for r in mine]):,.0f} | "
+                  f"{median([r.result.p50_ms for r in mine]):.2f} | {median([r.result.p99_ms for r in mine]):.2f} | "
+                  f"{median([r.cpu_us for r in mine]):.0f} | {max(r.rss for r in mine):.1f} | "
+                  f"{sum(r.result.errors for r in mine)} | {sum(r.result.non_2xx for r in mine)} |")
+    ratios: dict[str, float] = {}
+    print("\nratios of req/s inside each round (median over rounds):")
+    for case in CASES:
+        for other in ("bare", "express", "fastapi", "eve"):
+            per_round = []
+            for rnd in sorted({r.round for r in runs}):
+                ours = [r for r in runs if r.case == case and r.stack == "ours" and r.round == rnd]
+                base = [r for r in runs if r.case == case and r.stack == other and r.round == rnd]
+                if ours and base and base[0].result.rps:
+                    per_round.append(ours[0].result.rps / base[0].result.rps)
+            if per_round:
+                ratios[f"{case}_vs_{other}"] = median(per_round)
+                print(f"  {case:7s} ours / {other:8s} = {median(per_round):.2f}  "
+                      f"(rounds: {', '.join(f'{x:.2f}' for x in per_round)})")
+    print("server CPU per request, other / ours inside each round (median; steadier than req/s on a busy machine):")
+    for case in CASES:
+        for other in ("bare", "express", "fastapi", "eve"):
+            per_round = []
+            for rnd in sorted({r.round for r in runs}):
+                ours = [r for r in runs if r.case == case and r.stack == "ours" and r.round == rnd]
+                base = [r for r in runs if r.case == case and r.stack == other and r.round == rnd]
+                if ours and base and ours[0].cpu_us:
+                    per_round.append(base[0].cpu_us / ours[0].cpu_us)
+            if per_round:
+                ratios[f"cpu_{case}_vs_{other}"] = median(per_round)
+                print(f"  {case:7s} {other:8s} / ours = {median(per_round):.2f}  "
+                      f"(rounds: {', '.join(f'{x:.2f}' for x in per_round)})")
+    firsts = {n: s.first_answer for n, s in stacks.items() if s.first_answer is not None}
+    print("first answer after start (s): " + ", ".join(f"{n} {t:.2f}" for n, t in firsts.items()))
+    return ratios
+
+
+def benchmark(args: argparse.Namespace) -> int:
+    names = [n for n in args.stacks.split(",") if n]
+    cases = [c for c in args.cases.split(",") if c]
+    node_modules = express_dir(args.quiet) if "express" in names else None
+    if node_modules is None and "express" in names:
+        names.remove("express")
+        print("# express skipped: node/npm not found")
+    stacks = {n: Stack(n, STACKS[n][0], STACKS[n][1]) for n in names}
+    ports = free_ports(args.port_base, args.port_base + 899)
+    try:
+        for stack in stacks.values():
+            start(stack, args, next(ports), node_modules)
+        for stack in stacks.values():
+            probe = requests_for(next(c for c in ("full", "static") if c in stack.cases), stack.port, 0)[0]
+            if not wait_ready(stack, probe.path, probe.headers):
+                print(f"# {stack.name} did not start (run with --verbose to see why)")
+                return 2
+        runs: list[Run] = []
+        order = list(stacks)
+        for rnd in range(1, args.rounds + 1):
+            for case in cases:
+                for name in order:
+                    if case in stacks[name].cases:
+                        runs.append(measure(stacks[name], case, rnd, args, args.duration, args.connections))
+            order = order[1:] + order[:1]  # rotate, so no stack always runs first
+        ratios = report(runs, stacks)
+        if args.soak:
+            soak = measure(stacks["ours"], "full", 0, args, args.soak, 64)
+            print(f"soak: {args.soak:.0f} s at 64 connections on the full chain: {soak.result.requests} requests, "
+                  f"{soak.result.errors} errors, {soak.result.timeouts} time-outs, {soak.result.non_2xx} non-2xx, "
+                  f"p99 {soak.result.p99_ms:.1f} ms")
+    finally:
+        for stack in stacks.values():
+            stop(stack)
+    if "full_vs_bare" in ratios:
+        print(f"ratio_full_chain_vs_bare_flask={ratios['full_vs_bare']:.2f}")
+    return 0
+
+
+def scaling(args: argparse.Namespace) -> int:
+    """First answer after start, worker RSS, p99 against the 10-route case, time-outs."""
+    from bench.scale import probe_paths
+
+    sizes = [10] + [int(n) for n in args.scale.split(",") if n]
+    ports = free_ports(args.port_base + 900, args.port_base + 999)
+    rows = []
+    for size in sizes:
+        stack = Stack("ours", f"{size} routes", ())
+        start(stack, args, next(ports), None, {"BENCH_ROUTES": str(size)})
+        try:
+            paths = probe_paths(size)
+            if not wait_ready(stack, paths[0], limit=180):
+                print(f"# {size} routes: no answer")
+                return 2
+            assert stack.process is not None
+            result = drive(stack.port, [Request("GET", p) for p in paths], args.duration, args.connections,
+                           args.loader)
+            rows.append((size, stack.first_answer or 0.0, rss_mb(stack.process.pid), result))
+        finally:
+            stop(stack)
+    base_p99 = rows[0][3].p99_ms or 1e-9
+    print("\n| routes | first answer s | worker RSS MB | req/s | p99 ms | p99 / 10-route p99 | time-outs | errors |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for size, first, rss, r in rows:
+        print(f"| {size:,} | {first:.2f} | {rss:.1f} | {r.rps:,.0f} | {r.p99_ms:.2f} | {r.p99_ms / base_p99:.2f} | "
+              f"{r.timeouts} | {r.errors + r.non_2xx} |")
+    return 0
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="2 rounds x 2 s, full chain and static key (< 60 s)")
+    parser.add_argument("--server", choices=("granian", "gunicorn"), default="granian",
+                        help="WSGI server of the Python stacks (default granian: the fastest measured)")
+    parser.add_argument("--threads", type=int, default=1, help="worker threads per WSGI worker (default 1)")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per run")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--cases", default=",".join(CASES), help=f"comma list of {', '.join(CASES)}")
+    parser.add_argument("--stacks", default=",".join(STACKS), help=f"comma list of {', '.join(STACKS)}")
+    parser.add_argument("--soak", type=float, default=0, help="then N seconds at 64 connections on the full chain")
+    parser.add_argument("--scale", default="", help="instead: scaling check for these route counts (1000,10000)")
+    parser.add_argument("--loader", choices=("auto", "wrk", "python"), default="auto")
+    parser.add_argument("--port-base", type=int, default=PORT_BASE, help="first port of the servers (default 46000)")
+    parser.add_argument("--quiet", action="store_true", help="only the tables and the ratio line")
+    parser.add_argument("--verbose", action="store_true", help="show the servers' stderr")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.rounds = min(args.rounds, 2)
+        args.duration = min(args.duration, 2.0)
+        if args.cases == ",".join(CASES):
+            args.cases = "full,static"
+    return args
+
+
+def main(argv: list[str]) -> int:
+    args = parse(argv)
+    return scaling(args) if args.scale else benchmark(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,30 @@
+"""bench/run.py: its command line and the quick mode's output format (no timing is asserted)."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_help_lists_the_options():
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--help"], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0
+    for option in ("--quick", "--server", "--scale", "--soak", "--stacks", "--cases"):
+        assert option in done.stdout
+
+
+def test_quick_mode_prints_the_table_and_ends_with_the_ratio_line():
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--stacks", "ours,bare",
+                           "--cases", "full", "--rounds", "1", "--duration", "0.3", "--loader", "python",
+                           "--port-base", str(free_port())], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert any(line.startswith("| full | this project |") for line in lines), done.stdout
+    assert any(line.startswith("| full | bare Flask by hand |") for line in lines), done.stdout
+    assert re.fullmatch(r"ratio_full_chain_vs_bare_flask=\d+\.\d\d", lines[-1]), lines[-1]

@@ -1,0 +1,78 @@
+"""Direct dispatch (core/http/direct.py): API requests skip Flask's URL matching, nothing else changes.
+
+What a user sees must be what Flask's full dispatch gave: Flask rules added after ``create_app`` (a
+WebSocket or health route) still win over the catch-all, before/after-request hooks and teardowns
+still run on API routes, ``url_for`` and ``current_app`` still work inside a controller.
+"""
+from __future__ import annotations
+
+from flask import g
+
+CONTROLLER = '''
+from flask import current_app, url_for
+from core import Controller
+
+class Where(Controller):
+    identity = "where"
+    def all(self, req, res):
+        res.response = {"app": current_app.name, "docs": url_for("mia_docs"), "path": req.path}
+'''
+
+
+def _tree_app(tree):
+    tree.write("projects/base/controllers/where.py", CONTROLLER)
+    tree.write("projects/base/routes/r.py", '''
+routes = {"prefix": "/api/v1", "routes": {"./where": {"get": {"controller": [{"name": "where"}, {"name": "out"}]}},
+                                          "./health-like": {"get": {"controller": [{"name": "out"}]}}}}
+''')
+    return tree.app()
+
+
+def test_flask_rules_added_after_start_up_still_win(tree):
+    app = _tree_app(tree)
+
+    @app.get("/api/v1/health-like/x")  # added after create_app, below an API prefix, as a WebSocket route is
+    def health():
+        return "flask"
+
+    client = app.test_client()
+    assert client.get("/api/v1/health-like").status_code == 200
+    reply = client.get("/api/v1/health-like/x")
+    assert reply.status_code == 200 and reply.get_data(as_text=True) == "flask"
+    assert client.get("/API/v1/where").json["response"]["docs"] == "/docs/"
+    app.config["mia.databases"].close_all()
+
+
+def test_hooks_and_flask_globals_still_run_for_api_routes(tree):
+    app = _tree_app(tree)
+    seen = []
+
+    @app.before_request
+    def before():
+        g.marker = "set before"
+        seen.append("before")
+
+    @app.after_request
+    def after(response):
+        response.headers["X-After"] = g.marker
+        return response
+
+    @app.teardown_request
+    def teardown(exc):
+        seen.append("teardown")
+
+    reply = app.test_client().get("/api/v1/where")
+    assert reply.status_code == 200
+    assert reply.json["response"] == {"app": "mia", "docs": "/docs/", "path": "/api/v1/where"}
+    assert reply.headers["X-After"] == "set before"
+    assert seen == ["before", "teardown"]
+    app.config["mia.databases"].close_all()
+
+
+def test_slashes_and_unknown_verbs_still_answer_as_before(client):
+    merged = client.get("/demo//v1/todo")  # Flask's matcher handles it (merge_slashes): same as before
+    assert merged.status_code in (308, 404)
+    trace = client.open("/demo/v1/todo", method="TRACE")
+    assert trace.status_code == 405 and trace.json["status"] == 405
+    assert client.get("/docs/").status_code == 200  # a Flask rule: the docs page
+    assert client.head("/demo/v1/todo").status_code == 200
