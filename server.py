@@ -34,6 +34,8 @@ def main(argv: list[str]) -> int:
 
         return new_project(args.command_args, Path(__file__).resolve().parent)
     offline = args.command in ("routes", "docs")
+    if args.hot and not offline and not args.cron_jobs and not os.environ.get("WERKZEUG_RUN_MAIN"):
+        return hot_parent(args)  # the reloader's parent never builds the app nor opens the store
     try:
         from core.app.factory import create_app
         from core.app.summary import format_route_table
@@ -89,6 +91,35 @@ def serve(app, args) -> int:  # noqa: ANN001 - a Flask app and RunArgs
         run_simple(host, port, app, threaded=True, use_reloader=args.hot)
     finally:
         db.shutdown()  # saves the embedded store's snapshot (embedded.path), closes clients
+    return 0
+
+
+def hot_parent(args) -> int:  # noqa: ANN001 - RunArgs
+    """``hot`` mode's watching parent: restarts the child that serves; it holds no app and no data.
+
+    Only the child (WERKZEUG_RUN_MAIN set) builds the app, so only it opens the embedded store: a
+    parent with its own stale copy would overwrite the child's data on stop.
+    """
+    from werkzeug.serving import run_simple
+
+    from core.app.serve import listen_address
+    from core.startup.config import load_root_config
+
+    try:
+        environment = load_root_config(Path(__file__).resolve().parent, args.mode)[1]
+    except StartupError as exc:
+        print(f"mia: start-up failed: {exc}", file=sys.stderr)
+        return 2
+    host, port = listen_address(environment)
+    signal.signal(signal.SIGTERM, _stop)
+
+    def unused(environ, start_response):  # noqa: ANN001, ANN202 - never called in the parent
+        raise RuntimeError("the reloader's parent does not serve")
+
+    try:
+        run_simple(host, port, unused, threaded=True, use_reloader=True)
+    except KeyboardInterrupt:
+        pass
     return 0
 
 
