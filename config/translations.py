@@ -14,6 +14,8 @@ translations = {
              "en": "This resource is gone or never was there. Try another one."},
     "PreconditionFailed": {"de": "Eine Vorbedingung ist nicht erfüllt", "en": "A precondition failed"},
     "PayloadTooLarge": {"de": "Der Inhalt der Anfrage ist zu groß", "en": "The request body is too large"},
+    "RangeNotSatisfiable": {"de": "Der angeforderte Bereich liegt außerhalb der Datei",
+                            "en": "The requested range is not satisfiable"},
     "UnsupportedMediaType": {"de": "Dieser Inhaltstyp wird nicht unterstützt",
                              "en": "This content type is not supported"},
     "ExternalDataRequestError": {"de": "Daten konnten nicht von einer externen Quelle geladen werden",

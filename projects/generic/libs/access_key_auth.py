@@ -165,7 +165,8 @@ class AccessKeyAuth(Lib):
         canonical = v2_canonical(device_id, secret_id, timestamp, nonce,
                                  req.environ.get("REQUEST_METHOD", req.method).encode("latin-1"),
                                  f"{scheme}://".encode("latin-1") + host.encode("latin-1"),
-                                 request_target_bytes(req), self.raw_body(req))
+                                 request_target_bytes(req), self.raw_body(req),
+                                 req.environ.get("CONTENT_TYPE", "").encode("latin-1"))
         return v2_signature(secret, canonical)
 
     @staticmethod
