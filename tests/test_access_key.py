@@ -230,7 +230,7 @@ STATIC = "5f4dcc3b5aa765d61d8327deb882cf99"
 def static_device(**access):
     devices().delete_many({"access.key": STATIC})
     document = {"id": "e" * 32, "status": access.pop("status", "active"), "culture": {"language": "en", "region": "gb"},
-                "access": {"key": STATIC, **access}}
+                "access": {"key": STATIC, "groups": ["generic"], **access}}
     if "rateLimit" in document["access"]:
         document["rateLimit"] = document["access"].pop("rateLimit")
     devices().delete_many({"id": document["id"]})

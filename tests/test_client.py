@@ -24,7 +24,7 @@ def test_register_and_signed_requests(live, method):
     assert int(reply.headers["timestamp"]) > 0
     updated = client.request("PUT", f"{P}/devices/{device_id}", json={"device": {"model": "Pixel"}})
     assert updated.status == 200 and updated.json()["response"] == {"id": device_id}
-    signup = client.request("POST", P + "/users/me", json={"login": f"{method}@example.com", "password": "pw"})
+    signup = client.request("POST", P + "/users/me", json={"login": f"{method}@example.com", "password": "pw-secret-0"})
     assert signup.status == 200 and signup.json()["response"]["login"] == f"{method}@example.com"
 
 

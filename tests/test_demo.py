@@ -406,7 +406,7 @@ def test_sign_up_stores_the_custom_profile_and_logs_the_device_in(client, device
 
 
 def test_sign_up_validates_the_custom_profile_fields(client, device):
-    missing = signed(client, device, "POST", USERS, {"login": "bob@example.com", "password": "pw"})
+    missing = signed(client, device, "POST", USERS, {"login": "bob@example.com", "password": "pw-secret-0"})
     assert missing.status_code == 400
     assert missing.json["errors"][0]["id"] == "name" and missing.json["errors"][0]["in"] == "body"
     bad_phone = signed(client, device, "POST", USERS, {**ADA, "phone": "call me"})

@@ -11,6 +11,7 @@ import socket
 from urllib.parse import urlsplit
 
 import pytest
+from memcached_fixtures import memcached  # noqa: F401 - fixture
 
 from client import v1_key, v2_headers
 from core.http.cors import cors_headers
@@ -146,3 +147,27 @@ def test_cors_credentials_with_a_listed_origin_are_kept():
     assert good["Access-Control-Allow-Credentials"] == "true"
     other = cors_headers(configured, "https://evil.example", "GET")
     assert "Access-Control-Allow-Origin" not in other and "Access-Control-Allow-Credentials" not in other
+
+
+# ------------------------------------------------------------------------ 5. nonces during a memcached outage
+def test_fresh_v2_nonces_are_accepted_once_while_memcached_is_down(memcached):  # noqa: F811
+    """memcached's client answers ``add`` with False while a killed server waits for its retry: not a reuse."""
+    from core.app.factory import create_app
+
+    app = create_app("test", overrides={"memcached": {"servers": memcached.address}})  # default retry: 5 s
+    try:
+        client = app.test_client()
+        device = register(client)
+        first = v2_headers(device, SECRET_ID, SECRET, "GET", BASE, P + "/ping", None)
+        assert client.get(P + "/ping", headers=first).status_code == 200  # memcached up
+        memcached.kill()
+        for number in range(3):
+            headers = v2_headers(device, SECRET_ID, SECRET, "GET", BASE, P + "/ping", None)
+            fresh = client.get(P + "/ping", headers=headers)
+            assert fresh.status_code == 200, (number, fresh.json)
+            replay = client.get(P + "/ping", headers=headers)
+            assert replay.status_code == 401 and replay.json["errors"][0]["code"] == "NonceReused"
+        again = client.get(P + "/ping", headers=first)
+        assert again.status_code == 401 and again.json["errors"][0]["code"] == "NonceReused"
+    finally:
+        app.config["mia.databases"].close_all()

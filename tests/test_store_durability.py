@@ -209,3 +209,30 @@ def test_the_journal_replays_upserts_increments_and_indexes_exactly_once(tmp_pat
     with pytest.raises(DuplicateKeyError):
         again.insert_one({"name": "lamp"})
     second.close_all()
+
+
+@pytest.mark.timeout(120)
+def test_a_captured_v2_request_is_refused_after_kill_9_and_restart(tmp_path):
+    from client import v2_headers
+
+    secret_id, secret = "91205b43c5144068ee9979b093925f77", "74168c7a1868ddeee3355fab9489914b"  # demo values
+    port = free_port()
+    root = make_root(tmp_path, port)
+    process = start(root, port)
+    path = "/demo-auth/v1/todo?limit=1"
+    try:
+        device = call(port, "POST", "/demo-auth/v1/devices", {"culture": {"code": "en-gb"}})[1]["response"]["id"]
+        headers = v2_headers(device, secret_id, secret, "GET", f"http://127.0.0.1:{port}", path)
+        captured = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers)
+        with urllib.request.urlopen(captured, timeout=10) as response:
+            assert response.status == 200
+    finally:
+        kill_group(process)
+    process = start(root, port)
+    try:
+        with pytest.raises(urllib.error.HTTPError) as replay:
+            urllib.request.urlopen(captured, timeout=10)
+        assert replay.value.code == 401
+        assert json.loads(replay.value.read())["errors"][0]["code"] == "NonceReused"
+    finally:
+        kill_group(process, signal.SIGTERM)
