@@ -171,3 +171,19 @@ def test_fresh_v2_nonces_are_accepted_once_while_memcached_is_down(memcached):  
         assert again.status_code == 401 and again.json["errors"][0]["code"] == "NonceReused"
     finally:
         app.config["mia.databases"].close_all()
+
+
+# ------------------------------------------------------------------------------- 4. access logs
+@pytest.mark.parametrize("args", [
+    ('"PUT /demo-auth/v1/devices/0123456789abcdef0123456789abcdef HTTP/1.1" 200 -',),  # werkzeug
+    {"r": "GET /api/v1/todo?key=9cd43d5622a2fa78b67b3412a2d8c614 HTTP/1.1",  # gunicorn's atoms
+     "U": "/demo-auth/v1/devices/0123456789abcdef0123456789abcdef", "q": "key=9cd43d5622a2fa78b67b3412a2d8c614"},
+])
+def test_access_logs_carry_no_key_and_no_device_id(args):
+    from core.app.logs import RedactQueryKeys
+
+    record = logging.LogRecord("gunicorn.access", logging.INFO, __file__, 1, "%s", None, None)
+    record.args = args
+    RedactQueryKeys().filter(record)
+    text = repr(record.args)
+    assert "0123456789abcdef0123456789abcdef" not in text and "key=9cd43d" not in text
