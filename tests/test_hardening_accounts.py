@@ -120,7 +120,7 @@ def test_known_and_unknown_logins_take_the_same_time_and_work(client, monkeypatc
     identity_config(monkeypatch, "lockout", maxFailures=1000, maxFailuresPerIp=1000)
     passwords = Shared.libs("generic-passwords")
     # Cheaper argon2 parameters keep the sample fast; both paths verify against hashes made with them.
-    monkeypatch.setattr(passwords, "hasher", PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1))
+    monkeypatch.setattr(passwords, "hasher", PasswordHasher(time_cost=1, memory_cost=32 * 1024, parallelism=1))
     monkeypatch.setattr(passwords, "_dummy", None)
     phone = signed_up(client)
     calls = []
