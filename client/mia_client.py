@@ -67,15 +67,16 @@ class MiaClient:
         target = request_target(self.base_path + path)
         ts = timestamp_now(self.clock_offset)
         headers = {"Host": self.host}
+        sent_type = content_type if body is not None and content_type else None
         if self.method == "v2":
             headers.update(v2_headers(self.device_id, self.secret_id, self.secret, method, self.base_url, target,
-                                      body, timestamp=ts))
+                                      body, timestamp=ts, content_type=sent_type))
         else:
             json_body = body if is_json_content_type(content_type) else None
             headers["key"] = v1_key(self.device_id, self.secret_id, self.secret, method.upper(), self.base_url,
                                     target, json_body, timestamp=ts)
-        if body is not None and content_type:
-            headers["Content-Type"] = content_type
+        if sent_type:
+            headers["Content-Type"] = sent_type
         return headers
 
     def send(self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> Reply:
@@ -107,6 +108,8 @@ class MiaClient:
             body = as_bytes(data) if data is not None else None
         if content_type is None:  # a Content-Type passed in ``headers`` is what the server will see
             content_type = next((v for k, v in (headers or {}).items() if k.lower() == "content-type"), None)
+        if content_type is None and body is not None:  # else urllib sends (unsigned) form-urlencoded
+            content_type = "application/octet-stream"
         reply = Reply(0)
         for _attempt in range(2):
             signed = self.signed_headers(method, path, body, content_type if body is not None else None)

@@ -8,7 +8,8 @@ Two signature methods (README "Signed requests"):
 * **v1** (mia.js SDKs, byte-compatible): ``key = deviceId + secretId + timestamp + sha256_hex(lower(
   deviceId + secret + timestamp + METHOD + scheme://host + path?query + sha256_hex(lower(json body)))))``.
 * **v2** (header ``signaturemethod: hmac-sha256``): the same key layout, but the signature is
-  ``hmac_sha256_hex(secret, canonical)`` over exact bytes plus a one-time ``nonce`` header.
+  ``hmac_sha256_hex(secret, canonical)`` over exact bytes (Content-Type included) plus a one-time
+  ``nonce`` header.
 """
 from __future__ import annotations
 
@@ -74,16 +75,19 @@ def v1_signature(device_id: str, secret: str, timestamp: str, method: str, base_
 
 
 def v2_canonical(device_id: str, secret_id: str, timestamp: str, nonce: str, method: bytes | str,
-                 base_url: bytes | str, path_and_query: bytes | str, body: bytes | str | None) -> bytes:
-    """The exact bytes v2 signs: nine lines joined by ``\\n`` (no trailing newline).
+                 base_url: bytes | str, path_and_query: bytes | str, body: bytes | str | None,
+                 content_type: bytes | str | None = None) -> bytes:
+    """The exact bytes v2 signs: ten lines joined by ``\\n`` (no trailing newline).
 
     ``MIA-HMAC-SHA256``, deviceId, secretId, timestamp, nonce, HTTP method as sent (case kept),
     ``scheme://Host`` (scheme lower-case, Host header byte for byte), the request target
-    (path ``?`` query) byte for byte, and the lower-case sha256 hex of the raw body bytes (of the
-    empty string when there is no body).
+    (path ``?`` query) byte for byte, the Content-Type header byte for byte (empty when none is
+    sent: a switched ``charset`` would change what the body means), and the lower-case sha256 hex
+    of the raw body bytes (of the empty string when there is no body).
     """
     lines = [V2_TAG, as_bytes(device_id), as_bytes(secret_id), as_bytes(timestamp), as_bytes(nonce), as_bytes(method),
-             as_bytes(base_url), as_bytes(path_and_query), hashlib.sha256(as_bytes(body)).hexdigest().encode("ascii")]
+             as_bytes(base_url), as_bytes(path_and_query), as_bytes(content_type),
+             hashlib.sha256(as_bytes(body)).hexdigest().encode("ascii")]
     return b"\n".join(lines)
 
 
@@ -107,10 +111,13 @@ def v1_key(device_id: str, secret_id: str, secret: str, method: str, base_url: s
 
 def v2_headers(device_id: str, secret_id: str, secret: str, method: str, base_url: str, path_and_query: str,
                body: bytes | str | None = None, timestamp: str | None = None,
-               nonce: str | None = None) -> dict[str, str]:
-    """``key``, ``signaturemethod`` and ``nonce`` headers of a v2 request."""
+               nonce: str | None = None, content_type: str | None = None) -> dict[str, str]:
+    """``key``, ``signaturemethod`` and ``nonce`` headers of a v2 request.
+
+    ``content_type`` is the Content-Type header the request will carry, byte for byte (None: none).
+    """
     ts = timestamp or timestamp_now()
     once = nonce or new_nonce()
-    canonical = v2_canonical(device_id, secret_id, ts, once, method, base_url, path_and_query, body)
+    canonical = v2_canonical(device_id, secret_id, ts, once, method, base_url, path_and_query, body, content_type)
     return {"key": device_id + secret_id + ts + v2_signature(secret, canonical),
             "signaturemethod": V2_METHOD, "nonce": once}

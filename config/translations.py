@@ -27,6 +27,8 @@ translations = {
                          "en": "This method is not allowed for this resource"},
     "PreconditionFailed": {"de": "Eine Vorbedingung ist nicht erfüllt", "en": "A precondition failed"},
     "PayloadTooLarge": {"de": "Der Inhalt der Anfrage ist zu groß", "en": "The request body is too large"},
+    "RangeNotSatisfiable": {"de": "Der angeforderte Bereich liegt außerhalb der Datei",
+                            "en": "The requested range is not satisfiable"},
     "UnsupportedMediaType": {"de": "Dieser Inhaltstyp wird nicht unterstützt",
                              "en": "This content type is not supported"},
     "ServiceUnavailable": {"de": "Der Dienst ist gerade nicht verfügbar, bitte später erneut versuchen",

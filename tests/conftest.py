@@ -95,7 +95,7 @@ class ProjectTree:
         return path
 
     def env(self, values: dict[str, Any], mode: str = "test") -> None:
-        settings = {"logLevel": "none", "debug": True, "defaultMongoDatabase": "t",
+        settings = {"logLevel": "none", "debug": True, "allowDemo": True, "defaultMongoDatabase": "t",
                     "mongoDatabases": {"t": {"url": None}}, "hosts": []}
         settings.update(values)
         self.write(f"config/env/{mode}.py", f"environment = {settings!r}")

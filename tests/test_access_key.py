@@ -163,7 +163,8 @@ def test_keys_and_signatures_are_never_logged(client, device, caplog):
 
 # ---------------------------------------------------------------------------------------- v2
 def send_v2(client, device_id, method, path, body=None, content_type="application/json", nonce=None, sign=None):
-    headers = v2_headers(device_id, SECRET_ID, SECRET, sign or method, BASE, path, body, nonce=nonce)
+    headers = v2_headers(device_id, SECRET_ID, SECRET, sign or method, BASE, path, body, nonce=nonce,
+                         content_type=content_type if body is not None else None)
     if body is not None:
         headers["Content-Type"] = content_type
     return client.open(path, method=method, headers=headers, data=body)
@@ -179,7 +180,8 @@ def test_v2_valid_and_replayed_nonce(client, device):
 
 
 def test_v2_detects_body_case_changes_and_method_case(client, device):
-    signed = v2_headers(device, SECRET_ID, SECRET, "POST", BASE, P + "/ping", '{"name":"milk"}')
+    signed = v2_headers(device, SECRET_ID, SECRET, "POST", BASE, P + "/ping", '{"name":"milk"}',
+                        content_type="application/json")
     reply = client.post(P + "/ping", data='{"name":"Milk"}', headers={**signed, "Content-Type": "application/json"})
     assert_error(reply, 401, "KeyInvalid")
     # The method is signed exactly as sent: "post" on the wire is not "POST" in the signature.
@@ -194,7 +196,8 @@ def test_v2_covers_query_and_non_json_bodies(client, device):
     other = v2_headers(device, SECRET_ID, SECRET, "GET", BASE, path)
     assert_error(client.get(P + "/ping?Sort=name&q=%41", headers=other), 401, "KeyInvalid")
     assert send_v2(client, device, "PUT", P + "/ping", "plain text", content_type="text/plain").status_code == 200
-    text_headers = v2_headers(device, SECRET_ID, SECRET, "PUT", BASE, P + "/ping", "plain text")
+    text_headers = v2_headers(device, SECRET_ID, SECRET, "PUT", BASE, P + "/ping", "plain text",
+                              content_type="text/plain")
     tampered = client.put(P + "/ping", data="plain texT", headers={**text_headers, "Content-Type": "text/plain"})
     assert_error(tampered, 401, "KeyInvalid")
 
@@ -227,7 +230,7 @@ STATIC = "5f4dcc3b5aa765d61d8327deb882cf99"
 def static_device(**access):
     devices().delete_many({"access.key": STATIC})
     document = {"id": "e" * 32, "status": access.pop("status", "active"), "culture": {"language": "en", "region": "gb"},
-                "access": {"key": STATIC, **access}}
+                "access": {"key": STATIC, "groups": ["generic"], **access}}
     if "rateLimit" in document["access"]:
         document["rateLimit"] = document["access"].pop("rateLimit")
     devices().delete_many({"id": document["id"]})

@@ -24,7 +24,7 @@ def test_register_and_signed_requests(live, method):
     assert int(reply.headers["timestamp"]) > 0
     updated = client.request("PUT", f"{P}/devices/{device_id}", json={"device": {"model": "Pixel"}})
     assert updated.status == 200 and updated.json()["response"] == {"id": device_id}
-    signup = client.request("POST", P + "/users/me", json={"login": f"{method}@example.com", "password": "pw"})
+    signup = client.request("POST", P + "/users/me", json={"login": f"{method}@example.com", "password": "pw-secret-0"})
     assert signup.status == 200 and signup.json()["response"]["login"] == f"{method}@example.com"
 
 
@@ -48,11 +48,12 @@ def test_clock_offset_is_learnt_from_the_timestamp_header(live, method):
 
 def test_v2_headers_follow_the_documented_canonical_string():
     headers = v2_headers("a" * 32, "b" * 32, "s" * 32, "PATCH", "https://api.example.com", "/x?y=1", b'{"a":1}',
-                         timestamp="1700000000", nonce="0123456789abcdef")
+                         timestamp="1700000000", nonce="0123456789abcdef", content_type="application/json")
     canonical = b"\n".join([b"MIA-HMAC-SHA256", b"a" * 32, b"b" * 32, b"1700000000", b"0123456789abcdef", b"PATCH",
-                            b"https://api.example.com", b"/x?y=1", hashlib.sha256(b'{"a":1}').hexdigest().encode()])
+                            b"https://api.example.com", b"/x?y=1", b"application/json",
+                            hashlib.sha256(b'{"a":1}').hexdigest().encode()])
     assert v2_canonical("a" * 32, "b" * 32, "1700000000", "0123456789abcdef", "PATCH", "https://api.example.com",
-                        "/x?y=1", b'{"a":1}') == canonical
+                        "/x?y=1", b'{"a":1}', "application/json") == canonical
     signature = hmac.new(b"s" * 32, canonical, hashlib.sha256).hexdigest()
     assert headers == {"key": "a" * 32 + "b" * 32 + "1700000000" + signature, "signaturemethod": "hmac-sha256",
                        "nonce": "0123456789abcdef"}

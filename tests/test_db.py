@@ -199,7 +199,9 @@ def test_data_survives_a_clean_restart_of_the_app(tree):
     assert client.post("/api/things", json={"name": "desk"}).status_code == 201
     before = client.get("/api/things").json
     db.shutdown()  # the clean-shutdown path (atexit / SIGTERM)
-    assert snapshot.exists() and [p.name for p in snapshot.parent.iterdir()] == ["store.json"]
+    files = sorted(p.name for p in snapshot.parent.iterdir())
+    assert snapshot.exists() and files == ["store.json", "store.json.journal"]
+    assert (snapshot.parent / "store.json.journal").stat().st_size == 0  # compacted into the snapshot
     client = tree.app().test_client()
     after = client.get("/api/things").json
     assert after == before

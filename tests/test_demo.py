@@ -281,7 +281,8 @@ def signed(client, device_id, method, path, body=None, v2=True, headers=None):
     data = json.dumps(body) if body is not None else None
     headers = dict(headers or {})
     if v2:
-        headers.update(v2_headers(device_id, SECRET_ID, SECRET, method, "http://localhost", path, data))
+        headers.update(v2_headers(device_id, SECRET_ID, SECRET, method, "http://localhost", path, data,
+                                  content_type="application/json" if data is not None else None))
     else:
         headers["key"] = v1_key(device_id, SECRET_ID, SECRET, method, "http://localhost", path, data)
     if data is not None:
@@ -338,8 +339,8 @@ def test_signed_requests_run_every_todo_route(client, device):
 
 def test_a_replayed_signed_request_is_refused(client, device):
     body = json.dumps({"name": "Only once"})
-    headers = {**v2_headers(device, SECRET_ID, SECRET, "POST", "http://localhost", f"{AUTH}/todo", body),
-               "Content-Type": "application/json"}
+    headers = {**v2_headers(device, SECRET_ID, SECRET, "POST", "http://localhost", f"{AUTH}/todo", body,
+                            content_type="application/json"), "Content-Type": "application/json"}
     assert client.post(f"{AUTH}/todo", data=body, headers=headers).status_code == 200
     replay = client.post(f"{AUTH}/todo", data=body, headers=headers)
     assert replay.status_code == 401 and replay.json["errors"][0]["code"] == "NonceReused"
@@ -406,7 +407,7 @@ def test_sign_up_stores_the_custom_profile_and_logs_the_device_in(client, device
 
 
 def test_sign_up_validates_the_custom_profile_fields(client, device):
-    missing = signed(client, device, "POST", USERS, {"login": "bob@example.com", "password": "pw"})
+    missing = signed(client, device, "POST", USERS, {"login": "bob@example.com", "password": "pw-secret-0"})
     assert missing.status_code == 400
     assert missing.json["errors"][0]["id"] == "name" and missing.json["errors"][0]["in"] == "body"
     bad_phone = signed(client, device, "POST", USERS, {**ADA, "phone": "call me"})

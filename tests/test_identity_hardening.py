@@ -57,7 +57,7 @@ def static_device(**access):
     col = Shared.models("generic-device-model").collection()
     col.delete_many({"$or": [{"access.key": STATIC}, {"id": "e" * 32}]})
     col.insert_one({"id": "e" * 32, "status": "active", "culture": {"language": "en", "region": "gb"},
-                    "access": {"key": STATIC, **access}})
+                    "access": {"key": STATIC, "groups": ["generic"], **access}})
 
 
 def in_parallel(app, count, work):
@@ -252,13 +252,14 @@ def test_static_keys_with_ipv6_and_broken_access_lists(client):
 def test_sign_up_cannot_reuse_a_deleted_account_to_duplicate_an_active_email(client):
     """A deleted account that also matched was picked first: two active accounts then had one email."""
     a, b = register(client), register(client)
-    assert signed(client, b, "POST", P + "/users/me", {"login": "bob@example.com", "password": "pw"}).status_code == 200
-    signed(client, b, "POST", P + "/users/me/login/native", {"login": "bob@example.com", "password": "pw"})
+    bob = {"login": "bob@example.com", "password": "pw-secret-0"}
+    assert signed(client, b, "POST", P + "/users/me", bob).status_code == 200
+    signed(client, b, "POST", P + "/users/me/login/native", {"login": "bob@example.com", "password": "pw-secret-0"})
     assert signed(client, b, "DELETE", P + "/users/me").status_code == 200
-    alice = signed(client, a, "POST", P + "/users/me", {"login": "alice@example.com", "password": "pw"})
+    alice = signed(client, a, "POST", P + "/users/me", {"login": "alice@example.com", "password": "pw-secret-0"})
     assert alice.status_code == 200
     reply = signed(client, a, "POST", P + "/users/me",
-                   {"login": "bob@example.com", "email": "alice@example.com", "password": "pw"})
+                   {"login": "bob@example.com", "email": "alice@example.com", "password": "pw-secret-0"})
     assert reply.status_code == 401 and codes(reply) == ["LoginAlreadyExists"], reply.json
     assert users_col().count_documents({"status": "active", "messaging.value": "alice@example.com"}) == 1
 
@@ -267,7 +268,7 @@ def test_a_facebook_login_is_not_merged_after_an_email_change(custom, graph, mon
     """Validate your own email, switch to the victim's: the victim's Facebook login landed in your account."""
     use_fake_graph(monkeypatch, graph)
     attacker = custom_device(custom)
-    assert attacker.call("POST", "/users/me", {"login": "mallory@example.com", "password": "pw",
+    assert attacker.call("POST", "/users/me", {"login": "mallory@example.com", "password": "pw-secret-0",
                                                "name": "M"}).status_code == 200
     users_col().update_one({"login": "mallory@example.com"}, {"$set": {"messaging.0.validated": True,
                                                                        "validated": True}})
@@ -286,7 +287,7 @@ def test_a_facebook_login_is_not_merged_into_a_login_that_only_equals_the_email(
     use_fake_graph(monkeypatch, graph)
     attacker = custom_device(custom)
     assert attacker.call("POST", "/users/me", {"login": "jo@example.com", "email": "mallory@example.com",
-                                               "password": "pw", "name": "M"}).status_code == 200
+                                               "password": "pw-secret-0", "name": "M"}).status_code == 200
     users_col().update_one({"login": "jo@example.com"}, {"$set": {"messaging.0.validated": True, "validated": True}})
     victim = custom_device(custom)
     reply = victim.call("POST", "/users/me/login/fb", {"fbUserToken": "merge-token"})
@@ -347,7 +348,7 @@ def test_odd_request_dates_never_fail_the_request(client, device, value):
 
 def test_password_reset_token_is_single_use_and_logout_is_per_device(client):
     a, b = register(client), register(client)
-    cred = {"login": "carol@example.com", "password": "pw1"}
+    cred = {"login": "carol@example.com", "password": "pw-secret-1"}
     assert signed(client, a, "POST", P + "/users/me", cred).status_code == 200
     assert signed(client, a, "POST", P + "/users/me/login/native", cred).status_code == 200
     assert signed(client, b, "POST", P + "/users/me/login/native", cred).status_code == 200
@@ -356,16 +357,18 @@ def test_password_reset_token_is_single_use_and_logout_is_per_device(client):
     assert signed(client, b, "GET", P + "/users/me").status_code == 200
     signed(client, b, "POST", P + "/users/me/requestPasswordReset", {"login": "carol@example.com"})
     token = users_col().find_one({"login": "carol@example.com"})["inspectTokens"]["passwordResetToken"]["token"]
-    assert client.post(P + "/users/me/resetPassword", json={"token": token, "password": "pw2"}).status_code == 200
-    again = client.post(P + "/users/me/resetPassword", json={"token": token, "password": "pw3"})
+    reset = client.post(P + "/users/me/resetPassword", json={"token": token, "password": "pw-secret-2"})
+    assert reset.status_code == 200
+    again = client.post(P + "/users/me/resetPassword", json={"token": token, "password": "pw-secret-3"})
     assert again.status_code == 401 and codes(again) == ["WrongOrMissingRequestParameter"]
     assert signed(client, b, "GET", P + "/users/me").status_code == 401  # the reset logged every device out
-    assert signed(client, b, "POST", P + "/users/me/login/native", {**cred, "password": "pw2"}).status_code == 200
+    again = signed(client, b, "POST", P + "/users/me/login/native", {**cred, "password": "pw-secret-2"})
+    assert again.status_code == 200
 
 
 def test_parallel_profile_updates_with_one_etag_let_exactly_one_through(app, client):
     device = register(client)
-    cred = {"login": "dave@example.com", "password": "pw1"}
+    cred = {"login": "dave@example.com", "password": "pw-secret-1"}
     signed(client, device, "POST", P + "/users/me", cred)
     signed(client, device, "POST", P + "/users/me/login/native", cred)
     etag = signed(client, device, "GET", P + "/users/me").headers["ETag"]

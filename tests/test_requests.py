@@ -49,8 +49,8 @@ def client(tree):
         block={"controller": [{"name": "body"}, {"name": "other"}, {"name": "out"}], "parameterOverflow": "block"},
         log={"controller": [{"name": "body"}, {"name": "out"}], "parameterOverflow": "log"},
     )
-    spec["corsHeaders"] = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Headers": "Content-Type",
-                           "Access-Control-Allow-Credentials": True}
+    spec["corsHeaders"] = {"Access-Control-Allow-Origin": ["https://app.example", "https://o"],
+                           "Access-Control-Allow-Headers": "Content-Type", "Access-Control-Allow-Credentials": True}
     tree.write("projects/base/routes/r.py", f"routes = {spec!r}")
     tree.write("projects/base/routes/nocors.py", "routes = " + repr({"group": "g", "prefix": "/n", "routes": {
         "./x": {"get": {"controller": [{"name": "anybody"}, {"name": "out"}]}}}}))

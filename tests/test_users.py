@@ -146,7 +146,7 @@ def test_password_reset_with_expired_and_valid_token(client):
     assert known.status_code == 200 and known.json == {"status": 200}
     token = account("bob@example.com")["inspectTokens"]["passwordResetToken"]["token"]
 
-    wrong = phone.call("POST", "/users/me/resetPassword", {"token": "0" * 64, "password": "new"}, signed=False)
+    wrong = phone.call("POST", "/users/me/resetPassword", {"token": "0" * 64, "password": "new-secret-0"}, signed=False)
     assert wrong.status_code == 401 and codes(wrong) == ["WrongOrMissingRequestParameter"]
     assert wrong.headers["WWW-Authenticate"] == f'Credentials realm="http://localhost{P}/users/me/resetPassword"'
 
@@ -172,7 +172,7 @@ def test_password_reset_with_expired_and_valid_token(client):
 
 def test_validate_and_invalidate_tokens(client):
     phone = Device(client)
-    phone.call("POST", "/users/me", {"login": "carol@example.com", "password": "pw"})
+    phone.call("POST", "/users/me", {"login": "carol@example.com", "password": "pw-secret-0"})
     stored = account("carol@example.com")
     validate_token = stored["messaging"][0]["inspectTokens"]["validateToken"]["token"]
     invalidate_token = stored["inspectTokens"]["invalidateToken"]["token"]
@@ -206,7 +206,7 @@ def test_login_on_more_devices_than_allowed_evicts_the_oldest(client, monkeypatc
     config = Shared.configs.get("generic-identity")
     monkeypatch.setattr(config, "userService", {**config.userService, "maxDeviceCount": 2})
     first, second, third = Device(client), Device(client), Device(client)
-    credentials = {"login": "dave@example.com", "password": "pw"}
+    credentials = {"login": "dave@example.com", "password": "pw-secret-0"}
     first.call("POST", "/users/me", credentials)
     for device in (first, second, third):
         assert device.call("POST", "/users/me/login/native", credentials).status_code == 200
@@ -219,8 +219,8 @@ def test_login_on_more_devices_than_allowed_evicts_the_oldest(client, monkeypatc
     assert third.call("POST", "/users/me/login/native", credentials).status_code == 200
     assert second.call("GET", "/users/me").status_code == 200
     # A device belongs to one user per app: another user's login takes it over.
-    third.call("POST", "/users/me", {"login": "erin@example.com", "password": "pw"})
-    erin = {"login": "erin@example.com", "password": "pw"}
+    third.call("POST", "/users/me", {"login": "erin@example.com", "password": "pw-secret-0"})
+    erin = {"login": "erin@example.com", "password": "pw-secret-0"}
     assert third.call("POST", "/users/me/login/native", erin).status_code == 200
     assert third.call("GET", "/users/me").json["response"]["login"] == "erin@example.com"
     assert [t["device"]["id"] for t in account("dave@example.com")["accessTokens"]] == [second.id]
@@ -231,8 +231,8 @@ def test_optional_login_and_german_device(client):
     assert german.call("GET", "/users/me/optional").json == {"status": 200}
     reply = german.call("GET", "/users/me")
     assert reply.status_code == 401 and reply.json["errors"][0]["msg"] == "Sie müssen sich zunächst einloggen."
-    german.call("POST", "/users/me", {"login": "frank@example.com", "password": "pw"})
-    german.call("POST", "/users/me/login/native", {"login": "frank@example.com", "password": "pw"})
+    german.call("POST", "/users/me", {"login": "frank@example.com", "password": "pw-secret-0"})
+    german.call("POST", "/users/me/login/native", {"login": "frank@example.com", "password": "pw-secret-0"})
     assert german.call("GET", "/users/me/optional").json["response"]["login"] == "frank@example.com"
 
 
@@ -370,9 +370,9 @@ def custom_device(client):
 
 def test_custom_profile_model_group_scope_and_login_on_signup(custom):
     phone = custom_device(custom)
-    bad = phone.call("POST", "/users/me", {"login": "hana@example.com", "password": "pw", "phone": "123"})
+    bad = phone.call("POST", "/users/me", {"login": "hana@example.com", "password": "pw-secret-0", "phone": "123"})
     assert bad.status_code == 400 and bad.json["errors"][0]["id"] == "name"  # the custom model's rule
-    signup = phone.call("POST", "/users/me", {"login": "hana@example.com", "password": "pw", "name": "Hana",
+    signup = phone.call("POST", "/users/me", {"login": "hana@example.com", "password": "pw-secret-0", "name": "Hana",
                                               "phone": "0301234"})
     assert signup.status_code == 200
     assert signup.json["response"]["profile"]["name"] == "Hana"
@@ -390,13 +390,13 @@ def test_custom_profile_model_group_scope_and_login_on_signup(custom):
 
     # The same login in another group is another account.
     other = Device(custom)
-    assert other.call("POST", "/users/me", {"login": "hana@example.com", "password": "pw"}).status_code == 200
+    assert other.call("POST", "/users/me", {"login": "hana@example.com", "password": "pw-secret-0"}).status_code == 200
     assert users().count_documents({"login": "hana@example.com"}) == 2
 
     # maxDeviceCount 2 from the project's options: the third device evicts the first.
     second, third = custom_device(custom), custom_device(custom)
     for device in (second, third):
-        reply = device.call("POST", "/users/me/login", {"login": "hana@example.com", "password": "pw"})
+        reply = device.call("POST", "/users/me/login", {"login": "hana@example.com", "password": "pw-secret-0"})
         assert reply.status_code == 200
     assert codes(phone.call("GET", "/users/me")) == ["NoUserIsLoggedIn"]
     assert second.call("GET", "/users/me").status_code == 200
@@ -453,7 +453,7 @@ def test_facebook_login_creates_finds_and_merges(custom, graph, monkeypatch):
     assert rejected.status_code == 401 and codes(rejected) == ["ThirdPartyTokenInvalid"]
 
     # A native account with the same email merges only once its email is validated.
-    phone.call("POST", "/users/me", {"login": "jo@example.com", "password": "pw", "name": "Jo"})
+    phone.call("POST", "/users/me", {"login": "jo@example.com", "password": "pw-secret-0", "name": "Jo"})
     unvalidated = phone.call("POST", "/users/me/login/fb", {"fbUserToken": "merge-token"})
     assert unvalidated.status_code == 401 and codes(unvalidated) == ["EmailAddressIsNotValidated"]
     users().update_one({"login": "jo@example.com"}, {"$set": {"validated": True}})

@@ -6,6 +6,7 @@ to use a real MongoDB. No ``memcached`` -> in-process cache and rate limiter.
 
 environment = {
     "logLevel": "info",
+    "allowDemo": True,  # load the demo project and seed the published demo secrets/keys (development only)
     "debug": True,  # debug blocks are shown only when a request also sends the header `debug: true`
     "server": {"http": {"host": "127.0.0.1", "port": 3000}},
     "hosts": [],

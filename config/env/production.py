@@ -5,6 +5,7 @@ environment = {
     "logLevel": "info",
     "logFormat": "json",
     "debug": False,
+    "allowDemo": False,  # published demo secrets/keys refuse start-up; the demo project is not loaded
     "server": {"http": {"host": "0.0.0.0", "port": 3000}, "workers": 4},
     "hosts": [],
     "cronJobs": {"enabled": True, "allowedHosts": []},

@@ -3,6 +3,7 @@
 environment = {
     "logLevel": "warn",
     "debug": True,
+    "allowDemo": True,  # load the demo project and seed the published demo secrets/keys (development only)
     "server": {"http": {"host": "127.0.0.1", "port": 4000}},
     "hosts": [],
     "cronJobs": {"enabled": False},

@@ -98,19 +98,26 @@ class TextFormatter(logging.Formatter):
         return super().format(record)
 
 
-_SECRET_QUERY = re.compile(r"([?&](?:key|session|token)=)[^&\s\"]+", re.IGNORECASE)
+_SECRET_QUERY = re.compile(r"((?:^|[?&])(?:key|session|token)=)[^&\s\"]+", re.IGNORECASE)
+# Device ids (32 hex) in paths such as /devices/<id>: with the public app secret they sign requests.
+_DEVICE_ID = re.compile(r"(?<=/)[0-9a-fA-F]{32}(?=[/?\s\"]|$)")
 
 
 def redact(text: str) -> str:
-    return _SECRET_QUERY.sub(r"\1***", text)
+    return _DEVICE_ID.sub("***", _SECRET_QUERY.sub(r"\1***", text))
 
 
 class RedactQueryKeys(logging.Filter):
-    """Access-log lines must not carry static keys or tokens sent as query parameters."""
+    """Access-log lines must not carry static keys, tokens (query parameters) or device ids (paths).
+
+    Covers werkzeug's access log (tuple arguments) and gunicorn's (``gunicorn.access``, a dict of atoms).
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.args and isinstance(record.args, tuple):
             record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        elif record.args and isinstance(record.args, dict):
+            record.args = {k: redact(v) if isinstance(v, str) else v for k, v in record.args.items()}
         elif isinstance(record.msg, str):
             record.msg = redact(record.msg)
         return True
@@ -180,7 +187,8 @@ def configure(environment: dict[str, Any]) -> None:
     for old in [h for h in logger.handlers if isinstance(h, Transport)]:
         logger.removeHandler(old)
         old.close()
-    for access_log in (logging.getLogger("werkzeug"), logging.getLogger("mia.access")):
+    for name in ("werkzeug", "gunicorn.access", "mia.access"):  # every access log
+        access_log = logging.getLogger(name)
         if not any(isinstance(f, RedactQueryKeys) for f in access_log.filters):
             access_log.addFilter(RedactQueryKeys())
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # mia.access writes the access line

@@ -58,6 +58,7 @@ class Databases:
         self.root = Path(root) if root is not None else Path.cwd()
         self._clients: dict[str, Any] = {}
         self._snapshot: Any = None
+        self._journal: Any = None
         self._lock = threading.Lock()
 
     # -- configuration ------------------------------------------------------------------------
@@ -146,11 +147,7 @@ class Databases:
             client = mongomock_ng.MongoClient(tz_aware=True)
             path = self.snapshot_path()
             if path is not None:
-                from core.data.embedded import Snapshot
-
-                self._snapshot = Snapshot(path)
-                count = self._snapshot.load(client)
-                log.info("embedded store: loaded %d document(s) from %s", count, path)
+                self._open_embedded(client, path)
             return client
         import pymongo
 
@@ -158,12 +155,45 @@ class Databases:
         opts.update(options)
         return pymongo.MongoClient(url, **opts)
 
-    def save_snapshot(self) -> bool:
-        """Write the embedded store to ``embedded.path`` (if it was used in this process)."""
-        client = self._clients.get(_EMBEDDED)
+    def _open_embedded(self, client: Any, path: Path) -> None:
+        """Lock the data file, load the snapshot, replay the journal, compact, then journal every write."""
+        from core.data.embedded import JSON_OPTIONS, Snapshot, attach_journal
+        from core.data.journal import Journal
+
+        settings = self.environment.get("embedded") or {}
+        journal = Journal(path, JSON_OPTIONS, settings.get("journalMaxBytes"), settings.get("fsync", True) is not False)
+        journal.open_locked(float(settings.get("lockWait", 3)))  # StartupError: another process has it
+        try:
+            self._snapshot = Snapshot(path)
+            count = self._snapshot.load(client)
+            replayed = journal.replay(client, self._snapshot.journal_seq)
+        except BaseException:
+            journal.close()
+            raise
+        self._journal = journal
+        if replayed:
+            log.warning("embedded store: replayed %d journaled write(s) after an unclean stop", replayed)
+            self.compact(client)
+        log.info("embedded store: loaded %d document(s) from %s", count, path)
+        attach_journal(client, journal, lambda: self.compact(client))
+
+    def compact(self, client: Any | None = None) -> bool:
+        """Fold the journal into a fresh snapshot and empty it (start, clean shutdown, journal too big)."""
+        client = client if client is not None else self._clients.get(_EMBEDDED)
         if client is None or self._snapshot is None:
             return False
-        return bool(self._snapshot.save(client))
+        journal = getattr(self, "_journal", None)
+        from core.data.embedded import WRITE_LOCK
+
+        with WRITE_LOCK:
+            saved = bool(self._snapshot.save(client, journal.seq if journal else 0))
+            if saved and journal is not None:
+                journal.reset()
+        return saved
+
+    def save_snapshot(self) -> bool:
+        """Write the embedded store to ``embedded.path`` (if it was used in this process)."""
+        return self.compact()
 
     def close_all(self) -> None:
         """Clean shutdown: save the embedded snapshot, then close every client."""
@@ -172,6 +202,13 @@ class Databases:
                 self.save_snapshot()
             except Exception:  # a failed save must not hide the shutdown; it is logged loudly
                 log.exception("embedded store: saving the snapshot failed")
+            journal = getattr(self, "_journal", None)
+            if journal is not None:
+                from core.data.embedded import detach_journal
+
+                detach_journal(self._clients.get(_EMBEDDED))
+                journal.close()  # releases the data file's lock
+                self._journal = None
             for client in self._clients.values():
                 try:
                     client.close()

@@ -4,6 +4,9 @@ Why: the embedded default (mongomock-ng) lives in memory. With ``embedded: {"pat
 environment config, core.data.databases loads the snapshot when it creates the embedded client and saves it on
 clean shutdown (``core.data.databases.shutdown``: atexit, SIGTERM in server.py, ``Databases.close_all``).
 
+Every write between two snapshots goes to a write-ahead journal first (core.data.journal), so
+``kill -9`` loses nothing that was acknowledged.
+
 The file is Extended JSON (``bson.json_util``, relaxed mode: ObjectIds, datetimes and binary survive)
 holding every database, collection, document and index. It is written atomically (temp file in
 the same folder, fsync, ``os.replace``), so a crash mid-save never leaves half a file. A save is
@@ -48,11 +51,63 @@ _WRITES = {
 }
 
 
-def _locked(method: Callable[..., Any]) -> Callable[..., Any]:
+_DEPTH = [0]  # nesting of locked calls (only the lock holder changes it): only the outermost is journaled
+_ATTACHED: dict[int, tuple[Any, Callable[[], Any]]] = {}  # id(client) -> (Journal, compact)
+
+
+def attach_journal(client: Any, journal: Any, compact: Callable[[], Any]) -> None:
+    """From now on every write of ``client`` is appended to ``journal`` (core.data.journal) before it returns."""
+    with WRITE_LOCK:
+        _ATTACHED[id(client)] = (journal, compact)
+
+
+def detach_journal(client: Any) -> None:
+    with WRITE_LOCK:
+        _ATTACHED.pop(id(client), None)
+
+
+def _client_of(kind: str, target: Any) -> Any:
+    if kind == "Collection":
+        return target.database.client
+    if kind == "Database":
+        return target.client
+    if kind == "BulkOperationBuilder":
+        return target.collection.database.client
+    return target
+
+
+def _journal(kind: str, name: str, args: tuple, kwargs: dict[str, Any], result: Any) -> None:
+    from core.data.journal import Unjournalable, describe
+
+    target = args[0]
+    hook = _ATTACHED.get(id(_client_of(kind, target)))
+    if hook is None:
+        return
+    journal, compact = hook
+    if kind == "BulkOperationBuilder" or name == "bulk_write":
+        compact()  # request objects are not JSON: write the whole snapshot instead
+        return
+    try:
+        journal.append(describe(target, kind, name, args[1:], kwargs, result))
+    except Unjournalable:
+        compact()
+        return
+    if journal.too_big():
+        compact()
+
+
+def _locked(method: Callable[..., Any], kind: str = "") -> Callable[..., Any]:
     @functools.wraps(method)
     def call(*args: Any, **kwargs: Any) -> Any:
         with WRITE_LOCK:
-            return method(*args, **kwargs)
+            _DEPTH[0] += 1
+            try:
+                result = method(*args, **kwargs)
+            finally:
+                _DEPTH[0] -= 1
+            if _DEPTH[0] == 0 and _ATTACHED:
+                _journal(kind, method.__name__, args, kwargs, result)
+            return result
 
     call._mia_locked = True  # type: ignore[attr-defined]
     return call
@@ -71,7 +126,7 @@ def make_thread_safe() -> None:
         for name in methods:
             method = cls.__dict__.get(name)
             if callable(method) and not getattr(method, "_mia_locked", False):
-                setattr(cls, name, _locked(method))
+                setattr(cls, name, _locked(method, class_name))
     store = mongomock_ng.store.CollectionStore
     if not getattr(store.__delitem__, "_mia_locked", False):
         def delete(self: Any, key: Any) -> None:  # TTL expiry runs inside reads, beside a locked delete
@@ -96,6 +151,7 @@ class Snapshot:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self._seen: tuple[int, int] | None = None
+        self.journal_seq = 0  # the last journal entry this snapshot contains
 
     def load(self, client: Any) -> int:
         """Fill ``client`` from the file (if there is one); returns the number of documents."""
@@ -109,6 +165,7 @@ class Snapshot:
                                str(self.path)) from exc
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise StartupError(f"not an embedded store snapshot (expected format {FORMAT})", str(self.path))
+        self.journal_seq = int(data.get("journalSeq") or 0)
         count = 0
         for db_name, collections in (data.get("databases") or {}).items():
             for coll_name, content in collections.items():
@@ -124,10 +181,10 @@ class Snapshot:
                 count += len(documents)
         return count
 
-    def dump(self, client: Any) -> dict[str, Any]:
+    def dump(self, client: Any, journal_seq: int = 0) -> dict[str, Any]:
         """The snapshot document of ``client``'s current content (consistent: no write runs meanwhile)."""
         with WRITE_LOCK:
-            return self._dump(client)
+            return {**self._dump(client), "journalSeq": journal_seq}
 
     @staticmethod
     def _dump(client: Any) -> dict[str, Any]:
@@ -145,14 +202,14 @@ class Snapshot:
             databases[db_name] = collections
         return {"format": FORMAT, "saved": _dt.datetime.now(_dt.UTC), "databases": databases}
 
-    def save(self, client: Any) -> bool:
+    def save(self, client: Any, journal_seq: int = 0) -> bool:
         """Write atomically; False (and a warning) if another process replaced the file meanwhile."""
         current = _stat(self.path)
         if current != self._seen:
             log.warning("embedded store: %s was changed by another process since it was loaded; "
                         "not overwriting it", self.path)
             return False
-        text = json_util.dumps(self.dump(client), json_options=JSON_OPTIONS)
+        text = json_util.dumps(self.dump(client, journal_seq), json_options=JSON_OPTIONS)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
         try:
@@ -168,5 +225,6 @@ class Snapshot:
                 pass
             raise
         self._seen = _stat(self.path)
+        self.journal_seq = journal_seq
         log.info("embedded store: saved to %s", self.path)
         return True

@@ -1,8 +1,12 @@
 """CORS for route files that declare ``corsHeaders`` (spec §2.10).
 
 Configured headers are set as given; ``Access-Control-Allow-Origin: *`` echoes the request's
-Origin; ``Access-Control-Allow-Methods`` is the request's verb, and a preflight OPTIONS answers
-204 with ``GET, POST, PUT, DELETE, OPTIONS`` before anything else runs.
+Origin, except with ``Access-Control-Allow-Credentials: true``: then ``*`` stays a literal ``*`` and
+credentials are dropped (browsers refuse them for ``*``; reflecting any Origin with credentials would
+let every site read a user's answers). For credentials, list the origins:
+``"Access-Control-Allow-Origin": ["https://app.example"]`` answers a listed Origin only.
+``Access-Control-Allow-Methods`` is the request's verb, and a preflight OPTIONS answers 204 with
+``GET, POST, PUT, DELETE, OPTIONS`` before anything else runs.
 """
 from __future__ import annotations
 
@@ -11,19 +15,38 @@ from typing import Any
 PREFLIGHT_METHODS = "GET, POST, PUT, DELETE, OPTIONS"
 
 
+def _credentials(configured: dict[str, Any]) -> bool:
+    value = next((v for k, v in configured.items() if k.lower() == "access-control-allow-credentials"), None)
+    return value is True or str(value).lower() == "true"
+
+
 def cors_headers(configured: dict[str, Any], origin: str | None, verb: str) -> dict[str, str]:
     headers: dict[str, str] = {}
+    credentials = _credentials(configured)
     for name, value in configured.items():
+        lower = name.lower()
+        if lower == "access-control-allow-origin" and isinstance(value, (list, tuple)):
+            headers["Vary"] = "Origin"
+            if origin and origin in value:
+                headers[name] = origin
+            else:
+                credentials = False  # no origin granted: no credentials either
+            continue
         if isinstance(value, bool):
             value = "true" if value else "false"
         if not isinstance(value, (str, int, float)):
             continue
         value = str(value)
-        if name.lower() == "access-control-allow-origin" and value == "*" and origin:
-            value = origin
-            headers["Vary"] = "Origin"
-        if name.lower() == "access-control-allow-methods":
+        if lower == "access-control-allow-origin" and value == "*" and origin:
+            if credentials:
+                credentials = False  # "*" with credentials: never reflect the Origin
+            else:
+                value = origin
+                headers["Vary"] = "Origin"
+        if lower in ("access-control-allow-methods", "access-control-allow-credentials"):
             continue
         headers[name] = value
+    if credentials:
+        headers["Access-Control-Allow-Credentials"] = "true"
     headers["Access-Control-Allow-Methods"] = PREFLIGHT_METHODS if verb == "OPTIONS" else verb
     return headers

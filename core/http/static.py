@@ -4,7 +4,8 @@ Why one Flask rule per project that has a public folder (and not a catch-all ``/
 project without assets keeps every path for its own routes, and other methods than GET/HEAD on an
 asset path still reach the route pipeline. Files are sent with ``send_from_directory`` (safe joins,
 conditional requests, ranges); ``/<name>/assets/`` serves ``index.html``. A missing file is the
-usual JSON 404 envelope (core.app.factory's error handlers).
+usual JSON 404 envelope (core.app.factory's error handlers); an unsatisfiable Range is 416
+``RangeNotSatisfiable`` with ``Content-Range: bytes */<size>``.
 """
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, send_from_directory
+from werkzeug.exceptions import RequestedRangeNotSatisfiable
 
+from core.errors import MiaError
 from core.shared import Shared
 
 
@@ -36,7 +39,11 @@ def install(app: Flask, root: Path, projects: list[str]) -> dict[str, Path]:
     folders = public_folders(Path(root) / paths.get("projects", "projects"), projects, public_name)
 
     def serve(project: str, filename: str = "index.html") -> Any:
-        return send_from_directory(folders[project], filename)
+        try:
+            return send_from_directory(folders[project], filename)
+        except RequestedRangeNotSatisfiable as exc:  # a client's bad Range: its own 416 entry, not a 500's
+            size = "*" if exc.length is None else str(exc.length)
+            raise MiaError(416, code="RangeNotSatisfiable", headers={"Content-Range": f"bytes */{size}"}) from None
 
     for project in folders:
         base = f"/{project}/assets"

@@ -106,6 +106,11 @@ KEYS: dict[str, Key] = {
     "cronJobs.ensureIndexes": Key((D,), "generic-ensureIndexes settings"),
     "cronJobs.ensureIndexes.enabled": Key((B,), "let generic-ensureIndexes work"),
     "cronJobs.ensureIndexes.startUp": Key((B,), "one generic-ensureIndexes run when the scheduler starts"),
+    # demo and the embedded store's journal (hardening)
+    "allowDemo": Key((B,), "load and seed the demo projects (development only; default off)"),
+    "embedded.journalMaxBytes": Key((INT,), "journal size that triggers a compaction into the snapshot"),
+    "embedded.fsync": Key((B,), "fsync every journaled write (default on)"),
+    "embedded.lockWait": Key((INT, F), "seconds to wait for the data file's lock at start"),
     # notifications (core/notifications/settings.py)
     "notifications": Key((D,), "processor settings: maxAttempts, backoff, lease, batch, ...", open=True),
     # docs

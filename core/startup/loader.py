@@ -101,8 +101,13 @@ class Loader:
     def project_names(self) -> list[str]:
         if not self.projects_dir.is_dir():
             raise StartupError("projects folder not found", str(self.projects_dir))
+        # Demo projects (system "demoProjects", default ["demo"]) publish their credentials: loaded only
+        # where the environment opts in with ``allowDemo: True`` (local, test).
+        demos = set() if Shared.environment.get("allowDemo") is True else set(Shared.system.get("demoProjects",
+                                                                                                  ["demo"]))
         return sorted(p.name for p in self.projects_dir.iterdir()
-                      if p.is_dir() and p.name not in SKIP_DIRS and not p.name.startswith((".", "_")))
+                      if p.is_dir() and p.name not in SKIP_DIRS and p.name not in demos
+                      and not p.name.startswith((".", "_")))
 
     def files(self, project: str, kind: str) -> list[tuple[Path, Path]]:
         base = self.projects_dir / project / self.dirs.get(kind, kind)

@@ -5,6 +5,7 @@ project can list or seed todos without going through HTTP.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -76,21 +77,39 @@ class DemoLib(Lib):
         return page
 
     def _page(self, field: str, direction: int, skip: int, limit: int) -> list[dict[str, Any]]:
-        return self.model().find({}, sort=[(field, direction), ("_id", direction)], skip=skip, limit=limit)
+        return self.model().find({}, {"owner": 0}, sort=[(field, direction), ("_id", direction)], skip=skip,
+                                 limit=limit)
 
     def get_todo(self, todo_id: str) -> dict[str, Any] | None:
-        return self.model().find_one({"_id": self.object_id(todo_id)})
+        return self.model().find_one({"_id": self.object_id(todo_id)}, {"owner": 0})
 
-    def create_todo(self, values: dict[str, Any]) -> dict[str, Any]:
+    @staticmethod
+    def owner_of(device: dict[str, Any] | None) -> str | None:
+        """The owner mark of a todo created by ``device`` (None: created anonymously)."""
+        if not device or not device.get("id"):
+            return None
+        return hashlib.sha256(str(device["id"]).encode("utf-8")).hexdigest()
+
+    @staticmethod
+    def _owned_by(owner: str | None) -> dict[str, Any]:
+        """Anonymous callers change only anonymous todos; a device only its own and anonymous ones."""
+        anonymous = {"owner": {"$exists": False}}
+        return anonymous if owner is None else {"$or": [anonymous, {"owner": owner}]}
+
+    def create_todo(self, values: dict[str, Any], owner: str | None = None) -> dict[str, Any]:
         now = self.now()
-        return self.model().insert_one({**values, "group": "demo", "created": now, "lastModified": now})
+        document = {**values, "group": "demo", "created": now, "lastModified": now}
+        if owner is not None:
+            document["owner"] = owner
+        return self.model().insert_one(document)
 
-    def update_todo(self, todo_id: str, values: dict[str, Any]) -> bool:
-        """Change the given fields; False when no todo has that id (no upsert, unlike mia.js)."""
+    def update_todo(self, todo_id: str, values: dict[str, Any], owner: str | None = None) -> bool:
+        """Change the given fields; False when no todo has that id or it belongs to someone else."""
         changes = {k: v for k, v in values.items() if k in ("name", "status")}
-        result = self.model().update_one({"_id": self.object_id(todo_id)},
+        result = self.model().update_one({"_id": self.object_id(todo_id), **self._owned_by(owner)},
                                           {"$set": {**changes, "lastModified": self.now()}})
         return result.matched_count > 0
 
-    def delete_todo(self, todo_id: str) -> bool:
-        return self.model().delete_one({"_id": self.object_id(todo_id)}).deleted_count > 0
+    def delete_todo(self, todo_id: str, owner: str | None = None) -> bool:
+        flt = {"_id": self.object_id(todo_id), **self._owned_by(owner)}
+        return self.model().delete_one(flt).deleted_count > 0

@@ -16,6 +16,8 @@ class TodoModel(BaseModel):
         # mia.js misspelled this rule ("allowed"), so its demo never enforced it; here it is enforced.
         "status": {"type": str, "allow": STATUSES, "convert": "lower", "default": "unchecked"},
         "group": {"type": str, "default": "demo"},
+        # sha256 of the creating device's id (the device id itself is a bearer value); never sent out.
+        "owner": {"type": str},
         "created": {"type": datetime},
         "lastModified": {"type": datetime},
     }

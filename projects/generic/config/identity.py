@@ -22,6 +22,26 @@ class IdentityConfig(Config):
     # deprecated generic-generateSession token of devices whose session is expireable.
     tokenLifetimes = {"passwordReset": 3600, "validate": 14 * DAY, "invalidate": 30 * DAY, "session": 600}
 
+    # A user's login on a device: ``absolute`` seconds after it was issued, or ``idle`` seconds after
+    # its last use, it is refused at request time (and generic-removeSessions deletes it).
+    # ``touchAfter``: how stale lastUsed may get before a request writes it again.
+    loginLifetime = {"absolute": 30 * DAY, "idle": 14 * DAY, "touchAfter": 60}
+
+    # Failed logins: after ``maxFailures`` for one login (or ``maxFailuresPerIp`` from one client IP)
+    # within ``window`` seconds, logins answer 429 TooManyFailedLogins with Retry-After for ``duration``.
+    lockout = {"maxFailures": 5, "maxFailuresPerIp": 50, "window": 900, "duration": 900}
+
+    # New passwords (sign-up, profile change, reset): length bounds, an optional regular expression
+    # that must match (``pattern``), and never equal to the login or email.
+    passwordPolicy = {"minLength": 8, "maxLength": 256, "pattern": None, "notEqualLogin": True}
+
+    # argon2 runs in a bounded pool: at most ``concurrency`` hashes at once per process; a login that
+    # waits longer than ``queueTimeout`` seconds answers 503 ServerBusy instead of starving other routes.
+    passwordHashing = {"concurrency": 2, "queueTimeout": 10}
+
+    # Device registration (generic-deviceProfile create) per client IP: ``maxRequests`` per ``interval`` minutes.
+    deviceRegistration = {"interval": 1, "maxRequests": 60}
+
     # Defaults of req.mia.user_service["options"]. ``salt`` only matters for verifying legacy
     # mia.js md5 password hashes (new hashes are argon2id with a per-user salt).
     userService = {

@@ -96,6 +96,18 @@ class GenericTranslations(Config):
         "NonceInvalid": {"de": "Nonce fehlt oder ist ungültig (16 bis 64 sichtbare ASCII-Zeichen)",
                          "en": "Nonce missing or invalid (16 to 64 visible ASCII characters)"},
         "NonceReused": {"de": "Diese Nonce wurde bereits verwendet", "en": "This nonce has already been used"},
+        # account protection (generic-loginProtection, generic-users)
+        "TooManyFailedLogins": {"de": "Zu viele fehlgeschlagene Anmeldungen, bitte später erneut versuchen",
+                                "en": "Too many failed logins, try again later"},
+        "PasswordPolicy": {"de": "Das Passwort erfüllt die Passwortregeln nicht",
+                           "en": "The password does not meet the password policy"},
+        "StaticKeyCannotLogin": {
+            "de": "Mit einem statischen Schlüssel ist keine Benutzeranmeldung möglich; signiere mit dem App-Secret",
+            "en": "A static key cannot hold a user login; sign requests with the app secret instead"},
+        "ServerBusy": {"de": "Der Server ist ausgelastet, bitte später erneut versuchen",
+                       "en": "The server is busy, try again later"},
+        "DeviceRegistrationLimit": {"de": "Zu viele neue Geräte von dieser Adresse",
+                                    "en": "Too many new devices from this address"},
         "DeviceIdExpired": {"de": "Die Device-Id ist nicht gültig oder abgelaufen auf Grund längerer Inaktivität",
                             "en": "Given device id is not valid or expired due to long inactivity"},
         "TokenExpired": {"de": "Dieses Token ist abgelaufen, bitte fordere ein neues an",

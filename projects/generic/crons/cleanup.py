@@ -43,7 +43,9 @@ class RemoveSessions(BaseCronJob):
     sessions never expired. Here: devices whose ``session.expireable`` is not False and whose
     ``session.created`` is older than ``generic-identity.tokenLifetimes.session`` seconds (600) lose
     ``session.id``, ``session.created`` and ``session.cidr``; their ``session`` header then answers
-    403 SessionTokenNotValid. Non-expireable sessions and user logins are left alone."""
+    403 SessionTokenNotValid. Non-expireable sessions are left alone. It also removes the user logins
+    past ``generic-identity.loginLifetime`` (idle or absolute; generic-userSessions), which are already
+    refused at request time."""
 
     identity = "generic-removeSessions"
     time = {"second": "0", "minute": "*", "hour": "*", "dayOfMonth": "*", "month": "*", "dayOfWeek": "*",
@@ -56,7 +58,8 @@ class RemoveSessions(BaseCronJob):
         result = Shared.models("generic-device-model").collection().update_many(
             {"session.expireable": {"$ne": False}, "session.created": {"$lte": _now() - timedelta(seconds=lifetime)}},
             {"$unset": {"session.id": "", "session.created": "", "session.cidr": ""}})
-        return int(result.modified_count)
+        logins = Shared.libs("generic-userSessions").remove_expired_logins()  # loginLifetime: idle and absolute
+        return int(result.modified_count) + int(logins)
 
 
 class RemoveUserAccounts(BaseCronJob):

@@ -165,7 +165,8 @@ class AccessKeyAuth(Lib):
         canonical = v2_canonical(device_id, secret_id, timestamp, nonce,
                                  req.environ.get("REQUEST_METHOD", req.method).encode("latin-1"),
                                  f"{scheme}://".encode("latin-1") + host.encode("latin-1"),
-                                 request_target_bytes(req), self.raw_body(req))
+                                 request_target_bytes(req), self.raw_body(req),
+                                 req.environ.get("CONTENT_TYPE", "").encode("latin-1"))
         return v2_signature(secret, canonical)
 
     @staticmethod
@@ -202,8 +203,11 @@ class AccessKeyAuth(Lib):
         if device.get("status") != "active":
             self.fail(req, 403, "TemporaryDisabled")
         access = device.get("access") or {}
+        # A key opens only the groups it lists ("*": every group). mia.js opened every group when
+        # ``groups`` was missing; a shared key without groups opens nothing here.
         groups = access.get("groups")
-        if groups is not None and (req.mia.route.group if req.mia.route else None) not in groups:
+        group = req.mia.route.group if req.mia.route else None
+        if not isinstance(groups, list) or ("*" not in groups and group not in groups):
             self.fail(req, 403, "KeyInvalidForGroup")
         ip = req.mia.client_ip
         try:

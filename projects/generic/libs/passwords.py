@@ -3,18 +3,26 @@
 mia.js stored ``md5(password + salt + group)`` with one salt for everybody (spec §3.1, §10.4).
 Those hashes still verify here, so migrated accounts keep working, and the caller replaces them
 with an argon2id hash on the first successful login.
+
+argon2 is slow and memory-hard on purpose, so every hash and verification runs in a bounded pool
+(``generic-identity.passwordHashing``: ``concurrency`` at once per process): a flood of logins
+queues here instead of taking every CPU from the other routes, and a caller that waits longer than
+``queueTimeout`` seconds answers 503 ServerBusy.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
 import re
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from core import Lib
+from core import Lib, MiaError, Shared
 
 _LEGACY = re.compile(r"^[0-9a-f]{32}$")
 
@@ -26,9 +34,32 @@ class Passwords(Lib):
     def __init__(self) -> None:
         self.hasher = PasswordHasher()  # argon2id, random 16-byte salt per hash
         self._dummy: str | None = None
+        self._pool: threading.BoundedSemaphore | None = None
+        self._pool_size = 0
+        self._pool_guard = threading.Lock()
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """One of ``passwordHashing.concurrency`` hashing slots; 503 ServerBusy after ``queueTimeout`` s."""
+        settings = Shared.config("generic-identity.passwordHashing") or {}
+        size = max(1, int(settings.get("concurrency") or 2))
+        with self._pool_guard:
+            if self._pool is None or self._pool_size != size:
+                self._pool, self._pool_size = threading.BoundedSemaphore(size), size
+            pool = self._pool
+        if not pool.acquire(timeout=float(settings.get("queueTimeout") or 10)):
+            raise MiaError(503, code="ServerBusy", headers={"Retry-After": "1"})
+        try:
+            yield
+        finally:
+            pool.release()
+
+    def _pooled(self, work: Callable[..., Any], *args: Any) -> Any:
+        with self.slot():
+            return work(*args)
 
     def hash(self, password: str) -> str:
-        return self.hasher.hash(password)
+        return self._pooled(self.hasher.hash, password)
 
     @staticmethod
     def legacy_hash(password: str, salt: str, group: str) -> str:
@@ -44,7 +75,7 @@ class Passwords(Lib):
             legacy = self.legacy_hash(password, salt, group)
             return hmac.compare_digest(stored.encode(), legacy.encode()), True
         try:
-            self.hasher.verify(stored, password)
+            self._pooled(self.hasher.verify, stored, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False, False
         return True, self.hasher.check_needs_rehash(stored)
@@ -52,8 +83,8 @@ class Passwords(Lib):
     def burn(self, password: Any) -> None:
         """Spend the time of one verification, so an unknown login answers as slowly as a known one."""
         if self._dummy is None:
-            self._dummy = self.hasher.hash("dummy password for timing")
+            self._dummy = self.hash("dummy password for timing")
         try:
-            self.hasher.verify(self._dummy, str(password))
+            self._pooled(self.hasher.verify, self._dummy, str(password))
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             pass

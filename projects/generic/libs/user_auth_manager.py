@@ -100,6 +100,10 @@ class UserAuthManager(Lib):
     def passwords() -> Any:
         return Shared.libs("generic-passwords")
 
+    @staticmethod
+    def protection() -> Any:
+        return Shared.libs("generic-loginProtection")
+
     def hash_credentials(self, group: str, password: str, options: dict[str, Any] | None = None) -> str:
         """An argon2id hash (per-user salt); ``group`` and ``options`` only matter for legacy hashes."""
         return self.passwords().hash(password)
@@ -126,8 +130,11 @@ class UserAuthManager(Lib):
         return _users().find_one({**_login_filter(group, login), **_device_filter(device_id, app_id)})
 
     def get_user_logged_in_on_device(self, device_id: str, app_id: str) -> dict[str, Any] | None:
-        """The active user holding a login for this device and appId, or None."""
-        return _users().find_one({"status": "active", **_device_filter(device_id, app_id)})
+        """The active user holding an unexpired login for this device and appId, or None."""
+        user = _users().find_one({"status": "active", **_device_filter(device_id, app_id)})
+        if user is None or not Shared.libs("generic-userSessions").active_login(user, device_id, app_id):
+            return None
+        return user
 
     # -- device logins ----------------------------------------------------------------------------
     def logout_user_from_device(self, user_id: Any, device_id: str, app_id: str) -> dict[str, Any] | None:
@@ -157,8 +164,9 @@ class UserAuthManager(Lib):
         self.logout_any_user_from_device(device_id, app_id)
         users.update_one({"_id": uid, "deviceCounts.appId": {"$ne": app_id}},
                          {"$push": {"deviceCounts": {"appId": app_id, "deviceCount": 0}}})
+        issued = now_utc()
         entry = {"token": new_token(), "appId": app_id, "device": {"id": device_id, "name": device_name},
-                 "tokenIssueDate": now_utc()}
+                 "tokenIssueDate": issued, "lastUsed": issued}
         for _attempt in range(max_count + 3):
             # Reserve a slot atomically (only while below the limit), then store the login in it.
             reserved = users.update_one(
@@ -196,8 +204,10 @@ class UserAuthManager(Lib):
         opts = self.options(params.get("options"))
         match = None
         if isinstance(login, str) and login and isinstance(password, str):
-            candidates = _users().find({**_login_filter(group, login), "status": "active",
-                                        "nativeLoginIsSet": True}).limit(2)
+            candidates = list(_users().find({**_login_filter(group, login), "status": "active",
+                                             "nativeLoginIsSet": True}).limit(2))
+            if not candidates:  # the same work as a known login: exactly one argon2 verification
+                self.passwords().burn(password)
             for user in candidates:
                 ok, rehash = self.passwords().verify(user.get("passHash"), password, str(group), str(opts.get("salt")))
                 if ok:
@@ -206,8 +216,8 @@ class UserAuthManager(Lib):
                         fresh = self.passwords().hash(password)
                         _users().update_one({"_id": user["_id"]}, {"$set": {"passHash": fresh}})
                     break
-            else:
-                self.passwords().burn(password)
+        else:
+            self.passwords().burn(password)
         if match is None:
             self.logout_any_user_from_device(params.get("deviceId"), params.get("appId"))
             return None
@@ -266,7 +276,13 @@ class UserAuthManager(Lib):
         if login:
             changes.update(login=login, nativeLoginIsSet=True)
         if password:
+            self.protection().check_password(password, login or user.get("login"), email)
             changes["passHash"] = self.passwords().hash(password)
+            # A new password ends every other login (a thief's device); the device that changed it stays.
+            changes["accessTokens"] = [t for t in user.get("accessTokens") or []
+                                       if (t.get("device") or {}).get("id") == params.get("deviceId")
+                                       and t.get("appId") == app_id]
+            changes["deviceCounts"] = [{"appId": app_id, "deviceCount": len(changes["accessTokens"])}]
         messaging = user.get("messaging") or []
         if email and not any(m.get("value") == email for m in messaging):
             kept = [m for m in messaging if m.get("type") != "email"]
@@ -291,6 +307,7 @@ class UserAuthManager(Lib):
             raise MiaError(500, code="InternalServerError", msg="Error chaining controllers")
         if not EMAIL.search(str(params["email"])):
             raise MiaError(400, code="InvalidEmailAddress")
+        self.protection().check_password(params["password"], params["login"], params["email"])
         return out
 
     @staticmethod
@@ -422,6 +439,8 @@ class UserAuthManager(Lib):
         if self.expired(user["inspectTokens"]["passwordResetToken"].get("tokenIssueDate"), "passwordReset"):
             users.update_one({"_id": user["_id"]}, {"$unset": {"inspectTokens.passwordResetToken": ""}})
             raise MiaError(401, code="TokenExpired")
+        self.protection().check_password(new_password, user.get("login"),
+                                         *[m.get("value") for m in user.get("messaging") or []])
         result = users.update_one(
             {"_id": user["_id"], "status": "active", "inspectTokens.passwordResetToken.token": token},
             {"$set": {"passHash": self.passwords().hash(new_password), "etag": new_etag(), "accessTokens": [],

@@ -3,7 +3,8 @@
 Each function is named after its route method key, so the route files need no ``function``.
 The work is done by ``demo-lib`` (reached through ``Shared.libs``); this class declares what each
 function accepts and turns "nothing there" into translated 404s. Every answer carries the header
-``About: This is a demo api``.
+``About: This is a demo api``. A todo created with a key (``/demo-auth/v1``) belongs to that
+device: anonymous callers (``/demo/v1``) and other devices cannot change or delete it (404).
 """
 from __future__ import annotations
 
@@ -84,18 +85,18 @@ class Todos(Controller):
 
     def create(self, req: Any, res: Any) -> None:
         _about(res)
-        stored = _lib().create_todo(req.mia.validated_parameters["body"])
+        stored = _lib().create_todo(req.mia.validated_parameters["body"], _lib().owner_of(req.mia.device))
         res.response = {"id": str(stored["_id"])}
 
     def update(self, req: Any, res: Any) -> None:
         _about(res)
         params = req.mia.validated_parameters
-        if not _lib().update_todo(params["path"]["id"], params.get("body") or {}):
+        if not _lib().update_todo(params["path"]["id"], params.get("body") or {}, _lib().owner_of(req.mia.device)):
             raise MiaError(404, code="NothingToUpdate",
                            msg=req.mia.translator("demo-translations", "NothingToUpdate"))
 
     def delete(self, req: Any, res: Any) -> None:
         _about(res)
-        if not _lib().delete_todo(req.mia.validated_parameters["path"]["id"]):
+        if not _lib().delete_todo(req.mia.validated_parameters["path"]["id"], _lib().owner_of(req.mia.device)):
             raise MiaError(404, code="NothingToRemove",
                            msg=req.mia.translator("demo-translations", "NothingToRemove"))

@@ -52,7 +52,7 @@ class DeviceProfile(Controller):
     preconditions = {
         "create": {
             "parameters": {"body": PROFILE_BODY},
-            "responses": {200: "Success", 400: ["UnexpectedType", "PatternMismatch"]},
+            "responses": {200: "Success", 400: ["UnexpectedType", "PatternMismatch"], 429: "DeviceRegistrationLimit"},
         },
         "update": {
             "parameters": {"path": {"id": {"type": str, "minLength": 32, "maxLength": 32, "required": True}},
@@ -64,8 +64,26 @@ class DeviceProfile(Controller):
     def create(self, req: Any, res: Any) -> None:
         """Register a device; answers 200 ``{"id": <32 hex>}`` (mia.js answered 200, not 201)."""
         res.headers["timestamp"] = str(int(time.time() * 1000))
+        self.registration_limit(req, res)
         device = Shared.libs("generic-deviceAndSessionAuth").create_device(_profile(req))
         res.response = {"id": device["id"]}
+
+    @staticmethod
+    def registration_limit(req: Any, res: Any) -> None:
+        """``generic-identity.deviceRegistration`` per client IP: 429 DeviceRegistrationLimit past it."""
+        from core.http import ratelimit
+
+        limit = Shared.config("generic-identity.deviceRegistration") or {}
+        if not (limit.get("interval") and limit.get("maxRequests")):
+            return
+        result = ratelimit.check(f"device-registration|{req.mia.client_ip}",
+                                 {"interval": int(limit["interval"]), "maxRequests": int(limit["maxRequests"])})
+        if getattr(result, "degraded", False):
+            return
+        ratelimit.apply_headers(res.headers, result)
+        if not result.allowed:
+            raise Shared.libs("generic-identityErrors").error(req, 429, "DeviceRegistrationLimit",
+                                                              headers={"Retry-After": str(max(result.reset, 1))})
 
     def update(self, req: Any, res: Any) -> None:
         """Update the calling device's profile; 403 for another device's id."""

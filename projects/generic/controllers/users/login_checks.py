@@ -16,6 +16,8 @@ def _logged_in_user(req: Any) -> dict[str, Any] | None:
     device = req.mia.device
     if not device:
         raise MiaError(500)
+    if (getattr(req.mia, "access_key_parameters", None) or {}).get("static"):
+        return None  # a shared static key never carries a user login (generic-users refuses to create one)
     service = getattr(req.mia, "user_service", None) or {}
     app_id = service.get("appId") or (req.mia.route.group if req.mia.route else None)
     return Shared.libs("generic-userAuthManager").get_user_logged_in_on_device(device["id"], app_id)

@@ -46,6 +46,18 @@ def _body(req: Any) -> dict[str, Any]:
     return req.mia.validated_parameters.get("body") or {}
 
 
+def _own_device(req: Any) -> dict[str, Any]:
+    """The verified device, which must have signed with the app secret: 403 for a shared static key.
+
+    A static key is one value that many clients may hold (it is seeded, shipped in apps, shared):
+    a user login on it would be shared by all of them, so sign-up and login need a signed request.
+    """
+    device = _need(req.mia.device)
+    if (getattr(req.mia, "access_key_parameters", None) or {}).get("static"):
+        raise _errors().error(req, 403, "StaticKeyCannotLogin")
+    return device
+
+
 def _need(value: Any) -> Any:
     if not value:
         raise MiaError(500)
@@ -72,27 +84,29 @@ class Users(Controller):
                                     "deviceName": {"type": str}}},
             "responses": {200: "Success"},
         },
-        "signUp": {"responses": {400: "InvalidEmailAddress", 401: "LoginAlreadyExists"}},
+        "signUp": {"responses": {400: ["InvalidEmailAddress", "PasswordPolicy"], 401: "LoginAlreadyExists",
+                                 403: "StaticKeyCannotLogin"}},
         "login": {
             "parameters": {"body": {"login": LOGIN, "password": PASSWORD, "deviceName": {"type": str}}},
-            "responses": {401: "InvalidCredentials"},
+            "responses": {401: "InvalidCredentials", 403: "StaticKeyCannotLogin", 429: "TooManyFailedLogins"},
         },
         "requestPasswordReset": {"parameters": {"body": {"login": LOGIN}}, "responses": {200: "Success"}},
         "resetPassword": {
             "parameters": {"body": {**TOKEN, "password": PASSWORD}},
-            "responses": {401: ["WrongOrMissingRequestParameter", "InvalidPasswordResetToken", "TokenExpired"]},
+            "responses": {400: "PasswordPolicy",
+                          401: ["WrongOrMissingRequestParameter", "InvalidPasswordResetToken", "TokenExpired"]},
         },
         "getProfile": {"parameters": {"header": {"if-none-match": {"type": str}}}, "responses": {304: "NotModified"}},
         "updateProfile": {
             "parameters": {"header": {"if-match": {"type": str, "required": True}},
                            "body": {"login": {"type": str, "convert": "lower"},
                                     "email": {"type": str, "convert": "lower"}, "password": {"type": str}}},
-            "responses": {401: "LoginAlreadyExists", 412: "PreconditionFailedETag"},
+            "responses": {400: "PasswordPolicy", 401: "LoginAlreadyExists", 412: "PreconditionFailedETag"},
         },
         "updateProfileInternal": {
             "parameters": {"body": {"login": {"type": str, "convert": "lower"},
                                     "email": {"type": str, "convert": "lower"}, "password": {"type": str}}},
-            "responses": {401: "LoginAlreadyExists", 412: "PreconditionFailedETag"},
+            "responses": {400: "PasswordPolicy", 401: "LoginAlreadyExists", 412: "PreconditionFailedETag"},
         },
         "validateUser": {"parameters": {"body": TOKEN}, "responses": {401: ["InvalidValidationToken", "TokenExpired"]}},
         "invalidateUser": {"parameters": {"body": TOKEN},
@@ -115,7 +129,7 @@ class Users(Controller):
 
     # -- sign-up and login ---------------------------------------------------------------------------
     def setParametersForSignup(self, req: Any, res: Any) -> None:
-        device = _need(req.mia.device)
+        device = _own_device(req)
         service = user_service(req)
         data = {**_body(req), **(service.get("data") or {})}
         group, app_id = group_and_app(req)
@@ -127,22 +141,27 @@ class Users(Controller):
             "userProfileModel": service.get("userProfileModel"), "options": self.options(req)}
 
     def signUp(self, req: Any, res: Any) -> None:
-        _need(req.mia.device)
+        _own_device(req)
         params = _need(user_service(req).get("signupParams"))
         with _errors().localised(req):
             user = _manager().sign_up_user(params)
         self.respond(req, res, user)
 
     def login(self, req: Any, res: Any) -> None:
-        device = _need(req.mia.device)
+        """401 InvalidCredentials; 429 TooManyFailedLogins while the login or the client IP is locked."""
+        device = _own_device(req)
         body = _body(req)
         group, app_id = group_and_app(req)
+        protection, ip = Shared.libs("generic-loginProtection"), req.mia.client_ip
         with _errors().localised(req):
+            protection.check(group, body.get("login"), ip)
             user = _manager().login_user({"group": group, "appId": app_id, "login": body.get("login"),
                                           "password": body.get("password"), "deviceName": body.get("deviceName"),
                                           "deviceId": device["id"], "options": self.options(req)})
         if user is None:
+            protection.failed(group, body.get("login"), ip)
             raise _errors().error(req, 401, "InvalidCredentials")
+        protection.succeeded(group, body.get("login"))
         user_service(req)["loginStatus"] = "created"
         self.respond(req, res, user)
 
@@ -162,7 +181,7 @@ class Users(Controller):
             "onCreate": service.get("onCreate") or {}, "onMerge": service.get("onMerge") or {}}
 
     def loginUserWithFacebook(self, req: Any, res: Any) -> None:
-        _need(req.mia.device)
+        _own_device(req)
         params = _need(user_service(req).get("fbLoginParams"))
         _need(params.get("thirdPartyLogin"))
         with _errors().localised(req):
@@ -228,6 +247,7 @@ class Users(Controller):
         user_data = _need(req.mia.user_data)
         service, body = user_service(req), _body(req)
         params = {"userId": user_data["_id"], "appId": group_and_app(req)[1], "etag": etag,
+                  "deviceId": (req.mia.device or {}).get("id"),
                   "ignoreEtag": self.options(req).get("ignoreEtag") is True, "login": body.get("login"),
                   "email": body.get("email"), "password": body.get("password"),
                   "userProfileData": service.get("userProfileData"),
