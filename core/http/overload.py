@@ -60,6 +60,8 @@ class LoadMonitor:
         """WSGI middleware that keeps the in-flight count."""
 
         def counted(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+            if environ.get("HTTP_UPGRADE", "").lower() == "websocket":  # an open socket is not work in flight
+                return wsgi_app(environ, start_response)
             with self._lock:
                 self._in_flight += 1
             try:

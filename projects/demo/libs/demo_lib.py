@@ -5,6 +5,7 @@ project can list or seed todos without going through HTTP.
 """
 from __future__ import annotations
 
+import logging
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -13,9 +14,12 @@ from bson import ObjectId
 
 from core import Lib, MiaError, Shared
 
+log = logging.getLogger("mia.demo")
+
 OBJECT_ID = re.compile(r"^[0-9a-fA-F]{24}$")
 SORT_FIELDS = ["name", "status", "created", "lastModified"]
 MAX_SKIP = 2**63 - 1
+LIVE_FEED = "/demo/v1/todo/live"  # the ws route of routes/realtime.py
 
 
 class DemoLib(Lib):
@@ -72,16 +76,33 @@ class DemoLib(Lib):
     def get_todo(self, todo_id: str) -> dict[str, Any] | None:
         return self.model().find_one({"_id": self.object_id(todo_id)})
 
+    @staticmethod
+    def announce(event: str, todo: dict[str, Any]) -> None:
+        """Tell every client of the live feed, in every worker and server; never fails the request."""
+        try:
+            Shared.ws(LIVE_FEED).broadcast({"event": event, "todo": todo})
+        except Exception:  # noqa: BLE001 - the todo is stored; a lost notification is only logged
+            log.warning("could not broadcast %s on %s", event, LIVE_FEED, exc_info=True)
+
     def create_todo(self, values: dict[str, Any]) -> dict[str, Any]:
         now = self.now()
-        return self.model().insert_one({**values, "group": "demo", "created": now, "lastModified": now})
+        stored = self.model().insert_one({**values, "group": "demo", "created": now, "lastModified": now})
+        self.announce("created", stored)
+        return stored
 
     def update_todo(self, todo_id: str, values: dict[str, Any]) -> bool:
         """Change the given fields; False when no todo has that id (no upsert, unlike mia.js)."""
         changes = {k: v for k, v in values.items() if k in ("name", "status")}
-        result = self.model().update_one({"_id": self.object_id(todo_id)},
-                                          {"$set": {**changes, "lastModified": self.now()}})
-        return result.matched_count > 0
+        updated = self.model().find_one_and_update({"_id": self.object_id(todo_id)},
+                                                   {"$set": {**changes, "lastModified": self.now()}})
+        if updated is None:
+            return False
+        self.announce("updated", updated)
+        return True
 
     def delete_todo(self, todo_id: str) -> bool:
-        return self.model().delete_one({"_id": self.object_id(todo_id)}).deleted_count > 0
+        deleted = self.model().collection().find_one_and_delete({"_id": self.object_id(todo_id)})
+        if deleted is None:
+            return False
+        self.announce("deleted", deleted)
+        return True
