@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.errors import StartupError
-from core.shared import RegistryError, Shared
 from core.http.chain import ChainStep, resolve_chain
 from core.http.context import RouteInfo
 from core.http.policy import Policy, compile_policy, with_policy
 from core.http.ratelimit import parse_limit
+from core.shared import RegistryError, Shared
 from core.startup.loader import RouteFile
 from core.validation.preconditions import PreconditionSet, compile_preconditions
 
@@ -269,7 +269,8 @@ def _compile_method(route_file: RouteFile, spec: dict[str, Any], prefix: str, pa
                      name=spec.get("name") or prefix or "/", rate_limits=tuple(limits),
                      parameter_overflow=overflow)
     authorization = bool(method_spec.get("authorization") or method_spec.get("session")) or any(
-        step.name in ("generic-validateSession",) for step in controllers)
+        step.name in ("generic-validateSession",) or getattr(step.controller, "sets_session", False)
+        for step in controllers)
     return RouteMethod(info=info, host_ids=tuple(host_ids), path=url, file=route_file, controllers=controllers,
                        error_controllers=error_controllers, preconditions=preconditions, body_type=body_type,
                        body_limit=body_limit, cors_headers=dict(cors),

@@ -1,4 +1,4 @@
-"""Demo start-up: the demo secret, a device with a static key (spec §8.4) and a user. DEMO VALUES ONLY.
+"""Demo start-up: the demo secret and a device with a static key (spec §8.4). DEMO VALUES ONLY.
 
 Both are published in mia.js's repository and this one: anyone can use them. They exist so that
 ``/demo-auth/v1`` can be tried at once (signed requests with the demo secret, or the header
@@ -13,7 +13,6 @@ from core import Shared
 DEMO_SECRET = {"id": "91205b43c5144068ee9979b093925f77", "secret": "74168c7a1868ddeee3355fab9489914b",  # demo value
                "groups": ["demo"], "description": "demo secret (public, demo only)"}
 DEMO_STATIC_KEY = "9cd43d5622a2fa78b67b3412a2d8c614"  # demo value: "Use key ... for protected api demo"
-DEMO_USER = {"login": "ada", "password": "lovelace-demo"}  # demo value: logs in at POST /demo/v1/token
 
 
 def init() -> None:
@@ -30,9 +29,3 @@ def init() -> None:
             "culture": {"code": "de-de"},
         })
         devices.collection().insert_one(device)
-
-    users = Shared.models("generic-user-model")
-    if users.collection().find_one({"login": DEMO_USER["login"], "group": "demo"}) is None:
-        users.collection().insert_one(users.validate({
-            "login": DEMO_USER["login"], "group": "demo", "nativeLoginIsSet": True, "status": "active",
-            "passHash": Shared.libs("generic-passwords").hash(DEMO_USER["password"])}))

@@ -79,7 +79,8 @@ class GenericTranslations(Config):
         "RefreshTokenExpired": {"de": "Das Refresh-Token ist abgelaufen, bitte melde dich neu an",
                                 "en": "The refresh token has expired, please log in again"},
         "RefreshTokenReused": {
-            "de": "Dieses Refresh-Token wurde schon benutzt; alle Sitzungen daraus sind beendet, bitte melde dich neu an",
+            "de": "Dieses Refresh-Token wurde schon benutzt; alle Sitzungen daraus sind beendet, "
+                  "bitte melde dich neu an",
             "en": "This refresh token was already used; every session from it has ended, please log in again"},
         "ModelExpected": {"de": "Für eigene Profildaten wird ein Profilmodell benötigt",
                           "en": "Model expected!"},

@@ -1,8 +1,8 @@
 """JWT login for the demo's users (``demo-jwtLogin``), and ``demo-me``, a route only a session reaches.
 
-The users are generic-users accounts of the group ``demo`` (sign up through ``/demo-auth/v1/users/me``,
-or use the seeded demo user of ``init/init.py``). ``account`` (the tenant id) is the user's group;
-the session's groups come from ``demo-config.jwtGroups`` (default ``["users"]``).
+The users are generic-users accounts of the group ``demo`` (sign up through ``/demo-auth/v1/users/me``).
+``account`` (the tenant id) is the user's group; the session's groups come from ``demo-config.jwtGroups``
+(default ``["users"]``).
 """
 from __future__ import annotations
 

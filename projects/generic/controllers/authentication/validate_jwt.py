@@ -15,8 +15,7 @@ from typing import Any
 from core import Controller, Shared
 
 RESPONSES = {401: ["TokenMissing", "TokenInvalid", "TokenExpired", "TokenNotYetValid", "TokenAudienceInvalid",
-                   "TokenIssuerInvalid", "TokenKeyUnknown", "TokenAlgorithmInvalid"],
-             403: ["GroupPolicyViolation"]}
+                   "TokenIssuerInvalid", "TokenKeyUnknown", "TokenAlgorithmInvalid"]}
 QUERY = {"access_token": {"type": str, "maxLength": 8192,
                           "desc": "The access token, for clients that cannot send an Authorization header"}}
 
