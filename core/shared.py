@@ -176,7 +176,7 @@ class Shared:
 
     @classmethod
     def ws(cls, path: str) -> Any:
-        """The channel of a ``ws`` route: ``Shared.ws("/demo/v1/todo/live").broadcast({...}, to={...})``.
+        """The channel of a ``ws`` route: ``Shared.ws("/demo/v1/live/todos").broadcast({...}, to={...})``.
 
         The hub is registered by the app factory (``Shared.provide("ws", ...)``); this module never
         imports it. Raises KeyError for a path no ``ws`` route declares.

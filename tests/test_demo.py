@@ -200,7 +200,7 @@ def test_services_lists_every_route_of_the_prefix(client):
               "jwt-refresh", "jwt-revoke"}
     assert set(items) == public | {"jwt-me", "todo-live"}  # routes/realtime.py shares group, version, prefix
     assert items["todo"]["method"] == "GET" and items["todo"]["url"].endswith("/demo/v1/todo/:id")
-    assert items["todo-live"]["method"] == "WS" and items["todo-live"]["url"].endswith("/demo/v1/todo/live")
+    assert items["todo-live"]["method"] == "WS" and items["todo-live"]["url"].endswith("/demo/v1/live/todos")
     assert items["create-todo"]["parameters"]["body"]["name"]["required"] is True
     assert all(items[name]["authorization"] is False for name in public)
     assert items["jwt-me"]["authorization"] is True and items["todo-live"]["authorization"] is True
@@ -382,7 +382,7 @@ def test_authorized_services_listing_needs_no_key(client):
     assert set(items) == {("todos", "GET"), ("todo", "GET"), ("create-todo", "POST"), ("update-todo", "PUT"),
                           ("delete-todo", "DELETE"), ("services", "GET"), ("devices", "POST"), ("device", "PUT"),
                           ("signUp", "POST"), ("getProfile", "GET"), ("updateProfile", "PUT"),
-                          ("deleteAccount", "DELETE"), ("login", "POST"), ("logout", "POST")}
+                          ("deleteAccount", "DELETE"), ("login", "POST"), ("logout", "POST"), ("todo-live", "WS")}
     assert items[("todos", "GET")]["authorization"] is True
     assert items[("todos", "GET")]["parameters"]["header"]["key"]["required"] is True
     assert items[("devices", "POST")]["authorization"] is False

@@ -69,6 +69,7 @@ def install(app: Flask, ws_routes: list[Any], pipeline: Any, hub: Hub, ping: flo
         return
     app.config["SOCK_SERVER_OPTIONS"] = {"ping_interval": ping or None, "max_message_size": limit}
     router = Router(ws_routes, pipeline.router.hosts)
+    pipeline.upgrade_router = router
     handshake = Handshake(router, pipeline, limit)
     blueprint = Blueprint("mia_websocket", __name__)
     blueprint.before_request(handshake)

@@ -1,6 +1,6 @@
 """The WebSocket hub of a process: who is connected to which ``ws`` route, and broadcasts to them.
 
-``Shared.ws("/demo/v1/todo/live").broadcast(message, to={"account": "acme"})`` from a controller,
+``Shared.ws("/demo/v1/live/todos").broadcast(message, to={"account": "acme"})`` from a controller,
 lib or cron job reaches every matching connection on that path in every process: this process's
 sockets at once (in-process), the others through :mod:`core.data.broadcast`. The hub is made by
 the app factory and registered in ``Shared`` (which imports nothing from here).

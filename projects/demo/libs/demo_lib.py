@@ -19,7 +19,7 @@ log = logging.getLogger("mia.demo")
 OBJECT_ID = re.compile(r"^[0-9a-fA-F]{24}$")
 SORT_FIELDS = ["name", "status", "created", "lastModified"]
 MAX_SKIP = 2**63 - 1
-LIVE_FEED = "/demo/v1/todo/live"  # the ws route of routes/realtime.py
+LIVE_FEEDS = ("/demo/v1/live/todos", "/demo-auth/v1/live/todos")  # ws routes: JWT and signed-key clients
 
 
 class DemoLib(Lib):
@@ -79,10 +79,11 @@ class DemoLib(Lib):
     @staticmethod
     def announce(event: str, todo: dict[str, Any]) -> None:
         """Tell every client of the live feed, in every worker and server; never fails the request."""
-        try:
-            Shared.ws(LIVE_FEED).broadcast({"event": event, "todo": todo})
-        except Exception:  # noqa: BLE001 - the todo is stored; a lost notification is only logged
-            log.warning("could not broadcast %s on %s", event, LIVE_FEED, exc_info=True)
+        for path in LIVE_FEEDS:
+            try:
+                Shared.ws(path).broadcast({"event": event, "todo": todo})
+            except Exception:  # noqa: BLE001 - the todo is stored; a lost notification is only logged
+                log.warning("could not broadcast %s on %s", event, path, exc_info=True)
 
     def create_todo(self, values: dict[str, Any]) -> dict[str, Any]:
         now = self.now()

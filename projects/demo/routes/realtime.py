@@ -2,7 +2,7 @@
 
 ``POST /demo/v1/token`` logs a demo user in and answers an access token and a refresh token;
 ``POST /demo/v1/token/refresh`` rotates them (a reused refresh token ends the whole session family);
-``GET /demo/v1/me`` needs a token whose groups include ``users``; ``ws /demo/v1/todo/live`` is a
+``GET /demo/v1/me`` needs a token whose groups include ``users``; ``ws /demo/v1/live/todos`` is a
 WebSocket route: the handshake runs generic-validateJWT (header, or ``?access_token=`` for browsers)
 and the same policy, then the socket receives every todo change.
 """
@@ -47,7 +47,7 @@ routes = {
                 "policy": USERS_ONLY,
             },
         },
-        "./todo/live": {
+        "./live/todos": {
             "ws": {
                 "identity": "todo-live",
                 "description": "Live feed of todo changes: {event: created|updated|deleted, todo}",

@@ -1,7 +1,7 @@
-"""The live feed of todo changes (``demo-todoFeed``): the handler of the ``ws`` route ``/demo/v1/todo/live``.
+"""The live feed of todo changes (``demo-todoFeed``): the handler of the ``ws`` route ``/demo/v1/live/todos``.
 
 ``demo-lib`` broadcasts ``{"event": "created"|"updated"|"deleted", "todo": {...}}`` on every change
-(``Shared.ws("/demo/v1/todo/live").broadcast(...)``), from whichever worker or server took the HTTP
+(``Shared.ws("/demo/v1/live/todos").broadcast(...)``), from whichever worker or server took the HTTP
 request. A client may narrow its own subscription by sending ``{"status": "checked"}`` (only todos
 with that status) or ``{"status": null}`` (everything again).
 """
