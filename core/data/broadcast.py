@@ -22,13 +22,14 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 log = logging.getLogger("mia.broadcast")
 
 MESSAGES = "wsBroadcasts"
 SEQUENCE = "wsBroadcastSequence"
+PRUNE_EVERY = 200
 DEFAULTS: dict[str, Any] = {"pollInterval": 0.1, "retention": 60, "gapTimeout": 5.0, "batch": 500}
 
 
@@ -70,8 +71,11 @@ class BroadcastBus:
         counter = sequence.find_one_and_update({"_id": "messages"}, {"$inc": {"n": 1}}, upsert=True,
                                                return_document=ReturnDocument.AFTER)
         number = int(counter["n"])
+        now = datetime.now(UTC)
         messages.insert_one({"_id": number, "channel": channel, "text": text, "to": to or None,
-                             "origin": self.origin, "created": datetime.now(UTC)})
+                             "origin": self.origin, "created": now})
+        if number % PRUNE_EVERY == 0:  # the TTL index does this on MongoDB; the embedded store needs a hand
+            messages.delete_many({"created": {"$lt": now - timedelta(seconds=self.retention)}})
         return number
 
     def current(self) -> int:
@@ -116,7 +120,7 @@ class BroadcastBus:
                 continue
             try:
                 if resume:  # messages sent while nobody here listened are nobody's here
-                    self._reset(self.current())
+                    self.catch_up()
                     resume = False
                 for doc in self.poll():
                     deliver(doc)
@@ -127,6 +131,10 @@ class BroadcastBus:
 
     def _reset(self, floor: int) -> None:
         self._floor, self._seen, self._gaps = floor, set(), {}
+
+    def catch_up(self) -> None:
+        """Read only what is published from now on (what a poller does when its first socket opens)."""
+        self._reset(self.current())
 
     def poll(self) -> list[dict[str, Any]]:
         """One read: the new messages of other origins, in number order (also used by tests)."""
