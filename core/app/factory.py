@@ -55,6 +55,7 @@ def create_app(mode: str = "local", root: Path | str | None = None, overrides: d
     ws_ping, ws_limit = websocket_options(Shared.environment)
     hub = websocket.make_hub(ws_routes, Shared.environment)  # Shared.ws(path) in controllers, libs, jobs
     Shared.provide("ws", lambda: hub)
+    Shared.handle("ws")  # held in Shared's handles: Shared.reset() stops its poller (hub.close_all)
     if run_init:  # touches the database: skipped by offline commands (routes, docs)
         indexes.ensure_all_indexes(startup=True)  # model indexes; honours skipDatabaseIndexingOnNewCollections
         run_init_modules(loaded.init_modules)
