@@ -378,4 +378,4 @@ def build_documents(routes: list[RouteMethod], host_ids: set[str] | list[str],
 def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     """(path, method, operation) of a document, in document order (for exports and tests)."""
     return [(path, method, op) for path, item in document.get("paths", {}).items()
-            for method, op in item.items() if isinstance(op, dict)]
+            for method, op in item.items() if isinstance(op, dict) and not method.startswith("x-")]
