@@ -213,3 +213,21 @@ def test_message_over_the_route_limit_closes_with_1009(live_ws):
         while True:
             ws.receive(timeout=5)
     assert closed.value.reason == 1009
+
+
+def test_socket_is_closed_with_1008_when_its_session_expires(live_ws):
+    import jwt as pyjwt
+
+    url, _ = live_ws
+    now = int(time.time())
+    claims = {"sub": "grace", "account": "demo", "groups": ["users"], "iat": now - 60, "exp": now - 29,
+              "iss": "mia.py", "aud": "mia.py-demo"}  # expired, but inside the 30 s leeway for about a second
+    token = pyjwt.encode(claims, "demo-only-jwt-secret-0f5b2c7e9a4d4e1f8c3b", algorithm="HS256",
+                         headers={"kid": "demo-1"})  # the test environment's demo key
+    ws = connect(url, JWT_FEED, Authorization=f"Bearer {token}")
+    assert receive_json(ws)["event"] == "welcome"
+    with pytest.raises(simple_websocket.ConnectionClosed) as closed:
+        while True:
+            ws.receive(timeout=5)
+    assert closed.value.reason == 1008 and closed.value.message == "Session expired"
+    assert wait_until(lambda: Shared.ws(JWT_FEED).count() == 0)

@@ -12,7 +12,9 @@ request, in order:
    ``res.send``) answers the standard JSON envelope and the socket is never opened;
 3. flask-sock upgrades; the connection joins the hub (:mod:`core.http.wshub`) under the route's
    path; the handler's ``on_connect(ws, req)`` runs, then ``on_message(ws, req, message)`` per
-   message, and ``on_disconnect(ws, req)`` when it ends for any reason.
+   message, and ``on_disconnect(ws, req)`` when it ends for any reason. A socket whose session
+   expires (``req.mia.session_expires``, epoch seconds: generic-validateJWT sets the token's
+   ``exp`` plus leeway) is closed with 1008 at that moment.
 
 ``websocket`` in the environment: ``pingInterval`` seconds (default 25; a client that misses a pong
 for one interval is closed with 1008 and reaped), ``maxMessageSize`` (default ``"64kb"``; a route's
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import time
 from typing import Any
 
 from flask import Blueprint, Flask, g, request
@@ -36,7 +39,7 @@ from core.http.chain import run_controllers, run_error_controllers
 from core.http.context import MiaContext, MiaResponse
 from core.http.output import error_response, finish
 from core.http.router import Router
-from core.http.wshub import Connection, Hub
+from core.http.wshub import POLICY_VIOLATION, Connection, Hub
 from core.shared import Shared
 from core.validation.preconditions import check_overflow, validate_request
 
@@ -131,8 +134,13 @@ def serve(server: Any, route: Any, req: Any, hub: Hub, limit: int) -> None:
     try:
         if handler is not None and handler.on_connect is not None:
             handler.on_connect(conn, req)
+        expires = getattr(req.mia, "session_expires", None)  # epoch seconds, set by e.g. generic-validateJWT
         while _flush(server, conn):
-            server.event.wait(WAKE_EVERY)
+            left = WAKE_EVERY if expires is None else min(WAKE_EVERY, float(expires) - time.time())
+            if left <= 0:
+                conn.close(POLICY_VIOLATION, "Session expired")
+                continue
+            server.event.wait(left)
             server.event.clear()
             if not _read(server, conn, handler, req, limit):
                 break

@@ -52,6 +52,8 @@ class ValidateJWT(Controller):
             raise keys.missing(req)
         claims = keys.verify(req, token)
         req.mia.jwt = claims
+        leeway = float(keys.config()[0].get("leeway") or 0)
+        req.mia.session_expires = float(claims["exp"]) + leeway  # a WebSocket is closed (1008) then
         groups = claims.get("groups")
         req.mia.session = {"account": claims.get("account"), "username": claims.get("sub"),
                            "groups": [str(g) for g in groups] if isinstance(groups, list) else [],
