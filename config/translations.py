@@ -1,26 +1,34 @@
-"""System texts (group ``system``) for error entries, in every language we ship."""
+"""System texts (group ``system``) for error entries, in every language we ship.
+
+The entries mia.js's ``config/translations.js`` has (``Gone``, ``ExternalDataRequestError``,
+``InternalServerError``, ``BadRequest``, ``Forbidden``, ``NotFound``, ``RateLimitExceeded``) are
+its texts, character for character. The others are statuses mia.py answers and mia.js did not.
+"""
 
 translations = {
-    "BadRequest": {"de": "Irgendwas stimmt mit deiner Anfrage nicht", "en": "Something is not ok with your request"},
-    "Unauthorized": {"de": "Du hast keine Berechtigung, diesen Service zu nutzen",
-                     "en": "You are not allowed to access this service"},
-    "Forbidden": {"de": "Du hast keine Berechtigung, diesen Service zu nutzen",
+    # mia.js's config/translations.js
+    "Gone": {"de": "Diese Ressource gibt es nicht mehr oder hat nie gegeben. Versuche es mit einer anderen.",
+             "en": "This resource is gone or never was there. Try another one."},
+    "ExternalDataRequestError": {"de": "Unerwartetes Datenformat von externer API erhalten",
+                                 "en": "Unexpected data structure received from external API"},
+    "InternalServerError": {"de": "Oops - irgendwas ist schief gelaufen",
+                            "en": "Oops - I'm sorry but something went wrong"},
+    "BadRequest": {"de": "Irgendwas stimmt nicht mit der Anfrage", "en": "Something is not ok with your request"},
+    "Forbidden": {"de": "Du bist nicht berechtigt diesen Service zu verwenden",
                   "en": "You are not allowed to access this service"},
-    "NotFound": {"de": "Was auch immer du suchst, es ist nicht hier",
+    "NotFound": {"de": "Nach was auch immer du suchst, hier ist es leider nicht",
                  "en": "Whatever you are looking for it is not here"},
+    "RateLimitExceeded": {"de": "Zugriffslimit erreicht", "en": "Rate limit exceeded"},
+    # mia-js-core's built-in English for 401 (mia.js had no German: the Forbidden text is used)
+    "Unauthorized": {"de": "Du bist nicht berechtigt diesen Service zu verwenden",
+                     "en": "You are not allowed to access this service"},
+    # statuses mia.py adds
     "MethodNotAllowed": {"de": "Diese Methode ist für diese Adresse nicht erlaubt",
                          "en": "This method is not allowed for this resource"},
-    "Gone": {"de": "Diese Ressource ist weg oder war niemals da. Versuch eine andere.",
-             "en": "This resource is gone or never was there. Try another one."},
     "PreconditionFailed": {"de": "Eine Vorbedingung ist nicht erfüllt", "en": "A precondition failed"},
     "PayloadTooLarge": {"de": "Der Inhalt der Anfrage ist zu groß", "en": "The request body is too large"},
     "UnsupportedMediaType": {"de": "Dieser Inhaltstyp wird nicht unterstützt",
                              "en": "This content type is not supported"},
-    "ExternalDataRequestError": {"de": "Daten konnten nicht von einer externen Quelle geladen werden",
-                                 "en": "Data could not be loaded from an external source"},
-    "InternalServerError": {"de": "Ups - Sorry, da ist etwas schief gelaufen",
-                            "en": "Oops - I'm sorry but something went wrong"},
-    "RateLimitExceeded": {"de": "Anfragelimit überschritten", "en": "Rate limit exceeded"},
     "ServiceUnavailable": {"de": "Der Dienst ist gerade nicht verfügbar, bitte später erneut versuchen",
                            "en": "The service is unavailable right now, please try again later"},
     "DatabaseUnavailable": {"de": "Die Datenbank ist gerade nicht erreichbar",

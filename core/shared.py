@@ -106,7 +106,7 @@ class Shared:
     cron_registry = _Registry("cron")
     route_files: list[Any] = []
     init_modules: list[Any] = []
-    services: list[dict[str, Any]] = []
+    services: list[Any] = []  # the compiled route methods (mia.js's registeredServices), set by the factory
 
     # Process-wide handles, filled lazily by core.data.databases / core.data.cache (never imported here).
     _handles: dict[str, Any] = {}

@@ -18,7 +18,7 @@ BUILTIN_EN = {
     "Forbidden": "You are not allowed to access this service",
     "NotFound": "Whatever you are looking for it is not here",
     "Gone": "This resource is gone or never was there. Try another one.",
-    "ExternalDataRequestError": "External data request error",
+    "ExternalDataRequestError": "Unexpected data structure received from external API",
     "InternalServerError": "Oops - I'm sorry but something went wrong",
 }
 _PLACEHOLDER = re.compile(r"\[(\d)\]")

@@ -9,6 +9,7 @@ from memcached_fixtures import memcached  # noqa: F401 - fixture
 from pymemcache.client.base import Client
 
 import core.data.cache as cache
+import core.data.cache_backends as cache_backends
 from core.data.cache import Cached, LocalStore, cache_backend, cached, hashed_key, memcached_client
 
 
@@ -159,7 +160,7 @@ def test_local_store_semantics(monkeypatch):
         def monotonic():
             return clock["t"]
 
-    monkeypatch.setattr(cache, "time", FakeTime)
+    monkeypatch.setattr(cache_backends, "time", FakeTime)
     store = LocalStore(max_items=3)
     assert store.add("a", 0, expire=10) is True and store.add("a", 5) is False
     assert store.incr("a") == 1 and store.incr("a", 2) == 3

@@ -242,7 +242,7 @@ def test_the_manuals_icecream_routes(client):
 
 def test_every_demo_route_is_exercised_here_and_documented(app, client):
     demo_routes = [r for r in app.config["mia.routes"] if r.file.project == "demo"]
-    assert {r.path.split("/")[1] for r in demo_routes} == {"demo", "demo-auth", "icecream"}
+    assert {r.path.split("/")[1] for r in demo_routes} == {"demo", "demo-auth", "demo-notify", "icecream"}
     exercised = {"todos", "todo", "create-todo", "update-todo", "delete-todo", "todos-html", "services",
                  "icecreamFlavours", "rulesShowcase"}
     assert {r.info.identity for r in demo_routes} == exercised | EXERCISED_ELSEWHERE
@@ -270,6 +270,7 @@ def test_every_demo_route_is_exercised_here_and_documented(app, client):
 # Route identities of the demo tested by the authorization and user tests below.
 EXERCISED_ELSEWHERE = {"devices", "device", "signUp", "getProfile", "updateProfile", "deleteAccount", "login",
                        "logout",
+                       "welcome", "notification",  # tests/test_notifications_demo.py
                        "jwt-login", "jwt-refresh", "jwt-revoke", "jwt-me", "todo-live"}  # tests/test_realtime*.py
 
 

@@ -120,7 +120,7 @@ def test_device_culture_drives_messages_after_validation(client):
     other = client.post(P + "/devices").json["response"]["id"]
     de = signed(client, german, "PUT", f"{P}/devices/{other}", "{}")
     en = signed(client, english, "PUT", f"{P}/devices/{other}", "{}")
-    assert de.json["errors"][0]["msg"] == "Du hast keine Berechtigung, diesen Service zu nutzen"
+    assert de.json["errors"][0]["msg"] == "Du bist nicht berechtigt diesen Service zu verwenden"
     assert en.json["errors"][0]["msg"] == "You are not allowed to access this service"
     # Errors of the key check itself come before the device is known: request culture (default en).
     expired = client.get(P + "/ping", headers={"key": german + SECRET_ID + "1000000000" + "0" * 64})

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,6 +74,9 @@ EXPECTED: dict[str, list[str] | Callable[[str], bool]] = {
                                                                  '"code":"MissingRequiredParameter"'],
     "curl -s -H 'key: 9cd43d5622a2fa78b67b3412a2d8c614' 'http://localhost:3000/demo-auth/v1/todo?limit=2'":
         lambda out: out.startswith('{"status":200,') and len(_names(out)) == 2,
+    "curl -s -X POST -H 'Content-Type: application/json' -d '{\"email\": \"ada@example.com\", \"name\": \"Ada\", "
+    "\"culture\": \"de-de\"}' http://localhost:3000/demo-notify/v1/welcome": lambda out: re.fullmatch(
+        r'\{"status":200,"response":\{"mail":"[0-9a-f]{24}","push":null\}\}\s*', out) is not None,
     ".venv/bin/python signed_request.py": ["registered device ", "200 {'status': 200, 'response': {'id': '",
                                            "200 ['Create own project', 'Eat some icecreme', 'Get some sleep']"],
     "curl -s -o /dev/null -w '%{http_code} %{content_type}\\n' http://localhost:3000/docs/": ["200 text/html"],

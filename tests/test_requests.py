@@ -118,7 +118,7 @@ def test_query_coercion_errors_are_reported_together(client):
     response = client.post("/r/json?page=abc&flag=yes", data="{}", content_type="application/json")
     assert response.status_code == 400
     assert response.json["errors"] == [
-        {"code": "UnexpectedType", "id": "page", "msg": "page is unexpected type. string given number expected",
+        {"code": "UnexpectedType", "id": "page", "msg": "page is unexpected type. string given integer expected",
          "in": "query"},
         {"code": "UnexpectedType", "id": "flag", "msg": "flag is unexpected type. string given boolean expected",
          "in": "query"},
@@ -170,7 +170,8 @@ def test_cors_preflight_and_headers(client):
 
 def test_error_messages_are_translated_by_culture_header(client):
     german = client.get("/nowhere", headers={"culture.code": "de-DE"})
-    assert german.json["errors"] == [{"code": "NotFound", "msg": "Was auch immer du suchst, es ist nicht hier"}]
+    assert german.json["errors"] == [{"code": "NotFound",
+                                      "msg": "Nach was auch immer du suchst, hier ist es leider nicht"}]
     english = client.get("/nowhere", headers={"culture.code": "en-us"})
     assert english.json["errors"][0]["msg"] == "Whatever you are looking for it is not here"
     unknown = client.get("/nowhere", headers={"culture.code": "fr-fr"})

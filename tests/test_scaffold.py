@@ -44,7 +44,7 @@ def test_the_new_project_answers_on_the_next_start(checkout):
     assert "/my-shop/v1/hello" in result.stdout
     created = sorted(str(p.relative_to(checkout)) for p in (checkout / "projects" / "my-shop").rglob("*.py"))
     assert created == ["projects/my-shop/config/config.py", "projects/my-shop/controllers/hello.py",
-                       "projects/my-shop/routes/api.py"]
+                       "projects/my-shop/routes/api.py", "projects/my-shop/tests/test_my_shop.py"]
     app = create_app("test", checkout)
     try:
         client = app.test_client()

@@ -72,9 +72,9 @@ class TestIntegers:
         out = run({"a": {"type": int}, "b": {"type": int}, "c": {"type": int}}, {"a": "5", "b": 6.0, "c": "1e2"})
         assert out == {"a": 5, "b": 6, "c": 100} and all(type(v) is int for v in out.values())
 
-    def test_python_int_rejects_fractions_naming_number(self):
+    def test_python_int_rejects_fractions_naming_integer(self):
         assert only_error({"a": {"type": int}}, {"a": "5.5"}) == E(
-            "UnexpectedType", "a", "a is unexpected type. string given number expected")
+            "UnexpectedType", "a", "a is unexpected type. string given integer expected")
 
     def test_mia_integer_works_for_query_strings(self):
         assert run({"page": {"type": "Integer"}}, {"page": "7"}) == {"page": 7}
@@ -543,7 +543,7 @@ class TestArraysOfDocuments:
     def test_errors_carry_the_inner_id(self):
         assert errors_of(self.rules, {"items": [{"name": "a"}, {"qty": 2}, {}, {"name": "c", "qty": "x"}]}) == [
             E("MissingRequiredParameter", "name", "name is required but invalid value or no value given"),
-            E("UnexpectedType", "qty", "qty is unexpected type. string given number expected")]
+            E("UnexpectedType", "qty", "qty is unexpected type. string given integer expected")]
 
     def test_absent_array_becomes_empty_unless_partial(self):
         assert run(self.rules, {}) == {"items": []}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-COMMANDS = ("docs", "new-project", "routes")
+COMMANDS = ("crons", "docs", "new-project", "routes")
 
 
 @dataclass

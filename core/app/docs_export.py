@@ -18,7 +18,9 @@ from typing import Any
 
 import yaml
 
-from core.app.openapi import operations
+from core.app.openapi import build_documents, operations
+from core.app.openapi_versions import OPENAPI_VERSIONS
+from core.shared import Shared
 
 RULE_KEYS = ("format", "enum", "pattern", "minimum", "maximum", "minLength", "maxLength", "minItems", "maxItems",
              "default", "nullable", "not")
@@ -38,7 +40,10 @@ def type_label(schema: dict[str, Any]) -> str:
     """``string``, ``array of integer``, ``object``, ``Error`` (a $ref's name) ..."""
     if "$ref" in schema:
         return str(schema["$ref"]).rsplit("/", 1)[-1]
-    kind = str(schema.get("type", "any"))
+    declared = schema.get("type", "any")
+    if isinstance(declared, list):  # OpenAPI 3.1: ["string", "null"]
+        declared = " or ".join(str(t) for t in declared if t != "null") or "null"
+    kind = str(declared)
     if kind == "array":
         return f"array of {type_label(schema.get('items') or {})}"
     return kind
@@ -59,6 +64,8 @@ def rules_text(schema: dict[str, Any]) -> str:
             parts.append("may be null")
         else:
             parts.append(f"{key} {json.dumps(value)}")
+    if isinstance(schema.get("type"), list) and "null" in schema["type"]:
+        parts.append("may be null")
     items = schema.get("items")
     if isinstance(items, dict) and rules_text(items):
         parts.append(f"items: {rules_text(items)}")
@@ -219,8 +226,13 @@ def main(app: Any, argv: list[str]) -> int:
     parser.add_argument("--format", choices=sorted(WRITERS), default="json")
     parser.add_argument("--out", help="file to write (default: standard output)")
     parser.add_argument("--host", default="*", help="vhost id whose document to export (default: host-less routes)")
+    parser.add_argument("--openapi", choices=sorted(OPENAPI_VERSIONS),
+                        help="OpenAPI version (default: the environment's openapiVersion, else 3.1.0)")
     args = parser.parse_args(argv)
     documents: dict[str, dict[str, Any]] = app.config["mia.docs"]
+    if args.openapi and OPENAPI_VERSIONS[args.openapi] != next(iter(documents.values())).get("openapi"):
+        environment = {**Shared.environment, "openapiVersion": args.openapi}
+        documents = build_documents(app.config["mia.routes"], [h for h in documents if h != "*"], environment)
     if args.host not in documents:
         parser.error(f"unknown vhost id {args.host!r}; known: {', '.join(sorted(documents))}")
     text = render(documents[args.host], args.format)

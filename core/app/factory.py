@@ -52,6 +52,7 @@ def create_app(mode: str = "local", root: Path | str | None = None, overrides: d
     routes = compile_route_files(loaded.route_files, mode, hosts.ids)
     ws_routes = [route for route in routes if route.is_websocket]
     router = Router([route for route in routes if not route.is_websocket], hosts)
+    Shared.services = routes  # mia's Shared.registeredServices() (generic-servicesManager reads it)
     ws_ping, ws_limit = websocket_options(Shared.environment)
     hub = websocket.make_hub(ws_routes, Shared.environment)  # Shared.ws(path) in controllers, libs, jobs
     Shared.provide("ws", lambda: hub)

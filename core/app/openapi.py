@@ -5,7 +5,11 @@ precondition check runs (through :mod:`core.validation.schemas` and apispec's Ma
 cannot drift from the behaviour. One document per vhost id: the routes of that vhost plus the
 host-less ones (id ``*`` holds only the host-less ones), as mia.js's swaggerDocs.js did (spec §7).
 
-Deliberate differences from mia.js: OpenAPI 3.0.3 instead of 3.0.0; parameter schemas carry every
+Versions: OpenAPI 3.1.0 by default (JSON Schema 2020-12: a nullable field is a type list such as
+``["string", "null"]``, exclusive bounds are numbers); 3.0.3 on request, with the environment key
+``openapiVersion: "3.0.3"`` or ``server.py <env> docs --openapi 3.0.3`` (``nullable: true``).
+
+Deliberate differences from mia.js: OpenAPI 3.1.0/3.0.3 instead of 3.0.0; parameter schemas carry every
 rule (enum, pattern, min/max, lengths, defaults) instead of only the type; 503 (dependency down or
 overloaded) and, for routes that read a body, 413 are documented next to mia's 400/429/500; an
 operation without any declared 2xx answer documents ``200 Success``; operations have unique
@@ -22,13 +26,13 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import fields
 
+from core.app.openapi_versions import OPENAPI_VERSION, openapi_version, upgrade_to_31
 from core.errors import StartupError
 from core.shared import flag
 from core.startup.routes import RouteMethod
 from core.validation.schemas import object_schema, top_level
 from core.validation.validator import RuleDefinitionError, compile_rules
 
-OPENAPI_VERSION = "3.0.3"
 PRECONDITION_CODES = ["UnexpectedDefaultValue", "UnexpectedType", "MinLengthUnderachieved", "MaxLengthExceeded",
                       "MinValueUnderachived", "MaxValueExceeded", "ValueNotAllowed", "PatternMismatch",
                       "MissingRequiredParameter"]
@@ -112,24 +116,26 @@ def _schema_name(schema: Any) -> str | None:
     return {ErrorSchema: "Error", ErrorDescriptionSchema: "ErrorDescription", SuccessSchema: "Success"}.get(cls)
 
 
-def _converter() -> Any:
-    spec = APISpec("mia", "1", OPENAPI_VERSION, plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)])
-    return spec.plugins[0].converter
+_CONVERTERS: dict[str, Any] = {}
 
 
-_CONVERTER = _converter()
+def _converter(version: str) -> Any:
+    if version not in _CONVERTERS:
+        spec = APISpec("mia", "1", version, plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)])
+        _CONVERTERS[version] = spec.plugins[0].converter
+    return _CONVERTERS[version]
 
 
-def rules_to_json_schema(rules: dict[str, Any], where: str) -> dict[str, Any]:
+def rules_to_json_schema(rules: dict[str, Any], where: str, version: str = OPENAPI_VERSION) -> dict[str, Any]:
     """A mia rule dict (as in ``responseSchemes``) -> an OpenAPI schema object, via the validator's compiler."""
     try:
         compiled = compile_rules(rules, where=where)
     except RuleDefinitionError as exc:
         raise StartupError(str(exc), where) from exc
-    return _CONVERTER.schema2jsonschema(object_schema(compiled.fields))
+    return _converter(version).schema2jsonschema(object_schema(compiled.fields))
 
 
-def response_schemes(route: RouteMethod) -> dict[str, dict[str, Any]]:
+def response_schemes(route: RouteMethod, version: str = OPENAPI_VERSION) -> dict[str, dict[str, Any]]:
     """``responseSchemes.success``/``error`` of a route as OpenAPI schemas (compiled at start-up)."""
     declared = route.response_schemes or {}
     if not isinstance(declared, dict):
@@ -142,7 +148,7 @@ def response_schemes(route: RouteMethod) -> dict[str, dict[str, Any]]:
         if not isinstance(rules, dict):
             raise StartupError(f"responseSchemes.{kind} of {route.verb} {route.path} must be a dict of rules",
                                route.file.path)
-        out[kind] = rules_to_json_schema(rules, f"{route.file.path} responseSchemes.{kind}")
+        out[kind] = rules_to_json_schema(rules, f"{route.file.path} responseSchemes.{kind}", version)
     return out
 
 
@@ -263,8 +269,9 @@ def _parameters(route: RouteMethod, path_names: list[str]) -> list[dict[str, Any
     return params
 
 
-def _operation(route: RouteMethod, path_names: list[str], used_ids: set[str]) -> dict[str, Any]:
-    schemes = response_schemes(route)
+def _operation(route: RouteMethod, path_names: list[str], used_ids: set[str],
+               version: str = OPENAPI_VERSION) -> dict[str, Any]:
+    schemes = response_schemes(route, version)
     operation: dict[str, Any] = {"operationId": _operation_id(route, used_ids), "tags": [route.name]}
     if route.description:
         operation["summary"] = str(route.description)
@@ -289,11 +296,12 @@ def _operation(route: RouteMethod, path_names: list[str], used_ids: set[str]) ->
     return operation
 
 
-def websocket_operation(route: RouteMethod, path_names: list[str], used_ids: set[str]) -> dict[str, Any]:
+def websocket_operation(route: RouteMethod, path_names: list[str], used_ids: set[str],
+                        version: str = OPENAPI_VERSION) -> dict[str, Any]:
     """A ws route, described on its path item as ``x-websocket``: the handshake's parameters, security
     and refusals (the JSON envelope), ``101`` when the socket opens. Not a ``get`` operation, so
     clients generated from the document and fuzzers never send it a plain GET."""
-    operation = _operation(route, path_names, used_ids)
+    operation = _operation(route, path_names, used_ids, version)
     responses = {k: v for k, v in operation["responses"].items() if not k.startswith("2")}
     operation["responses"] = {"101": {"description": "Switching Protocols: the WebSocket is open"}, **responses}
     operation["x-maxMessageSize"] = route.max_message_size
@@ -328,11 +336,12 @@ def _deep_merge(target: dict[str, Any], extra: dict[str, Any]) -> None:
 
 
 def build_document(routes: list[RouteMethod], environment: dict[str, Any]) -> dict[str, Any]:
-    """One OpenAPI document for ``routes`` (those with ``docs`` on)."""
+    """One OpenAPI document for ``routes`` (those with ``docs`` on), in :func:`openapi_version`."""
+    version = openapi_version(environment)
     spec = APISpec(
         title=str(environment.get("title") or "API"),
         version=str(environment.get("version") or "1.0"),
-        openapi_version=OPENAPI_VERSION,
+        openapi_version=version,
         plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)],
         info={"description": str(environment.get("description") or "API documentation")},
     )
@@ -349,9 +358,9 @@ def build_document(routes: list[RouteMethod], environment: dict[str, Any]) -> di
             tags.append(route.name)
         if route.is_websocket:  # through apispec (schemas resolved), then moved to the path item
             sockets.append(path)
-            spec.path(path=WS_MARK + path, operations={"get": websocket_operation(route, names, used_ids)})
+            spec.path(path=WS_MARK + path, operations={"get": websocket_operation(route, names, used_ids, version)})
             continue
-        spec.path(path=path, operations={route.verb.lower(): _operation(route, names, used_ids)})
+        spec.path(path=path, operations={route.verb.lower(): _operation(route, names, used_ids, version)})
     for tag in tags:
         spec.tag({"name": tag})
     document = spec.to_dict()
@@ -362,6 +371,8 @@ def build_document(routes: list[RouteMethod], environment: dict[str, Any]) -> di
     options = (environment.get("swagger") or {}).get("options")
     if isinstance(options, dict):
         _deep_merge(document, options)
+    if version.startswith("3.1"):
+        upgrade_to_31(document)
     return document
 
 

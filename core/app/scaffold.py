@@ -1,8 +1,10 @@
 """``python server.py new-project NAME``: a new project folder that answers on the next start.
 
 Why a command: a newcomer's first own route should not start from copying the demo. The project
-gets a config (``<name>-config``), a controller (``<name>-hello``) and a route file with prefix
-``/<name>/v1`` and ``GET ./hello``; nothing else in the repository changes. It runs before any
+gets a config (``<name>-config``), a controller (``<name>-hello``), a route file with prefix
+``/<name>/v1`` and ``GET ./hello``, and its own test (``tests/test_<name>.py``, run with
+``pytest projects/<name>``: the fixtures come from core/app/testing.py); nothing else in the
+repository changes. It runs before any
 project is loaded, so a broken project elsewhere does not stop it.
 """
 from __future__ import annotations
@@ -70,6 +72,35 @@ routes = {{
 '''
 
 
+TEST = '''"""Tests of the {name} project: ``pytest projects/{name}`` from the repository root.
+
+The fixtures come from mia's pytest plugin (core/app/testing.py, loaded by the root conftest.py):
+``mia_client`` calls the app in-process, ``mia_live`` is its URL on a real loopback server; both
+start from an empty embedded store in every test.
+"""
+import json
+import urllib.request
+
+
+def test_hello_greets_by_name(mia_client):
+    reply = mia_client.get("/{name}/v1/hello?name=Ada")
+    assert reply.status_code == 200
+    assert reply.json == {{"status": 200, "response": {{"message": "Hello from {name}, Ada!"}}}}
+
+
+def test_hello_refuses_a_name_over_40_characters(mia_client):
+    reply = mia_client.get("/{name}/v1/hello?name=" + "x" * 41)
+    assert reply.status_code == 400
+    assert reply.json["errors"][0]["code"] == "MaxLengthExceeded"
+
+
+def test_hello_over_http(mia_live):
+    with urllib.request.urlopen(mia_live + "/{name}/v1/hello", timeout=10) as reply:
+        assert reply.status == 200
+        assert json.load(reply)["response"]["message"] == "Hello from {name}, world!"
+'''
+
+
 def class_prefix(name: str) -> str:
     """``my-shop`` -> ``MyShop`` (class names of the generated files)."""
     return "".join(part.capitalize() for part in re.split(r"[-_]", name))
@@ -97,6 +128,7 @@ def create_project(name: str, projects_dir: Path) -> list[Path]:
         Path("config") / "config.py": CONFIG,
         Path("controllers") / "hello.py": CONTROLLER,
         Path("routes") / "api.py": ROUTES,
+        Path("tests") / f"test_{name.replace('-', '_')}.py": TEST,
     }
     written = []
     for relative, template in files.items():
@@ -122,4 +154,5 @@ def main(args: list[str], root: Path, out: TextIO = sys.stdout, err: TextIO = sy
     for path in written:
         print(f"created {path.relative_to(root)}", file=out)
     print(f"Start the server (python server.py local) and open http://127.0.0.1:3000/{name}/v1/hello", file=out)
+    print(f"Run its tests with: python -m pytest projects/{name}", file=out)
     return 0

@@ -1,304 +1,247 @@
-"""The cache: memcached (pymemcache) when configured, else an in-process store; and ``Cached``.
+"""``Cached``: mia-js-core's cache-aside call with refresh-ahead and a grace time; and ``@cached``.
 
-Configuration (environment ``memcached``, mia.js's keys)::
+``Cached(identifier, lifetime, renew, gracetime, fn)`` (mia-js-core's form) or
+``Cached(identifier, lifetime, fn)`` (the manual's 3-argument form: ``renew = gracetime = 0``)
+returns mia-js-core's answer ``{"cached", "value", "timeleft", "cacheTime"}``, never the bare value
+(``@cached`` is the form that returns the value). Times in seconds; a stored value has three ages:
 
-    "memcached": {"servers": "10.0.0.1:11211,10.0.0.2:11211",   # or a list; a list = a cluster
-                  "flushOnStart": False,                           # flush_all when the app starts
-                  "options": {"timeout": 500, "retries": 2, "retry": 5000}}  # ms, count, ms
+* fresh, younger than ``lifetime - renew``: served as it is;
+* due, from ``lifetime - renew`` on: still served, and **one** caller per key (an ``add``-based lock
+  in the cache backend, so one across threads, workers and servers sharing memcached) runs ``fn``
+  in a background thread and stores the new value. A failed refresh keeps the old value and is
+  tried again ``lifetime - renew`` later (mia-js-core's rule);
+* in grace, from ``lifetime`` to ``lifetime + gracetime``: the stale value is still served (and a
+  refresh is tried as above), so an ``fn`` that fails keeps the old value alive for ``gracetime``.
 
-Why this shape: rate limits and ``Cached`` must keep working when memcached is down (an outage
-is never a 500), so every backend call here either answers or raises :class:`CacheError`, and
-the callers decide (rate limits fail open, ``Cached`` calls the function). Timeouts are always
-set (pymemcache's default is "forever"). Values are JSON text, never pickles: memcached is a
-shared network service and unpickling what it returns would run code.
+After that (or with ``gracetime = 0``, at ``lifetime``) the value is gone: the next call is a miss
+and calls ``fn`` in the caller. On a miss concurrent callers of one key also wait for one ``fn``
+(the lock holder's) instead of all calling it; if ``fn`` raises, the exception reaches that caller.
+
+Why not dogpile.cache (which gives a lock and background creation): its ``get_or_create`` has no
+grace window (an exception from the creator reaches the caller or is lost in the async runner, so
+a failing ``fn`` cannot keep the stale value alive), the background runner is left to the user,
+its memcached backends bring their own client next to the pymemcache client the rate limits and
+outage handling already share, and it pickles values by default. What mia's contract needs from
+it is an ``add`` lock and a thread; both are a few lines over the backends in ``cache_backends``.
 """
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
+from core.data.cache_backends import (  # noqa: F401 - re-exported: core.data.cache is the public module
+    CacheError,
+    LocalStore,
+    MemcachedStore,
+    build_backend,
+    cache_backend,
+    clock,
+    hashed_key,
+    install,
+    make_client,
+    memcached_client,
+    memcached_expiry,
+    parse_servers,
+)
 from core.data.jsonutil import dumps
-from core.errors import StartupError
-from core.shared import Shared
 
 log = logging.getLogger("mia.cache")
-DEFAULT_TIMEOUT_MS = 500
-DEFAULT_RETRY_MS = 5000
-DEFAULT_RETRIES = 2
-LOCAL_MAX_ITEMS = 100_000
+LOCK_SECONDS = 60  # a lock outlives a crashed holder by at most this long
+MISS_WAIT_SECONDS = 10  # on a miss, how long others wait for the lock holder's fn before calling fn themselves
+WAIT_STEP = 0.01
+_refreshes: set[threading.Thread] = set()
+_refreshes_lock = threading.Lock()
 
 
-def clock() -> float:
-    """Wall-clock seconds; module-level so tests can move time (``monkeypatch.setattr``)."""
-    return time.time()
-
-
-class CacheError(Exception):
-    """The cache could not answer (memcached down, timed out, marked dead, rejected the value)."""
-
-
-def hashed_key(namespace: str, key: str) -> str:
-    """A memcached-safe key (ASCII, no spaces, short) for any identifier."""
-    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:40]
-    return f"mia:{namespace}:{digest}"
-
-
-def _to_bytes(value: bytes | str | int) -> bytes:
-    if isinstance(value, bytes):
-        return value
-    return str(value).encode("utf-8")
-
-
-class LocalStore:
-    """A thread-safe in-process TTL store with memcached's get/set/add/incr/delete semantics.
-
-    Serves a single process only: with several workers every worker counts on its own.
-    """
-
-    kind = "local"
-
-    def __init__(self, max_items: int = LOCAL_MAX_ITEMS) -> None:
-        self._items: dict[str, tuple[bytes, float | None]] = {}
-        self._lock = threading.Lock()
-        self._max_items = max_items
-        self._writes = 0
-
-    @staticmethod
-    def _deadline(expire: int) -> float | None:
-        return time.monotonic() + expire if expire and expire > 0 else None
-
-    def _live(self, key: str) -> bytes | None:
-        item = self._items.get(key)
-        if item is None:
-            return None
-        if item[1] is not None and item[1] <= time.monotonic():
-            del self._items[key]
-            return None
-        return item[0]
-
-    def _store(self, key: str, value: bytes, expire: int) -> None:
-        self._items.pop(key, None)
-        self._items[key] = (value, self._deadline(expire))
-        self._writes += 1
-        if self._writes % 256 == 0 or len(self._items) > self._max_items:
-            now = time.monotonic()
-            for stale in [k for k, (_, dl) in self._items.items() if dl is not None and dl <= now]:
-                del self._items[stale]
-            while len(self._items) > self._max_items:  # oldest writes go first
-                del self._items[next(iter(self._items))]
-
-    def get(self, key: str) -> bytes | None:
-        with self._lock:
-            return self._live(key)
-
-    def set(self, key: str, value: bytes | str | int, expire: int = 0) -> bool:
-        with self._lock:
-            self._store(key, _to_bytes(value), expire)
-        return True
-
-    def add(self, key: str, value: bytes | str | int, expire: int = 0) -> bool:
-        with self._lock:
-            if self._live(key) is not None:
-                return False
-            self._store(key, _to_bytes(value), expire)
-        return True
-
-    def incr(self, key: str, delta: int = 1) -> int | None:
-        with self._lock:
-            current = self._live(key)
-            if current is None:
-                return None
-            value = int(current) + delta
-            self._items[key] = (str(value).encode(), self._items[key][1])
-            return value
-
-    def delete(self, key: str) -> bool:
-        with self._lock:
-            return self._items.pop(key, None) is not None
-
-    def flush_all(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-    def close_all(self) -> None:
-        """Nothing to close; kept so ``Shared.reset`` can treat every handle alike."""
-
-
-MEMCACHED_RELATIVE_MAX = 30 * 24 * 3600  # memcached reads a larger expiry as a unix time
-
-
-def memcached_expiry(expire: Any) -> int:
-    """Seconds from now as memcached understands them: past 30 days it wants an absolute unix time."""
-    seconds = max(int(expire), 0)
-    return int(clock()) + seconds if seconds > MEMCACHED_RELATIVE_MAX else seconds
-
-
-class MemcachedStore:
-    """pymemcache ``HashClient`` behind the same interface; every failure is a :class:`CacheError`."""
-
-    kind = "memcached"
-
-    def __init__(self, client: Any) -> None:
-        self.client = client
-
-    def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return getattr(self.client, name)(*args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - socket errors, timeouts, server errors, dead nodes
-            raise CacheError(f"memcached {name} failed: {type(exc).__name__}: {exc}") from exc
-
-    def get(self, key: str) -> bytes | None:
-        return self._call("get", key)
-
-    def set(self, key: str, value: bytes | str | int, expire: int = 0) -> bool:
-        if self._call("set", key, _to_bytes(value), expire=memcached_expiry(expire), noreply=False) is not True:
-            raise CacheError("memcached set was not stored (server failing or value too large)")
-        return True
-
-    def add(self, key: str, value: bytes | str | int, expire: int = 0) -> bool:
-        # noreply=False: with pymemcache's default noreply, ``add`` always says True.
-        return bool(self._call("add", key, _to_bytes(value), expire=memcached_expiry(expire), noreply=False))
-
-    def incr(self, key: str, delta: int = 1) -> int | None:
-        value = self._call("incr", key, delta, noreply=False)
-        if value is False:  # HashClient answers its default while a failed node waits for a retry
-            raise CacheError("memcached incr failed: server marked as failing")
-        return None if value is None else int(value)
-
-    def delete(self, key: str) -> bool:
-        return bool(self._call("delete", key, noreply=False))
-
-    def flush_all(self) -> None:
-        self._call("flush_all", noreply=False)
-
-    def close_all(self) -> None:
-        try:
-            self.client.close()
-        except Exception:  # noqa: BLE001 - closing a broken connection is harmless
-            log.debug("error closing the memcached client", exc_info=True)
-
-
-def parse_servers(value: Any) -> list[tuple[str, int]]:
-    """``"h:p,h2:p2"`` or ``["h:p", ("h", p)]`` -> ``[(host, port), ...]``; raises StartupError."""
-    items = value.split(",") if isinstance(value, str) else list(value or [])
-    servers = []
-    for item in items:
-        if isinstance(item, (list, tuple)) and len(item) == 2:
-            host, port = str(item[0]), item[1]
-        else:
-            text = str(item).strip()
-            if not text:
-                continue
-            host, _, port = text.rpartition(":")
-            if not host:
-                host, port = text, 11211
-        try:
-            servers.append((host.strip("[]"), int(port)))
-        except (TypeError, ValueError):
-            raise StartupError(f"memcached server {item!r} must look like 'host:port'") from None
-    return servers
-
-
-def make_client(settings: dict[str, Any]) -> Any:
-    """A pymemcache HashClient over the configured servers, with timeouts always set."""
-    from pymemcache.client.hash import HashClient
-
-    servers = parse_servers(settings.get("servers"))
-    if not servers:
-        raise StartupError("memcached is configured but 'servers' is empty")
-    options = settings.get("options") or {}
-    timeout = float(options.get("timeout", DEFAULT_TIMEOUT_MS)) / 1000
-    retry = float(options.get("retry", DEFAULT_RETRY_MS)) / 1000
-    return HashClient(servers, connect_timeout=timeout, timeout=timeout, no_delay=True,
-                      use_pooling=True, max_pool_size=options.get("poolSize"), pool_idle_timeout=60,
-                      retry_attempts=int(options.get("retries", DEFAULT_RETRIES)), retry_timeout=retry,
-                      dead_timeout=retry, ignore_exc=False, default_noreply=False)
-
-
-def build_backend(environment: dict[str, Any]) -> LocalStore | MemcachedStore:
-    """memcached when ``environment.memcached.servers`` is set, else an in-process store."""
-    settings = environment.get("memcached") or {}
-    if not settings.get("servers"):
-        return LocalStore()
-    return MemcachedStore(make_client(settings))
-
-
-def install(environment: dict[str, Any]) -> LocalStore | MemcachedStore:
-    """Make this environment's cache the process's; honour ``memcached.flushOnStart``."""
-    backend = build_backend(environment)
-    Shared._handles["cache"] = backend
-    if backend.kind == "memcached" and (environment.get("memcached") or {}).get("flushOnStart"):
-        try:
-            backend.flush_all()
-            log.info("memcached flushed on start (flushOnStart)")
-        except CacheError as exc:
-            log.warning("memcached flushOnStart failed, continuing without: %s", exc)
-    return backend
-
-
-def cache_backend() -> LocalStore | MemcachedStore:
-    """The process's cache: memcached when configured, else the in-process store."""
-    backend = Shared._handles.get("cache")
-    if backend is None:
-        with Shared._lock:
-            backend = Shared._handles.get("cache")
-            if backend is None:
-                backend = Shared._handles["cache"] = build_backend(Shared.environment)
-    return backend
-
-
-def memcached_client() -> Any:
-    """The pymemcache HashClient of this process, or None when memcached is not configured."""
-    backend = cache_backend()
-    return backend.client if isinstance(backend, MemcachedStore) else None
-
-
-# ------------------------------------------------------------------------------------------ Cached
 def _result(cached: bool, value: Any, timeleft: float, cache_time: float) -> dict[str, Any]:
     return {"cached": cached, "value": value, "timeleft": timeleft, "cacheTime": cache_time}
 
 
-def Cached(identifier: str, ttl: int, fn: Callable[[], Any] | None = None,  # noqa: N802 - mia.js's name
-           force_update: bool = False, backend: Any = None) -> dict[str, Any]:
-    """mia.js's ``Cached``: ``{cached, value, timeleft, cacheTime}`` for ``identifier``.
+def _number(value: Any) -> float:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
 
-    A hit returns the stored value (``timeleft`` = seconds until it expires, also ``cacheTime``,
-    which generic-cachingCacheControl turns into ``max-age``). A miss, ``force_update`` or an
-    expired entry calls ``fn()`` and stores its result for ``ttl`` seconds as JSON (so tuples come
-    back as lists and datetimes as ISO strings). Without ``fn`` a miss gives ``value: None``.
-    When the cache is unreachable ``fn()`` is called and returned uncached, without an error.
-    An exception from ``fn`` propagates; a value JSON cannot encode raises ``TypeError``.
+
+def _arguments(args: tuple[Any, ...]) -> tuple[float, float, Callable[[], Any] | None, bool]:
+    """``(fn[, force_update])`` or mia-js-core's ``(renew, gracetime, fn[, force_update])``."""
+    if not args:
+        return 0.0, 0.0, None, False
+    if (args[0] is None or callable(args[0])) and len(args) <= 2:
+        return 0.0, 0.0, args[0], bool(args[1]) if len(args) == 2 else False
+    if len(args) > 4:
+        raise TypeError("Cached(identifier, lifetime, renew, gracetime, fn, force_update=False)")
+    fn = args[2] if len(args) > 2 else None
+    if fn is not None and not callable(fn):
+        raise TypeError(f"Cached: fn must be callable, not {type(fn).__name__}")
+    return _number(args[0]), _number(args[1]), fn, bool(args[3]) if len(args) == 4 else False
+
+
+def Cached(identifier: str, lifetime: float, *args: Any, force_update: bool = False,  # noqa: N802 - mia.js's name
+           backend: Any = None) -> dict[str, Any]:
+    """mia-js-core's ``Cached``: ``{cached, value, timeleft, cacheTime}`` for ``identifier``.
+
+    ``Cached(id, lifetime, renew, gracetime, fn)`` or ``Cached(id, lifetime, fn)`` (see the module
+    docstring for the three ages). ``timeleft`` is the seconds until the value is gone (the end of
+    the grace time once it is stale), ``cacheTime`` the seconds until it is due for a refresh
+    (generic-cachingCacheControl's ``max-age``). Values are stored as JSON, so a hit and a miss look
+    alike (tuples come back as lists, datetimes as ISO strings). Without ``fn`` a miss gives
+    ``value: None``. ``force_update`` calls ``fn`` now and stores it. When the cache is unreachable
+    ``fn()`` is called and returned uncached, without an error.
     """
-    store = backend or cache_backend()
-    key = hashed_key("c", identifier)
-    now = clock()
-    if not force_update:
-        try:
-            raw = store.get(key)
-        except CacheError as exc:
-            log.warning("Cached(%r): cache unavailable, calling the function: %s", identifier, exc)
-            value = fn() if fn is not None else None
-            return _result(False, value, 0, 0)
-        entry = _decode(raw)
-        if entry is not None and entry["expires"] > now:
-            left = max(round(entry["expires"] - now), 0)
-            return _result(True, entry["value"], left, left)
-    if fn is None:
-        return _result(False, None, 0, 0)
-    value = fn()
-    text = dumps({"value": value, "created": now, "expires": now + ttl})
+    renew, gracetime, fn, force = _arguments(args)
+    lifetime = max(_number(lifetime), 0.0)
+    renew = min(max(renew, 0.0), lifetime)
+    spec = _Spec(backend or cache_backend(), identifier, lifetime, renew, max(gracetime, 0.0), fn)
     try:
-        store.set(key, text.encode("utf-8"), expire=int(ttl))
+        if force or force_update:
+            if fn is None:
+                return _result(False, None, 0, 0)
+            return spec.fill()
+        now = clock()
+        entry = spec.read()
+        if entry is not None and now < entry["graceUntil"]:
+            if fn is not None and now >= entry["renewAt"]:
+                spec.refresh_in_background(entry)
+            return spec.hit(entry, now)
+        if fn is None:
+            return _result(False, None, 0, 0)
+        return spec.miss()
     except CacheError as exc:
-        log.warning("Cached(%r): value not stored: %s", identifier, exc)
-        return _result(False, value, 0, 0)
-    return _result(False, json.loads(text)["value"], ttl, ttl)
+        log.warning("Cached(%r): cache unavailable, calling the function: %s", identifier, exc)
+        return _result(False, fn() if fn is not None else None, 0, 0)
+
+
+class _Spec:
+    """One call's key, times and function; the steps ``Cached`` is made of."""
+
+    def __init__(self, store: Any, identifier: str, lifetime: float, renew: float, gracetime: float,
+                 fn: Callable[[], Any] | None) -> None:
+        self.store, self.identifier, self.fn = store, identifier, fn
+        self.lifetime, self.renew, self.gracetime = lifetime, renew, gracetime
+        self.key = hashed_key("c", identifier)
+        self.lock_key = hashed_key("cl", identifier)
+
+    # --------------------------------------------------------------------------------- entries
+    def read(self) -> dict[str, Any] | None:
+        return _decode(self.store.get(self.key))
+
+    def write(self, entry: dict[str, Any]) -> None:
+        ttl = max(math.ceil(entry["graceUntil"] - clock()), 1)
+        self.store.set(self.key, dumps(entry).encode("utf-8"), expire=ttl)
+
+    def new_entry(self, value: Any) -> dict[str, Any]:
+        now = clock()
+        expires = now + self.lifetime
+        return {"value": value, "created": now, "refreshed": now, "renewAt": expires - self.renew,
+                "expires": expires, "graceUntil": expires + self.gracetime}
+
+    def hit(self, entry: dict[str, Any], now: float) -> dict[str, Any]:
+        end = entry["expires"] if now < entry["expires"] else entry["graceUntil"]
+        return _result(True, entry["value"], max(round(end - now), 0), max(round(entry["renewAt"] - now), 0))
+
+    def fill(self) -> dict[str, Any]:
+        """Call ``fn`` here and store its value (a miss, or ``force_update``)."""
+        assert self.fn is not None
+        value = self.fn()
+        entry = self.new_entry(value)
+        text = dumps(entry)  # a value JSON cannot encode raises TypeError here, before storing
+        try:
+            self.write(entry)
+        except CacheError as exc:
+            log.warning("Cached(%r): value not stored: %s", self.identifier, exc)
+            return _result(False, value, 0, 0)
+        stored = json.loads(text)["value"]
+        return _result(False, stored, _whole(self.lifetime), _whole(self.lifetime - self.renew))
+
+    # ------------------------------------------------------------------------------- the lock
+    def lock(self) -> bool:
+        return bool(self.store.add(self.lock_key, b"1", expire=LOCK_SECONDS))
+
+    def unlock(self) -> None:
+        try:
+            self.store.delete(self.lock_key)
+        except CacheError as exc:  # the lock expires by itself
+            log.warning("Cached(%r): lock not released: %s", self.identifier, exc)
+
+    def miss(self) -> dict[str, Any]:
+        """One caller calls ``fn``; the others wait for its value (or take over if it fails)."""
+        deadline = time.monotonic() + MISS_WAIT_SECONDS
+        while True:
+            if self.lock():
+                try:
+                    entry = self.read()
+                    now = clock()
+                    if entry is not None and now < entry["graceUntil"]:
+                        return self.hit(entry, now)  # filled while we waited for the lock
+                    return self.fill()
+                finally:
+                    self.unlock()
+            time.sleep(WAIT_STEP)
+            entry = self.read()
+            now = clock()
+            if entry is not None and now < entry["graceUntil"]:
+                return self.hit(entry, now)
+            if time.monotonic() > deadline:
+                return self.fill()
+
+    # ------------------------------------------------------------------------- refresh ahead
+    def refresh_in_background(self, seen: dict[str, Any]) -> None:
+        if not self.lock():
+            return  # another caller (thread, worker or server) refreshes this key
+        thread = threading.Thread(target=self._refresh, args=(seen,), name=f"Cached-refresh:{self.identifier}",
+                                  daemon=True)
+        with _refreshes_lock:
+            _refreshes.add(thread)
+        thread.start()
+
+    def _refresh(self, seen: dict[str, Any]) -> None:
+        try:
+            current = self.read()
+            if current is None or current.get("refreshed") != seen.get("refreshed"):
+                return  # refreshed (or dropped) between our read and our lock
+            try:
+                value = self.fn()  # type: ignore[misc]
+                entry = self.new_entry(value)
+                dumps(entry)
+            except Exception:  # noqa: BLE001 - a failed refresh keeps the old value (grace)
+                log.warning("Cached(%r): refresh failed, serving the stored value", self.identifier, exc_info=True)
+                now = clock()
+                retry = {**current, "refreshed": now, "renewAt": now + max(self.lifetime - self.renew, 0.0)}
+                if retry["graceUntil"] > now:
+                    self.write(retry)
+                return
+            self.write(entry)
+        except CacheError as exc:
+            log.warning("Cached(%r): background refresh not stored: %s", self.identifier, exc)
+        finally:
+            self.unlock()
+            with _refreshes_lock:
+                _refreshes.discard(threading.current_thread())
+
+
+def wait_for_refreshes(timeout: float = 5.0) -> bool:
+    """Wait until every background refresh of this process has finished (tests, shutdown)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with _refreshes_lock:
+            running = list(_refreshes)
+        if not running:
+            return True
+        for thread in running:
+            thread.join(max(deadline - time.monotonic(), 0))
+        if time.monotonic() >= deadline:
+            with _refreshes_lock:
+                return not _refreshes
+
+
+def _whole(seconds: float) -> float:
+    seconds = max(seconds, 0)
+    return int(seconds) if float(seconds).is_integer() else seconds
 
 
 def _decode(raw: bytes | None) -> dict[str, Any] | None:
@@ -310,15 +253,19 @@ def _decode(raw: bytes | None) -> dict[str, Any] | None:
         return None
     if not isinstance(entry, dict) or not isinstance(entry.get("expires"), (int, float)):
         return None
+    entry.setdefault("refreshed", entry.get("created"))
+    entry.setdefault("renewAt", entry["expires"])
+    entry.setdefault("graceUntil", entry["expires"])
     return entry
 
 
-def cached(ttl: int, key: str | Callable[..., str] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Decorator form of :func:`Cached`: the function's value, cached per key for ``ttl`` seconds.
+def cached(ttl: int, key: str | Callable[..., str] | None = None, renew: float = 0,
+           gracetime: float = 0) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator form of :func:`Cached`: the function's **value**, cached per key for ``ttl`` seconds.
 
     ``key`` is a fixed identifier, a function of the call's arguments, or (default) the function's
-    qualified name plus its arguments as JSON. The wrapper returns the value itself; the full
-    ``{cached, value, timeleft, cacheTime}`` answer is ``wrapper.lookup(*args, **kwargs)``.
+    qualified name plus its arguments as JSON. ``renew`` and ``gracetime`` as in ``Cached``. The
+    full ``{cached, value, timeleft, cacheTime}`` answer is ``wrapper.lookup(*args, **kwargs)``.
     """
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -330,7 +277,7 @@ def cached(ttl: int, key: str | Callable[..., str] | None = None) -> Callable[[C
             return f"{fn.__module__}.{fn.__qualname__}:{dumps([list(args), sorted(kwargs.items())])}"
 
         def lookup(*args: Any, **kwargs: Any) -> dict[str, Any]:
-            return Cached(identifier(args, kwargs), ttl, lambda: fn(*args, **kwargs))
+            return Cached(identifier(args, kwargs), ttl, renew, gracetime, lambda: fn(*args, **kwargs))
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:

@@ -249,3 +249,32 @@ def ensure_all_indexes(startup: bool = False) -> dict[str, list[str]]:
                                    model_file(model)) from exc
         done[f"{model.identity}@{model.version}"] = ensure_indexes(model)
     return done
+
+
+def sync_indexes(model: Any) -> dict[str, list[str]]:
+    """Make the collection's indexes exactly the model's (the generic-ensureIndexes cron, mia.js):
+    drop indexes the model no longer declares (never ``_id_``), drop and recreate those whose
+    definition changed, create the missing ones. Returns ``{"dropped", "recreated", "created"}``."""
+    out: dict[str, list[str]] = {"dropped": [], "recreated": [], "created": []}
+    if getattr(model, "disabled", False) or not model.collection_name:
+        return out
+    collection = model.collection()
+    wanted = {spec.name: spec for spec in model_indexes(model)}
+    existing = collection.index_information()
+    for name, info in existing.items():
+        if name == "_id_":
+            continue
+        spec = wanted.get(name)
+        if spec is None:
+            collection.drop_index(name)
+            out["dropped"].append(name)
+        elif [list(k) for k in info.get("key", [])] != [list(k) for k in spec.keys] or \
+                _normal(info) != _normal(spec.options):
+            collection.drop_index(name)
+            collection.create_index(list(spec.keys), name=spec.name, **spec.options)
+            out["recreated"].append(name)
+    for name, spec in wanted.items():
+        if name not in existing:
+            collection.create_index(list(spec.keys), name=spec.name, **spec.options)
+            out["created"].append(name)
+    return out

@@ -20,6 +20,7 @@ from core.shared import Config, Controller, Identified, Lib, Shared, _Registry
 from core.startup.config import load_module
 
 SKIP_DIRS = {".git", ".svn", "__pycache__", "node_modules"}
+TEST_DIRS = {"tests", "test"}  # a project's own tests (mia.js kept specs in module folders too): never project code
 _SAFE = re.compile(r"[^0-9a-zA-Z_]")
 
 
@@ -54,7 +55,7 @@ def _python_files(folder: Path) -> list[Path]:
     found: list[Path] = []
     for entry in sorted(folder.iterdir(), key=lambda p: p.name):
         if entry.is_dir():
-            if entry.name not in SKIP_DIRS and not entry.name.startswith("."):
+            if entry.name not in SKIP_DIRS and entry.name not in TEST_DIRS and not entry.name.startswith("."):
                 found.extend(_python_files(entry))
         elif entry.suffix == ".py" and not _is_skipped(entry.name):
             found.append(entry)
@@ -63,7 +64,7 @@ def _python_files(folder: Path) -> list[Path]:
 
 def _is_skipped(name: str) -> bool:
     return (name.startswith("_") or name.startswith("test_") or name.endswith("_test.py")
-            or ".spec." in name)
+            or ".spec." in name or name == "conftest.py")
 
 
 def _module_name(project: str, kind: str, path: Path, base: Path) -> str:

@@ -284,7 +284,8 @@ _NAMED = {
     "cidrv6": TypeSpec(_address_check(lambda s: ipaddress.IPv6Network(s, strict=False), True), "cidrv6", "cidrv6"),
 }
 _PYTHON: dict[Any, TypeSpec] = {
-    str: _NAMED["string"], int: TypeSpec(to_int, "number", "number", integer=True), float: _NAMED["number"],
+    # int: "integer" in messages (as the Integer type), "number" as its family (docs, listings: mia's Number)
+    str: _NAMED["string"], int: TypeSpec(to_int, "integer", "number", integer=True), float: _NAMED["number"],
     bool: _NAMED["boolean"], list: _NAMED["array"], dict: _NAMED["object"],
     datetime: TypeSpec(to_datetime, "date", "date"),
 }

@@ -1,9 +1,12 @@
 """The public todos API of the demo (mia.js's routes/api.js): no authentication, two prefixes."""
-from datetime import datetime
+from datetime import UTC, datetime
 
 CHECK_ACCESS = {"name": "demo-checkAccess", "version": "1.0"}
 TODOS = {"name": "demo-todos", "version": "1.0"}
 JSON_OUTPUT = {"name": "generic-defaultResponse", "version": "1.0"}
+# mia.js's dates: new Date(2015, 7, 14, 12) is 14 August (JavaScript months count from 0), in UTC here
+TODOS_MODIFIED = datetime(2015, 8, 14, 12, 0, 0, tzinfo=UTC)
+SERVICES_MODIFIED = datetime(2015, 4, 5, 16, 0, 0, tzinfo=UTC)
 TODO_ITEM = {
     "_id": {"type": "String", "desc": "24 hexadecimal characters"},
     "name": {"type": "String"},
@@ -23,8 +26,8 @@ routes = {
         "./todo": {
             "list": {
                 "identity": "todos",
-                "modified": datetime(2015, 7, 14, 12, 0, 0),
-                "description": "List todos (an empty collection is filled with five examples first)",
+                "modified": TODOS_MODIFIED,
+                "description": "List todos",
                 "controller": [CHECK_ACCESS, TODOS, JSON_OUTPUT],
                 "responseSchemes": {
                     "success": {"status": {"type": "Number"}, "response": [TODO_ITEM]},
@@ -34,26 +37,26 @@ routes = {
             },
             "index": {
                 "identity": "todo",
-                "modified": datetime(2015, 7, 14, 12, 0, 0),
-                "description": "One todo by id, as an array (empty when the id is unknown)",
+                "modified": TODOS_MODIFIED,
+                "description": "Get single todo",
                 "controller": [TODOS, JSON_OUTPUT],
             },
             "create": {
                 "identity": "create-todo",
-                "modified": datetime(2015, 7, 14, 12, 0, 0),
-                "description": "Create a todo; answers its id",
+                "modified": TODOS_MODIFIED,
+                "description": "Create a todo item",
                 "controller": [TODOS, JSON_OUTPUT],
             },
             "update": {
                 "identity": "update-todo",
-                "modified": datetime(2015, 7, 14, 12, 0, 0),
-                "description": "Change a todo's name or status",
+                "modified": TODOS_MODIFIED,
+                "description": "Update a todo item",
                 "controller": [TODOS, JSON_OUTPUT],
             },
             "delete": {
                 "identity": "delete-todo",
-                "modified": datetime(2015, 7, 14, 12, 0, 0),
-                "description": "Delete a todo",
+                "modified": TODOS_MODIFIED,
+                "description": "Delete a todo item",
                 "controller": [TODOS, JSON_OUTPUT],
             },
         },
@@ -67,8 +70,8 @@ routes = {
         "./services": {
             "list": {
                 "identity": "services",
-                "modified": datetime(2015, 7, 14, 12, 0, 0),
-                "description": "Machine-readable list of this API's services",
+                "modified": SERVICES_MODIFIED,
+                "description": "Services list of all available services",
                 "controller": [{"name": "generic-listServices", "version": "2.0"}, JSON_OUTPUT],
             },
         },

@@ -4,14 +4,14 @@ Every route needs a registered, signing device (generic-validateAccessKey): a lo
 device to the account. The custom profile fields (name, phone) are validated by
 ``demo-userProfile-model`` and answered under ``response.profile``.
 """
-from datetime import datetime
+from datetime import UTC, datetime
 
 ACCESS_KEY = {"name": "generic-validateAccessKey"}
 USER_LOGIN = {"name": "generic-validateUserLogin"}
 PROFILE = "demo-userProfile"
 USERS = "generic-users"
 JSON_OUTPUT = {"name": "generic-defaultResponse"}
-MODIFIED = datetime(2015, 7, 21, 12, 0, 0)
+MODIFIED = datetime(2015, 7, 21, 12, 0, 0, tzinfo=UTC)
 
 routes = {
     "group": "demo",

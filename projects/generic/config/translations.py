@@ -1,52 +1,103 @@
-"""Texts of the generic project (identity ``generic-translations``)."""
+"""Texts of the generic project (identity ``generic-translations``).
+
+The first block is mia.js's generic-translations text for text, typos included ("verweitert",
+"wengiger"): clients written against mia.js may compare messages. The second block holds the
+codes mia.py added, for which mia.js had no text.
+"""
 from core import Config
 
 
 class GenericTranslations(Config):
     identity = "generic-translations"
     translations = {
-        "ServiceIsDeprecated": {
-            "de": "Dieser Service ist veraltet und wird bald entfernt. Bitte aktualisiere deine App.",
-            "en": "This service is deprecated and will be removed soon. Please update your application.",
-        },
-        # generic-validateAccessKey
-        "KeyInvalid": {"de": "Schlüssel ungültig, Zugriff verweigert", "en": "Key invalid, access denied"},
-        "KeyExpired": {"de": "Der Schlüssel ist abgelaufen", "en": "Key is expired"},
-        "DeviceIdInvalid": {"de": "Deine ID ist leer oder kürzer als 32 Zeichen.",
-                            "en": "Your id is empty or less than 32 characters."},
-        "KeyInvalidForGroup": {"de": "Schlüssel ungültig für diesen Service", "en": "Key invalid for this service"},
-        "SignatureMethodInvalid": {"de": "Signaturmethode ungültig, Zugriff verweigert",
-                                   "en": "Signature method invalid, access denied"},
-        "TemporaryDisabled": {
-            "de": "Dein Gerät ist vorübergehend gesperrt und darf diesen Service nicht nutzen",
-            "en": "Your device is temporary disabled and not allowed to use this service"},
-        "IPNotAllowed": {"de": "Diese IP-Adresse darf diesen Service nicht nutzen",
+        "SessionInvalidGroup": {
+            "de": "Der Zugriff auf diesen Service ist auf Grund von Session Restriktionen nicht gestattet",
+            "en": "Session is not allowed to access this service due to group permissions"},
+        "NoIPDetermined": {"de": "Zugriff verweigert. Ihre IP Adresse kann nicht ermittelt werden",
+                           "en": "Access blocked. Can not determine your IP address"},
+        "IPNotAllowed": {"de": "Zugriff auf diesen Service für diese IP Adresse verweigert",
                          "en": "IP address is not allowed to access this service"},
-        "RateLimitExceededForKey": {"de": "Anfragelimit für diesen Schlüssel überschritten",
+        "TemporaryDisabled": {
+            "de": "Der Zugriff ist für dieses Device vorübergehend deaktiviert. Zugriff verweigert",
+            "en": "Your device is temporary disabled and not allowed to use this service"},
+        "SessionTokenEmpty": {
+            "de": "Sessiontoken fehlt. Bitte setzen Sie das Feld session im Header mit einem gültigen Sessiontoken",
+            "en": "Session token empty. Please submit session token in header field session"},
+        "SessionTokenNotValid": {
+            "de": "Sessiontoken ist ungültig. Bitte setzen Sie das Feld session im Header mit einem gültigen "
+                  "Sessiontoken",
+            "en": "Your session token is not valid"},
+        "ExternalDataRequestError": {"de": "Unerwartetes Datenformat von externer API erhalten",
+                                     "en": "Unexpected data structure received from external API"},
+        "AccessKeyIsEmpty": {
+            "de": "Accesskey fehlt. Bitte setzen Sie das Feld key im Header mit einem gültigen Accesskey",
+            "en": "Your access key is empty. Please submit a valid access key in header field key"},
+        "DeviceIdInvalid": {"de": "Id fehlt oder ist wengiger als 32 Zeichen lang.",
+                            "en": "Your id is empty or less than 32 characters."},
+        "AccessKeyInvalid": {
+            "de": "Accesskey ist ungültig. Bitte setzen Sie einen gültigen Accesskey im Header im Feld key",
+            "en": "Your access key is invalid. Please submit a valid access key in header field key"},
+        "AccessKeyInvalidGroup": {
+            "de": "Accesskey ist gültig aber der Zugriff auf diesen Service ist damit nicht erlaubt",
+            "en": "Your access key is valid but not allowed for this service"},
+        "SessionMismatch": {"de": "Änderungen an den Benutzerdaten sind mit dieser Session-Id nicht erlaubt",
+                            "en": "You are not allowed to modify this data with the given session id"},
+        "BodyDataIsEmpty": {
+            "de": "Es wurden keinen Änderungen vorgenommen, da keine JSON Daten im Body gefunden werden konnten",
+            "en": "Missing JSON data in body - nothing to update"},
+        "DeviceIdDoesNotExist": {"de": "Device-Id existiert nicht", "en": "DeviceId does not exist"},
+        "BadRequest": {"de": "Irgendwas stimmt nicht mit der Anfrage", "en": "Something is not ok with your request"},
+        "Forbidden": {"de": "Du bist nicht berechtigt diesen Service zu verwenden",
+                      "en": "You are not allowed to access this service"},
+        "NotFound": {"de": "Nach was auch immer du suchst, hier ist es leider nicht",
+                     "en": "Whatever you are looking for it is not here"},
+        "InternalServerError": {"de": "Oops - irgendwas ist schief gelaufen",
+                                "en": "Oops - I'm sorry but something went wrong"},
+        "UnknownServiceGroupOrVersion": {"de": "Serviceverzeichnis kann nicht angezeigt werden",
+                                         "en": "Group or version id not found to create services list"},
+        "DeviceIdInvalidOrDoesNotExists": {
+            "de": "Die Device-Id ist nicht gültig oder abgelaufen auf Grund längerer Inaktivität",
+            "en": "Given device id is not valid or expired due to long inactivity"},
+        "KeyInvalid": {"de": "Key ungültig, Zugriff verweitert", "en": "Key invalid, access denied"},
+        "SignatureMethodInvalid": {"de": "Signatur Methode ungültig, Zugriff verweitert",
+                                   "en": "Signature method invalid, access denied"},
+        "KeyInvalidForGroup": {"de": "Key ist nicht gültig für diesen Service", "en": "Key invalid for this service"},
+        "KeyExpired": {"de": "Key ist abgelaufen", "en": "Key is expired"},
+        "InvalidCredentials": {"de": "Falsches Login oder Kennwort", "en": "Invalid user credentials"},
+        "MaxDeviceNumberExceeded": {
+            "de": "Maximale Anzahl Geräte überschritten. Bitte loggen Sie sich von einem anderen Gerät aus.",
+            "en": "Maximum device number is exceeded. Please log off on one or more devices."},
+        "LoginInvalid": {"de": "Login ungültig.", "en": "Login is invalid."},
+        "NoUserIsLoggedIn": {"de": "Sie müssen sich zunächst einloggen.", "en": "You should login first."},
+        "WrongOrMissingRequestParameter": {"de": "Request Parameter fehlt oder ist fehlerhaft",
+                                           "en": "Missing request parameter"},
+        "NotModified": {"de": "Der Ressourcenzustand hat sich nicht geändert", "en": "Not Modified"},
+        "ETagPreconditionFailed": {"de": "If-Match header enthält kein gültiges ETag",
+                                   "en": "If-Match header field is empty or contains expired ETag"},
+        "ThirdPartyLoginIsNotAcceptable": {
+            "de": "Dieses Dritt-Anbieter Konto kann für das Login nicht verwendet werden",
+            "en": "Third party account is not acceptable"},
+        "EmailAddressIsNotValidated": {
+            "de": "Die Email adresse ist noch nicht validiert. Eine Validierungsemail wurde Ihnen zugeschickt. "
+                  "Bitte versuchen Sie es noch einmal nachdem die Email Adresse validiert wurde.",
+            "en": "Your provided e-mail address is not yet validated. Validation email has been sent to you. "
+                  "Please try again after validating your e-mail."},
+        "InvalidEmailAddress": {"de": "Email adresse ist ungültig", "en": "Invalid email address"},
+        "InvalidPasswordResetToken": {"de": "Passwort Resettoken ist nicht gültig",
+                                      "en": "Invalid password reset token"},
+        "ServiceIsDeprecated": {
+            "de": "Dieser Service is markiert als deprecated und der Service wird eingestellt werden. "
+                  "Bitte verwenden Sie diesen Service nicht mehr.",
+            "en": "This service is deprecated and will expire. Please do not use this service for new development"},
+        "RateLimitExceededForKey": {"de": "Zugriffslimit erreicht für diesen Key",
                                     "en": "Rate limit exceeded for this key"},
+        "LoginAlreadyExists": {"de": "Benutzer existiert bereits", "en": "User already exists"},
+        # ---- codes mia.py added (no mia.js text exists)
         "NonceInvalid": {"de": "Nonce fehlt oder ist ungültig (16 bis 64 sichtbare ASCII-Zeichen)",
                          "en": "Nonce missing or invalid (16 to 64 visible ASCII characters)"},
         "NonceReused": {"de": "Diese Nonce wurde bereits verwendet", "en": "This nonce has already been used"},
-        # generic-deviceProfile
-        "DeviceIdDoesNotExist": {"de": "Diese Geräte-ID existiert nicht", "en": "DeviceId does not exist"},
-        "DeviceIdExpired": {"de": "Die Geräte-ID ist ungültig oder wegen langer Inaktivität abgelaufen",
+        "DeviceIdExpired": {"de": "Die Device-Id ist nicht gültig oder abgelaufen auf Grund längerer Inaktivität",
                             "en": "Given device id is not valid or expired due to long inactivity"},
-        # deprecated session flow
-        "AccessKeyInvalid": {"de": "Zugriffsschlüssel ungültig", "en": "Access key invalid"},
-        "AccessKeyInvalidGroup": {"de": "Zugriffsschlüssel ungültig für diesen Service",
-                                  "en": "Access key invalid for this service"},
-        "NoIPDetermined": {"de": "Die IP-Adresse konnte nicht bestimmt werden",
-                           "en": "The IP address could not be determined"},
-        "SessionTokenNotValid": {"de": "Session ungültig oder abgelaufen", "en": "Session token not valid"},
-        "SessionInvalidGroup": {"de": "Session ungültig für diesen Service",
-                                "en": "Session invalid for this service"},
-        # generic-users
-        "InvalidEmailAddress": {"de": "Ungültige E-Mail-Adresse", "en": "Invalid email address"},
-        "LoginAlreadyExists": {"de": "Benutzer existiert bereits", "en": "User already exists"},
-        "InvalidCredentials": {"de": "Ungültige Zugangsdaten", "en": "Invalid user credentials"},
-        "WrongOrMissingRequestParameter": {"de": "Ungültiges Token", "en": "Invalid token"},
-        "InvalidPasswordResetToken": {"de": "Ungültiges Token zum Zurücksetzen des Passworts",
-                                      "en": "Invalid password reset token"},
         "TokenExpired": {"de": "Dieses Token ist abgelaufen, bitte fordere ein neues an",
                          "en": "This token has expired, please request a new one"},
         "PreconditionFailedETag": {
@@ -54,9 +105,6 @@ class GenericTranslations(Config):
             "en": "The profile was changed meanwhile (ETag does not match), please reload it"},
         "InvalidValidationToken": {"de": "Ungültiges Bestätigungstoken", "en": "Invalid validation token"},
         "InvalidInvalidationToken": {"de": "Ungültiges Token", "en": "Invalid invalidation token"},
-        "EmailAddressIsNotValidated": {"de": "Die E-Mail-Adresse ist nicht bestätigt",
-                                       "en": "Email address is not validated"},
-        "NoUserIsLoggedIn": {"de": "Sie müssen sich zunächst einloggen.", "en": "You should login first."},
         "CannotRegisterToken": {
             "de": "Für dein Konto kann gerade kein Gerät angemeldet werden. Bitte versuche es später erneut.",
             "en": "Cannot register a new token for your user. You might want to try again later."},

@@ -12,9 +12,13 @@ from typing import Any
 from core import Controller, MiaError, Shared
 
 ABOUT = "This is a demo api"
-ID_PATH = {"id": {"type": str, "required": True, "match": r"^[0-9a-fA-F]{24}$",
-                  "desc": "The todo's id: 24 hexadecimal characters"}}
-STATUS = {"type": str, "allow": ["unchecked", "checked"], "convert": "lower", "desc": "unchecked or checked"}
+STATUS = {"type": str, "allow": ["unchecked", "checked"], "convert": "lower",
+          "desc": "Status of item in list allowed [checked|unchecked]"}
+
+
+def _id_path(desc: str = "Id of todo item") -> dict[str, Any]:
+    """The path parameter ``id`` (24 hex characters: a malformed id is a 400, not mia.js's 500)."""
+    return {"id": {"type": str, "required": True, "match": r"^[0-9a-fA-F]{24}$", "desc": desc}}
 
 
 def _lib() -> Any:
@@ -33,35 +37,35 @@ class Todos(Controller):
         "list": {
             "parameters": {"query": {
                 "limit": {"type": int, "min": 0, "max": 100, "default": 25,
-                          "desc": "Page size, 1-100 (0 means the default 25)"},
-                "skip": {"type": int, "min": 0, "default": 0, "desc": "Items to skip"},
+                          "desc": "Number of items"},
+                "skip": {"type": int, "min": 0, "default": 0, "desc": "Skip number of items for paging"},
                 "sort": {"type": str, "allow": ["name", "status", "created", "lastModified"],
-                         "default": "created", "desc": "Field to sort by"},
-                "ascending": {"type": bool, "default": True, "desc": "Sort direction (false: descending)"},
+                         "default": "created", "desc": "Sort by name or lastModified"},
+                "ascending": {"type": bool, "default": True, "desc": "Sort ascending"},
             }},
             "responses": {200: "Success"},
         },
         "index": {
-            "parameters": {"path": ID_PATH},
+            "parameters": {"path": _id_path()},
             "responses": {200: "Success"},
         },
         "create": {
             "parameters": {"body": {
                 "name": {"type": str, "required": True, "minLength": 1, "maxLength": 200,
-                         "desc": "What to do (unique)"},
+                         "desc": "Name of todo item"},
                 "status": STATUS,
             }},
             "responses": {200: "Success", 409: "DuplicateKey"},
         },
         "update": {
-            "parameters": {"path": ID_PATH, "body": {
-                "name": {"type": str, "minLength": 1, "maxLength": 200, "desc": "New name (unique)"},
+            "parameters": {"path": _id_path(), "body": {
+                "name": {"type": str, "minLength": 1, "maxLength": 200, "desc": "Name of todo item to update"},
                 "status": STATUS,
             }},
             "responses": {200: "Success", 404: "NothingToUpdate", 409: "DuplicateKey"},
         },
         "delete": {
-            "parameters": {"path": ID_PATH},
+            "parameters": {"path": _id_path("Id of todo item to delete")},
             "responses": {200: "Success", 404: "NothingToRemove"},
         },
     }

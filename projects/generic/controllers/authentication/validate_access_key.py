@@ -14,10 +14,12 @@ from typing import Any
 from core import Controller, Shared
 
 PARAMETERS = {
-    "key": {"type": str, "required": True, "desc": "Signed key (138 characters) or a static 32-character key"},
-    "signaturemethod": {"type": str, "allow": ["sha256", "hmac-sha256"], "convert": "lower", "docs": False},
-    "nonce": {"type": str, "docs": False},
-    "requestdate": {"type": "Date", "docs": False},
+    "key": {"type": str, "required": True, "desc": "Authorization access key"},
+    "signaturemethod": {"type": str, "allow": ["sha256", "hmac-sha256"], "convert": "lower", "docs": False,
+                        "desc": "Authorization access key signature method. Default SHA256 if not set"},
+    "nonce": {"type": str, "docs": False, "desc": "One-time value of a hmac-sha256 signature (16-64 characters)"},
+    "requestdate": {"type": "Date", "docs": False,
+                    "desc": "Date string when client request was initiated i.e. 2015-01-01T00:00:00"},
 }
 RESPONSES = {
     401: ["KeyInvalid", "KeyExpired", "DeviceIdInvalid", "NonceInvalid", "NonceReused"],
