@@ -123,7 +123,7 @@ def copy_for_cron(target: Path, env: dict, config_text: str) -> Path:
 
 def test_the_processor_job_delivers_in_the_one_off_cron_mode(tmp_path, db_env):  # noqa: F811
     with smtp_server(require_login=True) as smtp:
-        env = {**db_env.settings(), "logLevel": "warn", "notifications": FAST,
+        env = {**db_env.settings(), "logLevel": "warn", "notifications": FAST, "cronJobs": {"enabled": True},
                "embedded": {"path": str(tmp_path / "store.json")}}
         root = copy_for_cron(tmp_path / "checkout", env, notification_config(smtp.port))
         app = create_app("notifyrun", root)
@@ -144,7 +144,7 @@ def test_the_processor_job_delivers_in_the_one_off_cron_mode(tmp_path, db_env): 
 
 def test_the_cleanup_job_runs_in_the_one_off_cron_mode(tmp_path, db_env):  # noqa: F811
     env = {**db_env.settings(), "logLevel": "warn", "notifications": {**FAST, "cleanupAfter": 0},
-           "embedded": {"path": str(tmp_path / "store.json")}}
+           "cronJobs": {"enabled": True}, "embedded": {"path": str(tmp_path / "store.json")}}
     root = copy_for_cron(tmp_path / "checkout", env, notification_config(25))
     app = create_app("notifyrun", root)
     items = Shared.db()["notifications"]
