@@ -38,4 +38,10 @@ translations = {
     "ServerBusy": {"de": "Der Server ist gerade ausgelastet", "en": "I'm busy right now, sorry."},
     "AdditionalParamsNotAllowed": {"de": "Mehr Parameter in [0] angegeben als erlaubt: [1]",
                                    "en": "More parameters in [0] given than allowed: [1]"},
+    # route-level group policies and WebSocket routes
+    "GroupPolicyViolation": {"de": "Deine Gruppen erfüllen die Gruppenregel dieses Service nicht: [0]",
+                             "en": "Your groups do not satisfy the group policy of this service: [0]"},
+    "SessionMissing": {"de": "Für diesen Service musst du angemeldet sein", "en": "This service needs a session"},
+    "UpgradeRequired": {"de": "Diese Adresse ist eine WebSocket-Route: öffne sie mit einem WebSocket-Client",
+                        "en": "This is a WebSocket route: connect with a WebSocket client"},
 }

@@ -175,6 +175,15 @@ class Shared:
         return cls.handle("db", name)
 
     @classmethod
+    def ws(cls, path: str) -> Any:
+        """The channel of a ``ws`` route: ``Shared.ws("/demo/v1/live/todos").broadcast({...}, to={...})``.
+
+        The hub is registered by the app factory (``Shared.provide("ws", ...)``); this module never
+        imports it. Raises KeyError for a path no ``ws`` route declares.
+        """
+        return cls.handle("ws").channel(path)
+
+    @classmethod
     def runtime_values(cls, name: str) -> list[str]:
         """mia's ``getRuntimeArgumentsValues``: ``cron=A, B`` -> ``["A", "B"]``."""
         value = cls.runtime_args.get(name)

@@ -196,11 +196,16 @@ def test_services_lists_every_route_of_the_prefix(client):
     reply = client.get(f"{V1}/services")
     assert reply.status_code == 200
     items = {item["id"]: item for item in reply.json["response"]}
-    assert set(items) == {"todos", "todo", "create-todo", "update-todo", "delete-todo", "todos-html", "services"}
+    public = {"todos", "todo", "create-todo", "update-todo", "delete-todo", "todos-html", "services", "jwt-login",
+              "jwt-refresh", "jwt-revoke"}
+    assert set(items) == public | {"jwt-me", "todo-live"}  # routes/realtime.py shares group, version, prefix
     assert items["todo"]["method"] == "GET" and items["todo"]["url"].endswith("/demo/v1/todo/:id")
+    assert items["todo-live"]["method"] == "WS" and items["todo-live"]["url"].endswith("/demo/v1/live/todos")
     assert items["create-todo"]["parameters"]["body"]["name"]["required"] is True
-    assert all(item["authorization"] is False for item in items.values())
+    assert all(items[name]["authorization"] is False for name in public)
+    assert items["jwt-me"]["authorization"] is True and items["todo-live"]["authorization"] is True
     latest = client.get("/demo/latest/services").json["response"]
+    assert "jwt-me" not in {item["id"] for item in latest}
     assert all("/demo/latest/" in item["url"] for item in latest)
 
 
@@ -244,10 +249,14 @@ def test_every_demo_route_is_exercised_here_and_documented(app, client):
     document = client.get("/docs/openapi.json").json
     for route in demo_routes:
         path = re.sub(r":(\w+)", r"{\1}", route.path)
-        operation = document["paths"][path][route.verb.lower()]
+        if route.is_websocket:  # described on the path item: a fuzzer must not send it plain GETs
+            operation = document["paths"][path]["x-websocket"]
+            assert "101" in operation["responses"]
+        else:
+            operation = document["paths"][path][route.verb.lower()]
+            assert "200" in operation["responses"]
         assert operation["operationId"].startswith(route.info.identity), (path, operation["operationId"])
-        assert "200" in operation["responses"]
-        keyed = route.controllers[0].name == "generic-validateAccessKey"
+        keyed = route.controllers[0].name in ("generic-validateAccessKey", "generic-validateJWT")
         assert bool(operation.get("security")) == keyed, path
     create_body = document["paths"][f"{V1}/todo"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert create_body["required"] == ["name"]
@@ -261,7 +270,8 @@ def test_every_demo_route_is_exercised_here_and_documented(app, client):
 # Route identities of the demo tested by the authorization and user tests below.
 EXERCISED_ELSEWHERE = {"devices", "device", "signUp", "getProfile", "updateProfile", "deleteAccount", "login",
                        "logout",
-                       "welcome", "notification"}  # tests/test_notifications_demo.py
+                       "welcome", "notification",  # tests/test_notifications_demo.py
+                       "jwt-login", "jwt-refresh", "jwt-revoke", "jwt-me", "todo-live"}  # tests/test_realtime*.py
 
 
 # ------------------------------------------------------------------------------------------ /demo-auth/v1
@@ -374,7 +384,7 @@ def test_authorized_services_listing_needs_no_key(client):
     assert set(items) == {("todos", "GET"), ("todo", "GET"), ("create-todo", "POST"), ("update-todo", "PUT"),
                           ("delete-todo", "DELETE"), ("services", "GET"), ("devices", "POST"), ("device", "PUT"),
                           ("signUp", "POST"), ("getProfile", "GET"), ("updateProfile", "PUT"),
-                          ("deleteAccount", "DELETE"), ("login", "POST"), ("logout", "POST")}
+                          ("deleteAccount", "DELETE"), ("login", "POST"), ("logout", "POST"), ("todo-live", "WS")}
     assert items[("todos", "GET")]["authorization"] is True
     assert items[("todos", "GET")]["parameters"]["header"]["key"]["required"] is True
     assert items[("devices", "POST")]["authorization"] is False

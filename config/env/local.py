@@ -17,4 +17,8 @@ environment = {
     "swaggerMode": True,
     "title": "mia.py demo API",
     "description": "Declarative API server: demo and generic services",
+    # JWT sessions (generic-validateJWT). DEMO KEY, public in this repository: never use it elsewhere.
+    "jwt": {"algorithms": ["HS256"], "issuer": "mia.py", "audience": "mia.py-demo", "signingKey": "demo-1",
+            "keys": {"demo-1": {"alg": "HS256", "secret": "demo-only-jwt-secret-0f5b2c7e9a4d4e1f8c3b"}}},
+    "websocket": {"pingInterval": 25, "maxMessageSize": "64kb"},
 }

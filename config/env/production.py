@@ -13,4 +13,8 @@ environment = {
     "mongoDatabases": {"mia": {"url": None, "options": {}}},
     "swaggerMode": False,
     "maxLag": 1000,
+    # JWT sessions: the HS256 secret (32+ characters) comes from the process environment.
+    "jwt": {"algorithms": ["HS256"], "issuer": "mia.py", "signingKey": "main",
+            "keys": {"main": {"alg": "HS256", "secretEnv": "MIA_JWT_SECRET"}}},
+    "websocket": {"pingInterval": 25, "maxMessageSize": "64kb"},
 }

@@ -18,7 +18,7 @@ from core.app import response_check as responsecheck
 from core.data import cache, indexes
 from core.data import databases as db
 from core.errors import MiaError
-from core.http import direct, overload, ratelimit, static
+from core.http import direct, overload, ratelimit, static, websocket
 from core.http.clientip import resolver as client_ip_resolver
 from core.http.output import error_response
 from core.http.pipeline import Pipeline
@@ -26,7 +26,7 @@ from core.http.router import HostResolver, Router
 from core.shared import Shared
 from core.startup.config import load_root_config
 from core.startup.loader import Loader, run_init_modules
-from core.startup.routes import compile_route_files
+from core.startup.routes import compile_route_files, websocket_options
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository: core/app/factory.py -> ../../
 logger = logging.getLogger("mia.server")
@@ -56,8 +56,13 @@ def create_app(mode: str = "local", root: Path | str | None = None, overrides: d
     log.install_transport(Shared.environment)  # logTransport names a project config's function
     hosts = HostResolver(Shared.environment.get("hosts") or [])  # validates the vhost entries first
     routes = compile_route_files(loaded.route_files, mode, hosts.ids)
-    router = Router(routes, hosts)
+    ws_routes = [route for route in routes if route.is_websocket]
+    router = Router([route for route in routes if not route.is_websocket], hosts)
     Shared.services = routes  # mia's Shared.registeredServices() (generic-servicesManager reads it)
+    ws_ping, ws_limit = websocket_options(Shared.environment)
+    hub = websocket.make_hub(ws_routes, Shared.environment)  # Shared.ws(path) in controllers, libs, jobs
+    Shared.provide("ws", lambda: hub)
+    Shared.handle("ws")  # held in Shared's handles: Shared.reset() stops its poller (hub.close_all)
     if reuse is not None:
         indexes.ensure_all_indexes(startup=True)
     elif run_init:  # touches the database: skipped by offline commands (routes, docs)
@@ -77,8 +82,10 @@ def create_app(mode: str = "local", root: Path | str | None = None, overrides: d
     app.config["mia.mode"] = mode
     app.config["mia.cache"] = cache_backend
     app.config["mia.overload"] = monitor
+    app.config["mia.hub"] = hub
     docs_site.install(app, routes, router, Shared.environment)  # OpenAPI per vhost; /docs, /api-docs if swaggerMode
     static.install(app, root, loaded.projects)  # projects/<p>/public at /<p>/assets/
+    websocket.install(app, ws_routes, pipeline, hub, ws_ping, ws_limit)  # flask-sock; handshake = the chain
     def dispatch(path: str = "") -> Any:
         req = request._get_current_object()
         response = pipeline.handle(req)

@@ -41,6 +41,8 @@ DEFAULT_RESPONSES: dict[int, list[str]] = {
     503: ["ServiceUnavailable", "DatabaseUnavailable", "ServerBusy"],
 }
 ACCESS_KEY_CONTROLLER = "generic-validateAccessKey"
+JWT_CONTROLLER = "generic-validateJWT"
+WS_MARK = "/x-websocket"
 JSON_MEDIA = "application/json"
 _PARAM = re.compile(r"^:([A-Za-z_][A-Za-z0-9_]*)\??$")
 
@@ -67,6 +69,16 @@ SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
     "staticKeyQuery": {
         "type": "apiKey", "in": "query", "name": "key",
         "description": "Static 32-character device access key given as query parameter `key`.",
+    },
+    "bearerJWT": {
+        "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+        "description": "`Authorization: Bearer <access token>` from the route's login (generic-validateJWT): "
+                       "signature by `kid`, pinned algorithms, exp/nbf/iat/aud/iss checked.",
+    },
+    "bearerJWTQuery": {
+        "type": "apiKey", "in": "query", "name": "access_token",
+        "description": "The same access token as query parameter `access_token` (for WebSocket clients in "
+                       "browsers, which cannot set headers).",
     },
 }
 
@@ -188,6 +200,9 @@ def _operation_id(route: RouteMethod, used: set[str]) -> str:
 
 def _security(route: RouteMethod) -> list[dict[str, list[str]]] | None:
     for step in route.controllers:
+        if step.name == JWT_CONTROLLER:
+            return [{"bearerJWT": []}, {"bearerJWTQuery": []}] if step.function == "queryParameters" \
+                else [{"bearerJWT": []}]
         if step.name == ACCESS_KEY_CONTROLLER:
             if step.function == "queryParameters":
                 return [{"staticKeyQuery": []}]
@@ -202,6 +217,8 @@ def _responses(route: RouteMethod, schemes: dict[str, dict[str, Any]], has_body:
     for status, codes in route.preconditions.responses.items():
         target = merged.setdefault(status, [])
         target.extend(c for c in codes if c not in target)
+    if route.policy is not None:
+        merged.setdefault(403, []).append("GroupPolicyViolation")
     if not any(200 <= status < 300 for status in merged):
         merged[200] = ["Success"]
     success_media, error_media = produces(route.controllers), produces(route.error_controllers)
@@ -274,6 +291,20 @@ def _operation(route: RouteMethod, path_names: list[str], used_ids: set[str],
     security = _security(route)
     if security:
         operation["security"] = security
+    if route.policy is not None:
+        operation["x-policy"] = {"groups": list(route.policy.groups), "groupPolicy": route.policy.group_policy}
+    return operation
+
+
+def websocket_operation(route: RouteMethod, path_names: list[str], used_ids: set[str],
+                        version: str = OPENAPI_VERSION) -> dict[str, Any]:
+    """A ws route, described on its path item as ``x-websocket``: the handshake's parameters, security
+    and refusals (the JSON envelope), ``101`` when the socket opens. Not a ``get`` operation, so
+    clients generated from the document and fuzzers never send it a plain GET."""
+    operation = _operation(route, path_names, used_ids, version)
+    responses = {k: v for k, v in operation["responses"].items() if not k.startswith("2")}
+    operation["responses"] = {"101": {"description": "Switching Protocols: the WebSocket is open"}, **responses}
+    operation["x-maxMessageSize"] = route.max_message_size
     return operation
 
 
@@ -320,14 +351,22 @@ def build_document(routes: list[RouteMethod], environment: dict[str, Any]) -> di
         spec.components.security_scheme(name, scheme)
     used_ids: set[str] = set()
     tags: list[str] = []
+    sockets: list[str] = []
     for route in sorted((r for r in routes if r.docs), key=_sort_key):
         path, names = openapi_path(route.path)
         if route.name not in tags:
             tags.append(route.name)
+        if route.is_websocket:  # through apispec (schemas resolved), then moved to the path item
+            sockets.append(path)
+            spec.path(path=WS_MARK + path, operations={"get": websocket_operation(route, names, used_ids, version)})
+            continue
         spec.path(path=path, operations={route.verb.lower(): _operation(route, names, used_ids, version)})
     for tag in tags:
         spec.tag({"name": tag})
     document = spec.to_dict()
+    for path in sockets:
+        operation = document["paths"].pop(WS_MARK + path)["get"]
+        document["paths"].setdefault(path, {})["x-websocket"] = operation
     _fix_parameters(document)
     options = (environment.get("swagger") or {}).get("options")
     if isinstance(options, dict):
@@ -352,4 +391,4 @@ def build_host_document(routes: list[RouteMethod], host_id: str, environment: di
 def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     """(path, method, operation) of a document, in document order (for exports and tests)."""
     return [(path, method, op) for path, item in document.get("paths", {}).items()
-            for method, op in item.items() if isinstance(op, dict)]
+            for method, op in item.items() if isinstance(op, dict) and not method.startswith("x-")]

@@ -75,15 +75,18 @@ def resolve_chain(entries: Any, key: str, where: str, label: str, error: bool) -
     return steps
 
 
-def run_controllers(steps: list[ChainStep], req: Any, res: Any, validated: list[dict[str, Any]]) -> None:
-    """Run the chain until a controller sends; a chain that sends nothing is a 404."""
+def run_controllers(steps: list[ChainStep], req: Any, res: Any, validated: list[dict[str, Any]],
+                    must_send: bool = True) -> None:
+    """Run the chain until a controller sends; a chain that sends nothing is a 404 (unless
+    ``must_send`` is off: a WebSocket handshake whose chain passes is upgraded)."""
     mia = req.mia
     for step in steps:
         mia.validated_parameters = validated[step.index]
         step.call(req, res)
         if res.sent:
             return
-    raise MiaError(404)
+    if must_send:
+        raise MiaError(404)
 
 
 def run_error_controllers(steps: list[ChainStep], err: BaseException, req: Any, res: Any) -> BaseException:

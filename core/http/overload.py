@@ -16,6 +16,8 @@ A busy process answers at once, before the body is read: 503 with ``Retry-After`
 standard envelope (code ``ServerBusy``), instead of queueing without bound. Neither setting ->
 no guard. The in-flight count is kept by WSGI middleware (so every request counts, and the
 count is released even when rendering fails); the check runs as the first pipeline guard.
+WebSocket upgrades are not counted: an open socket would hold a slot for its whole life (their
+handshake still passes the guard).
 """
 from __future__ import annotations
 
@@ -60,6 +62,8 @@ class LoadMonitor:
         """WSGI middleware that keeps the in-flight count."""
 
         def counted(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+            if environ.get("HTTP_UPGRADE", "").lower() == "websocket":  # an open socket is not work in flight
+                return wsgi_app(environ, start_response)
             with self._lock:
                 self._in_flight += 1
             try:

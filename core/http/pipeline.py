@@ -44,6 +44,17 @@ class Pipeline:
     guards: list[Guard] = field(default_factory=list)
     client_ip: Callable[[Any], tuple[str | None, str]] = lambda req: (req.remote_addr, req.scheme)
     after_response: list[Callable[[Any, Any, Response], None]] = field(default_factory=list)
+    upgrade_router: Router | None = None  # the ws routes: a plain request for one answers 426
+
+    def _unmatched(self, err: MiaError, req: Any) -> MiaError:
+        """A 404 for a path that is a WebSocket route is ``426 UpgradeRequired`` (off the hot path)."""
+        if err.status == 404 and self.upgrade_router is not None:
+            try:
+                self.upgrade_router.match(req.host, req.path, "GET")
+            except MiaError:
+                return err
+            return MiaError(426, code="UpgradeRequired", headers={"Upgrade": "websocket"})
+        return err
 
     def handle(self, req: Any) -> Response:
         try:
@@ -52,7 +63,7 @@ class Pipeline:
                                                environ.get("RAW_URI") or environ.get("REQUEST_URI"))
         except MiaError as err:  # 404 / 405 before any route is known
             req.mia = MiaContext(None, default_culture=self.default_culture, request=req)
-            return error_response(err, req)
+            return error_response(self._unmatched(err, req), req)
         route = target.route
         mia = req.mia = MiaContext(route.info, params, self.default_culture, request=req)
         mia.client_ip, mia.scheme = self.client_ip(req)

@@ -111,6 +111,26 @@ KEYS: dict[str, Key] = {
     "embedded.journalMaxBytes": Key((INT,), "journal size that triggers a compaction into the snapshot"),
     "embedded.fsync": Key((B,), "fsync every journaled write (default on)"),
     "embedded.lockWait": Key((INT, F), "seconds to wait for the data file's lock at start"),
+    # JWT sessions (projects/generic: generic-validateJWT, generic-jwtKeys, generic-jwtSessions)
+    "jwt": Key((D,), "JWT sessions: algorithms, keys by kid, issuer, audience, leeway, lifetimes"),
+    "jwt.algorithms": Key((L,), "accepted algorithms (pinned: HS256, RS256, ES256, ...)"),
+    "jwt.issuer": Key((S, N), "iss to issue and require"),
+    "jwt.audience": Key((S, L, N), "aud to issue and require"),
+    "jwt.signingKey": Key((S, N), "kid of the key that signs new tokens"),
+    "jwt.leeway": Key((INT, F), "seconds of clock skew allowed for exp/nbf/iat"),
+    "jwt.accessTokenLifetime": Key((INT, F), "access token lifetime in seconds"),
+    "jwt.refreshTokenLifetime": Key((INT, F), "refresh token lifetime in seconds"),
+    "jwt.keys": Key((D,), "keys by kid: {alg, secret|secretEnv|secretFile, publicKey..., privateKey...}",
+                    open=True),
+    # WebSocket routes and the broadcast bus (core/http/websocket.py, core/data/broadcast.py)
+    "websocket": Key((D,), "WebSocket settings"),
+    "websocket.pingInterval": Key((INT, F), "seconds between pings; a client missing a pong is reaped"),
+    "websocket.maxMessageSize": Key((S, INT), "largest message accepted (e.g. '64kb')"),
+    "websocket.pollInterval": Key((INT, F), "seconds between polls of the broadcast collection"),
+    "websocket.retention": Key((INT, F), "seconds broadcast messages are kept"),
+    "websocket.gapTimeout": Key((INT, F), "seconds a missing broadcast number is waited for"),
+    "websocket.batch": Key((INT,), "broadcast messages read per poll"),
+    "websocket.database": Key((S, N), "a key of mongoDatabases for the broadcast collection"),
     # notifications (core/notifications/settings.py)
     "notifications": Key((D,), "processor settings: maxAttempts, backoff, lease, batch, ...", open=True),
     # docs

@@ -7,13 +7,16 @@ can be wrong in a route file fails here, naming the file.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from core.errors import StartupError
 from core.http.chain import ChainStep, resolve_chain
 from core.http.context import RouteInfo
+from core.http.policy import Policy, compile_policy, with_policy
 from core.http.ratelimit import parse_limit
+from core.shared import RegistryError, Shared
 from core.startup.loader import RouteFile
 from core.validation.preconditions import PreconditionSet, compile_preconditions
 
@@ -22,18 +25,31 @@ METHOD_KEYS: dict[str, tuple[str, str]] = {
     "list": ("GET", ""), "index": ("GET", "/:id"), "create": ("POST", ""),
     "update": ("PUT", "/:id"), "delete": ("DELETE", "/:id"),
     "get": ("GET", ""), "post": ("POST", ""), "put": ("PUT", ""), "del": ("DELETE", ""),
+    "ws": ("GET", ""),  # a WebSocket route: the chain runs at the handshake (core/http/websocket.py)
 }
 FILE_KEYS = {"group", "name", "version", "hostId", "environment", "prefix", "corsHeaders", "rateLimit",
              "deprecated", "routes", "parameterOverflow", "bodyParser", "bodyparser", "description",
              "modified", "docs"}
 METHOD_FIELDS = {"identity", "description", "docs", "deprecated", "environment", "bodyParser", "bodyparser",
                  "authorization", "session", "controller", "errorController", "corsHeaders",
-                 "responseSchemes", "rateLimit", "parameterOverflow", "modified", "summary", "tags"}
+                 "responseSchemes", "rateLimit", "parameterOverflow", "modified", "summary", "tags",
+                 "policy", "handler", "maxMessageSize"}
+WS_ONLY_FIELDS = {"handler", "maxMessageSize"}
 BODY_TYPES = {"json", "raw", "text", "urlencoded", "none"}
 OVERFLOW_MODES = {"ignore", "log", "block"}
 DEFAULT_LIMIT = 512 * 1024
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$", re.IGNORECASE)
 _UNITS = {"b": 1, "kb": 1024, "mb": 1024 ** 2, "gb": 1024 ** 3}
+
+
+@dataclass(frozen=True)
+class SocketHandler:
+    """The ``handler`` of a ws route: bound hook functions ``fn(self, ws, req[, message])`` or None."""
+
+    name: str
+    on_connect: Callable[..., Any] | None
+    on_message: Callable[..., Any] | None
+    on_disconnect: Callable[..., Any] | None
 
 
 @dataclass
@@ -56,6 +72,13 @@ class RouteMethod:
     response_schemes: dict[str, Any] | None = None
     modified: Any = None
     name: str = ""
+    policy: Policy | None = None
+    socket: SocketHandler | None = None   # ws routes: the controller that receives the socket
+    max_message_size: int | None = None   # ws routes: bytes per incoming message
+
+    @property
+    def is_websocket(self) -> bool:
+        return self.info.method == "ws"
 
     @property
     def verb(self) -> str:
@@ -72,6 +95,16 @@ def parse_size(value: Any, where: str) -> int:
     if not match:
         raise StartupError(f"bodyParser limit must be a size like '512kb', got {value!r}", where)
     return int(float(match.group(1)) * _UNITS[(match.group(2) or "b").lower()])
+
+
+def websocket_options(environment: dict[str, Any]) -> tuple[float | None, int]:
+    """``websocket.pingInterval`` (seconds, default 25, 0 = off) and ``maxMessageSize`` (bytes, default 64kb)."""
+    conf = environment.get("websocket") or {}
+    where = "environment websocket"
+    ping = conf.get("pingInterval", 25)
+    if isinstance(ping, bool) or not isinstance(ping, (int, float)) or ping < 0:
+        raise StartupError(f"websocket.pingInterval must be seconds (a number >= 0), got {ping!r}", where)
+    return (float(ping) or None), parse_size(conf.get("maxMessageSize", "64kb"), where)
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -130,7 +163,7 @@ def compile_route_files(files: list[RouteFile], mode: str, host_ids: set[str]) -
     for route_file in files:
         for method in _compile_file(route_file, mode, host_ids, shared):
             for host in method.host_ids:
-                key = (host, method.verb, method.path.lower())
+                key = (host, "WS" if method.is_websocket else method.verb, method.path.lower())
                 if key in seen_paths:
                     raise StartupError(
                         f"{method.verb} {method.path}->{method.info.identity} already registered "
@@ -242,12 +275,17 @@ def _compile_method(route_file: RouteFile, spec: dict[str, Any], prefix: str, pa
         controllers, error_controllers, preconditions = cached
     else:
         controllers = resolve_chain(method_spec.get("controller"), key, where, label, error=False)
-        if not controllers:
+        if not controllers and key != "ws":  # a ws route may be open to everybody: its handler is the point
             raise StartupError(f"route method {label} has no controller", where)
         error_controllers = resolve_chain(method_spec.get("errorController"), key, where, label, error=True)
         preconditions = compile_preconditions(controllers, where, shared)
         if chain_key is not None:
             shared[chain_key] = (controllers, error_controllers, preconditions)
+    if key != "ws" and set(method_spec) & WS_ONLY_FIELDS:
+        raise StartupError(f"{', '.join(sorted(set(method_spec) & WS_ONLY_FIELDS))} of {label} only apply to "
+                           "'ws' routes", where)
+    policy = compile_policy(method_spec.get("policy"), where, label)
+    controllers = with_policy(controllers, policy, where, label)
     cors = method_spec.get("corsHeaders", spec.get("corsHeaders")) or {}
     if not isinstance(cors, dict):
         raise StartupError(f"corsHeaders of {label} must be a dict", where)
@@ -260,11 +298,46 @@ def _compile_method(route_file: RouteFile, spec: dict[str, Any], prefix: str, pa
                      name=spec.get("name") or prefix or "/", rate_limits=tuple(limits),
                      parameter_overflow=overflow)
     authorization = bool(method_spec.get("authorization") or method_spec.get("session")) or any(
-        step.name in ("generic-validateSession",) for step in controllers)
+        step.name in ("generic-validateSession",) or getattr(step.controller, "sets_session", False)
+        for step in controllers)
     return RouteMethod(info=info, host_ids=tuple(host_ids), path=url, file=route_file, controllers=controllers,
                        error_controllers=error_controllers, preconditions=preconditions, body_type=body_type,
                        body_limit=body_limit, cors_headers=dict(cors),
                        description=method_spec.get("description", spec.get("description")),
                        docs=method_spec.get("docs", spec.get("docs", True)) is not False,
                        authorization=authorization, response_schemes=method_spec.get("responseSchemes"),
-                       modified=method_spec.get("modified"), name=info.name)
+                       modified=method_spec.get("modified"), name=info.name, policy=policy,
+                       socket=_socket_handler(method_spec.get("handler"), where, label) if key == "ws" else None,
+                       max_message_size=parse_size(method_spec["maxMessageSize"], where)
+                       if "maxMessageSize" in method_spec else None)
+
+
+HOOKS = {"onConnect": "on_connect", "onMessage": "on_message", "onDisconnect": "on_disconnect"}
+
+
+def _socket_handler(spec: Any, where: str, label: str) -> SocketHandler | None:
+    """``handler: {"name": id, "version": v, "onConnect": fn, "onMessage": fn, "onDisconnect": fn}``.
+
+    Hooks not named default to the controller's ``on_connect`` / ``on_message`` / ``on_disconnect``
+    when it has them; a named one that does not exist stops start-up.
+    """
+    if spec is None:
+        return None
+    if not isinstance(spec, dict) or not isinstance(spec.get("name"), str) or set(spec) - {"name", "version", *HOOKS}:
+        raise StartupError(f"handler of {label} must be {{'name': <controller>, 'onConnect'|'onMessage'|"
+                           "'onDisconnect': <function>}", where)
+    name, version = spec["name"], str(spec.get("version", "1.0"))
+    try:
+        controller = Shared.controllers(name, version)
+    except RegistryError:
+        raise StartupError(f"Controller {name} {version} (handler of {label}) does not exists", where) from None
+    hooks: dict[str, Callable[..., Any] | None] = {}
+    for key, default in HOOKS.items():
+        wanted = spec.get(key)
+        fn = getattr(controller, wanted or default, None)
+        if wanted and not callable(fn):
+            raise StartupError(f"{name} {version}->{wanted} does not exists (handler {key} of {label})", where)
+        hooks[default] = fn if callable(fn) else None
+    if not any(hooks.values()):
+        raise StartupError(f"handler {name} of {label} has none of on_connect, on_message, on_disconnect", where)
+    return SocketHandler(name=name, **hooks)

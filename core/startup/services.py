@@ -93,7 +93,8 @@ def route_responses(route: Any) -> dict[str, list[str]]:
 
 def describe(route: Any) -> dict[str, Any]:
     """The request-independent part of a v2 item (``url`` is completed per request)."""
-    item: dict[str, Any] = {"modified": iso_modified(route.modified), "method": route.verb, "url": route.path,
+    method = "WS" if route.info.method == "ws" else route.verb  # a WebSocket route (its handshake is a GET)
+    item: dict[str, Any] = {"modified": iso_modified(route.modified), "method": method, "url": route.path,
                             "id": route.info.identity}
     parameters = route_parameters(route)
     if parameters:

@@ -17,3 +17,5 @@ class DemoConfig(Config):
         {"name": "Get this demo done", "status": "unchecked"},
         {"name": "Create own project", "status": "unchecked"},
     ]
+    # Groups of the JWT sessions of demo users, by login ("*": everybody else).
+    jwtGroups = {"ada": ["users", "editors"], "*": ["users"]}

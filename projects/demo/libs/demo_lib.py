@@ -6,6 +6,7 @@ project can list or seed todos without going through HTTP.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -14,9 +15,12 @@ from bson import ObjectId
 
 from core import Lib, MiaError, Shared
 
+log = logging.getLogger("mia.demo")
+
 OBJECT_ID = re.compile(r"^[0-9a-fA-F]{24}$")
 SORT_FIELDS = ["name", "status", "created", "lastModified"]
 MAX_SKIP = 2**63 - 1
+LIVE_FEEDS = ("/demo/v1/live/todos", "/demo-auth/v1/live/todos")  # ws routes: JWT and signed-key clients
 
 
 class DemoLib(Lib):
@@ -96,20 +100,39 @@ class DemoLib(Lib):
         anonymous = {"owner": {"$exists": False}}
         return anonymous if owner is None else {"$or": [anonymous, {"owner": owner}]}
 
+    @staticmethod
+    def announce(event: str, todo: dict[str, Any]) -> None:
+        """Tell every client of the live feed, in every worker and server; never fails the request."""
+        public = {k: v for k, v in todo.items() if k != "owner"}  # the owner mark stays on the server
+        for path in LIVE_FEEDS:
+            try:
+                Shared.ws(path).broadcast({"event": event, "todo": public})
+            except Exception:  # noqa: BLE001 - the todo is stored; a lost notification is only logged
+                log.warning("could not broadcast %s on %s", event, path, exc_info=True)
+
     def create_todo(self, values: dict[str, Any], owner: str | None = None) -> dict[str, Any]:
         now = self.now()
         document = {**values, "group": "demo", "created": now, "lastModified": now}
         if owner is not None:
             document["owner"] = owner
-        return self.model().insert_one(document)
+        stored = self.model().insert_one(document)
+        self.announce("created", stored)
+        return stored
 
     def update_todo(self, todo_id: str, values: dict[str, Any], owner: str | None = None) -> bool:
         """Change the given fields; False when no todo has that id or it belongs to someone else."""
         changes = {k: v for k, v in values.items() if k in ("name", "status")}
-        result = self.model().update_one({"_id": self.object_id(todo_id), **self._owned_by(owner)},
-                                          {"$set": {**changes, "lastModified": self.now()}})
-        return result.matched_count > 0
+        updated = self.model().find_one_and_update({"_id": self.object_id(todo_id), **self._owned_by(owner)},
+                                                   {"$set": {**changes, "lastModified": self.now()}})
+        if updated is None:
+            return False
+        self.announce("updated", updated)
+        return True
 
     def delete_todo(self, todo_id: str, owner: str | None = None) -> bool:
         flt = {"_id": self.object_id(todo_id), **self._owned_by(owner)}
-        return self.model().delete_one(flt).deleted_count > 0
+        deleted = self.model().collection().find_one_and_delete(flt)
+        if deleted is None:
+            return False
+        self.announce("deleted", deleted)
+        return True

@@ -21,6 +21,16 @@ routes = {
     "version": "1.0",
     "prefix": "/demo-auth/v1",
     "routes": {
+        "./live/todos": {
+            "ws": {
+                "identity": "todo-live",
+                "description": "Live feed of todo changes for devices (the handshake carries the key header)",
+                "authorization": True,
+                "controller": [ACCESS_KEY],
+                "handler": {"name": "demo-todoFeed"},
+                "maxMessageSize": "1kb",
+            },
+        },
         "./todo": {
             "list": {
                 "identity": "todos",

@@ -122,6 +122,26 @@ class GenericTranslations(Config):
             "en": "Cannot register a new token for your user. You might want to try again later."},
         "ThirdPartyTokenInvalid": {"de": "Das Token des Anbieters ist ungültig",
                                    "en": "The login provider rejected the token"},
+        # generic-validateJWT, generic-jwtTokens
+        "TokenMissing": {"de": "Anmeldung nötig: sende Authorization: Bearer <Token>",
+                         "en": "Authentication required: send Authorization: Bearer <token>"},
+        "TokenInvalid": {"de": "Das Token ist ungültig", "en": "The token is invalid"},
+        "TokenNotYetValid": {"de": "Das Token ist noch nicht gültig", "en": "The token is not valid yet"},
+        "TokenAudienceInvalid": {"de": "Das Token ist nicht für diesen Dienst ausgestellt",
+                                 "en": "The token was not issued for this service"},
+        "TokenIssuerInvalid": {"de": "Das Token kommt nicht von einem bekannten Aussteller",
+                               "en": "The token was not issued by a trusted issuer"},
+        "TokenKeyUnknown": {"de": "Das Token ist mit einem unbekannten Schlüssel signiert",
+                            "en": "The token is signed with an unknown key"},
+        "TokenAlgorithmInvalid": {"de": "Das Token verwendet einen nicht erlaubten Algorithmus",
+                                  "en": "The token uses an algorithm that is not allowed"},
+        "RefreshTokenInvalid": {"de": "Das Refresh-Token ist ungültig", "en": "The refresh token is invalid"},
+        "RefreshTokenExpired": {"de": "Das Refresh-Token ist abgelaufen, bitte melde dich neu an",
+                                "en": "The refresh token has expired, please log in again"},
+        "RefreshTokenReused": {
+            "de": "Dieses Refresh-Token wurde schon benutzt; alle Sitzungen daraus sind beendet, "
+                  "bitte melde dich neu an",
+            "en": "This refresh token was already used; every session from it has ended, please log in again"},
         "ModelExpected": {"de": "Für eigene Profildaten wird ein Profilmodell benötigt",
                           "en": "Model expected!"},
     }
