@@ -71,7 +71,8 @@ def ours() -> Any:
 
         app = create_app("bench", root=make_root(routes))
     else:
-        overrides = {"server": {"workers": 1}, "embedded": {"path": None}, "logLevel": "warn"}
+        overrides = {"server": {"workers": 1}, "embedded": {"path": None}, "logLevel": "warn",
+                     "allowDemo": True}  # the benchmarked routes are the demo's
         app = create_app("production", overrides=overrides)
         devices = Shared.models("generic-device-model").collection()
         _seed({"devices": devices, "todos": Shared.models("demo-todos").collection()})

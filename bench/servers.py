@@ -46,7 +46,8 @@ def free_port() -> int:
 
 def start(env_extra: dict[str, str], port: int) -> subprocess.Popen:
     env = {**os.environ, **env_extra, "MIA_CFG_SERVER__WORKERS": "1", "MIA_CFG_SERVER__HTTP__PORT": str(port),
-           "MIA_CFG_SERVER__HTTP__HOST": "127.0.0.1", "MIA_CFG_EMBEDDED__PATH": "null"}
+           "MIA_CFG_SERVER__HTTP__HOST": "127.0.0.1", "MIA_CFG_EMBEDDED__PATH": "null",
+           "MIA_CFG_ALLOWDEMO": "true"}  # the measured route is the demo's
     proc = subprocess.Popen([sys.executable, "server.py", "production"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 30

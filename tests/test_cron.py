@@ -71,7 +71,7 @@ def checkout(tmp_path: Path):
         (target / "config" / "env" / f"{mode}.py").write_text(
             f"environment = {{'server': {{'http': {{'host': '127.0.0.1', 'port': {port}}}}}, 'hosts': [], "
             f"'cronJobs': {{'enabled': {enabled}}}, 'defaultMongoDatabase': 'mia', "
-            f"'mongoDatabases': {{'mia': {{'url': None}}}}, 'logLevel': 'info'}}\n")
+            f"'mongoDatabases': {{'mia': {{'url': None}}}}, 'logLevel': 'info', 'allowDemo': True}}\n")
     out = tmp_path / "out"
     out.mkdir()
     return target, out, port

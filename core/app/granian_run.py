@@ -58,6 +58,7 @@ def main(argv: list[str]) -> int:
         backpressure=spec.get("backpressure"),
         http1_settings=HTTP1Settings(header_read_timeout=int(spec["header_timeout_ms"])),
         workers_kill_timeout=int(spec["graceful_timeout"]) or None, working_dir=ROOT,
+        respawn_failed_workers=True,  # a crashed or killed worker is replaced; the others keep serving
         log_enabled=True, log_level="warning", log_access=False, **bind, **tls)
     server.serve()
     return 0
