@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
 import sys
 import textwrap
@@ -31,6 +32,20 @@ def app():
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+COPY_IGNORED = shutil.ignore_patterns("__pycache__", ".mia-data", "*.pyc", ".pytest_cache")
+
+
+def copy_repository(target: Path, names: tuple[str, ...]) -> Path:
+    """Copy these top-level files and folders of the repository into ``target`` (a fresh clone's view)."""
+    for name in names:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, target / name, ignore=COPY_IGNORED)
+        else:
+            shutil.copy2(source, target / name)
+    return target
 
 
 def free_port() -> int:

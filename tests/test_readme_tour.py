@@ -82,10 +82,7 @@ EXPECTED: dict[str, list[str] | Callable[[str], bool]] = {
     "curl -s -o /dev/null -w '%{http_code} %{content_type}\\n' http://localhost:3000/docs/": ["200 text/html"],
     "curl -s http://localhost:3000/docs/openapi.json | grep -o '\"operationId\":\"todos_demo_v1\"'":
         ['"operationId":"todos_demo_v1"'],
-    "curl -s -X POST -H 'Content-Type: application/json' -H 'key: 9cd43d5622a2fa78b67b3412a2d8c614' -d '{\"login\": "
-    "\"ada@example.com\", \"password\": \"lovelace-demo-1\", \"name\": \"Ada\"}' "
-    "http://localhost:3000/demo-auth/v1/users/me": ['{"status":200,"response":{"userId":"',
-                                                    '"login":"ada@example.com"'],
+    ".venv/bin/python sign_up.py": ["200 ada@example.com"],
     "curl -s -X POST -H 'Content-Type: application/json' -d '{\"login\": \"ada@example.com\", \"password\": "
     "\"lovelace-demo-1\"}' http://localhost:3000/demo/v1/token": ['{"status":200,"response":{"tokenType":"Bearer",'
                                                                   '"accessToken":"ey', '"refreshToken":"'],
@@ -263,7 +260,7 @@ def test_the_tour_covers_the_newcomers_first_hour():
     files = [body.partition("\n")[0] for lang, body in fenced_blocks(text) if lang == "python"]
     assert START in shell and "server.py local routes" in shell
     assert "/demo-auth/v1/devices" in shell and "signed_request.py" in shell and "/docs/" in shell
-    assert files == ["# file: signed_request.py", "# file: live_feed.py",
+    assert files == ["# file: signed_request.py", "# file: sign_up.py", "# file: live_feed.py",
                      "# file: projects/hello/controllers/greeting.py", "# file: projects/hello/routes/api.py"]
     assert "MIA_MONGO_URL=" in text and "MIA_MEMCACHED_SERVERS=" in text
 

@@ -2,30 +2,23 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from conftest import copy_repository
 from core.app.factory import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 COPIED = ("server.py", "core", "client", "config", "projects", "init")
-IGNORED = shutil.ignore_patterns("__pycache__", ".mia-data", "*.pyc")
 
 
 @pytest.fixture
 def checkout(tmp_path: Path) -> Path:
     """The parts of the repository the command and the server need, in a temp dir."""
-    for name in COPIED:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, tmp_path / name, ignore=IGNORED)
-        else:
-            shutil.copy2(source, tmp_path / name)
-    return tmp_path
+    return copy_repository(tmp_path, COPIED)
 
 
 def new_project(checkout: Path, *args: str) -> subprocess.CompletedProcess[str]:

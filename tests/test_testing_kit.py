@@ -5,7 +5,6 @@ The subprocess tests run pytest the way a user does, from the root of a copy of 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import urllib.request
@@ -13,24 +12,18 @@ from pathlib import Path
 
 import pytest
 
+from conftest import copy_repository
 from core import Shared
 from core.data.cache import Cached, cache_backend
 
 ROOT = Path(__file__).resolve().parent.parent
 COPIED = ("server.py", "conftest.py", "pyproject.toml", "core", "client", "config", "projects", "init")
-IGNORED = shutil.ignore_patterns("__pycache__", ".mia-data", "*.pyc", ".pytest_cache")
 
 
 @pytest.fixture
 def checkout(tmp_path: Path) -> Path:
     """A copy of the repository (what a fresh clone holds that pytest and the server need)."""
-    for name in COPIED:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, tmp_path / name, ignore=IGNORED)
-        else:
-            shutil.copy2(source, tmp_path / name)
-    return tmp_path
+    return copy_repository(tmp_path, COPIED)
 
 
 def run(checkout: Path, *args: str, timeout: int = 240) -> subprocess.CompletedProcess[str]:

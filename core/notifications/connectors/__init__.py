@@ -8,7 +8,10 @@ status document counts; ``clear_token`` asks the processor to remove the device'
 """
 from __future__ import annotations
 
+import os
 import ssl
+import threading
+from collections.abc import Callable
 from typing import Any
 
 
@@ -27,3 +30,29 @@ def verify_context(settings: dict[str, Any]) -> ssl.SSLContext | bool:
     """TLS verification for an HTTPS connector: the system CAs, or ``caFile`` (a private CA) instead."""
     ca_file = settings.get("caFile")
     return ssl.create_default_context(cafile=ca_file) if ca_file else True
+
+
+class ClientCache:
+    """One client per settings key and process: a provider token and an HTTP/2 connection are reused.
+
+    A forked worker makes its own (the parent's connection is not shared across processes); ``close_all``
+    closes this process's clients. The cached object needs ``pid`` and ``close()``.
+    """
+
+    def __init__(self) -> None:
+        self._clients: dict[tuple[Any, ...], Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
+        with self._lock:
+            found = self._clients.get(key)
+            if found is None or found.pid != os.getpid():
+                found = self._clients[key] = make()
+            return found
+
+    def close_all(self) -> None:
+        with self._lock:
+            for found in self._clients.values():
+                if found.pid == os.getpid():
+                    found.close()
+            self._clients.clear()

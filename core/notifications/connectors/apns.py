@@ -22,14 +22,13 @@ from typing import Any
 import httpx
 import jwt
 
-from core.notifications.connectors import DeliveryError, verify_context
+from core.notifications.connectors import ClientCache, DeliveryError, verify_context
 from core.notifications.settings import read_secret_file
 
 HOSTS = {"production": "https://api.push.apple.com", "sandbox": "https://api.sandbox.push.apple.com"}
 DEAD_TOKEN_REASONS = frozenset({"BadDeviceToken", "Unregistered", "ExpiredToken"})
 RENEW_REASONS = frozenset({"ExpiredProviderToken", "InvalidProviderToken"})
-_clients: dict[tuple[Any, ...], ApnsClient] = {}
-_lock = threading.Lock()
+_clients = ClientCache()
 
 
 def endpoint_for(settings: dict[str, Any], environment: str | None) -> str:
@@ -108,16 +107,8 @@ def client(settings: dict[str, Any], environment: str | None) -> ApnsClient:
     endpoint = endpoint_for(settings, environment)
     key = (endpoint, settings.get("keyId"), settings.get("teamId"), str(settings.get("key") or settings.get("keyFile")),
            settings.get("caFile"), settings.get("tokenRefresh"))
-    with _lock:
-        found = _clients.get(key)
-        if found is None or found.pid != os.getpid():
-            found = _clients[key] = ApnsClient(endpoint, settings)
-        return found
+    return _clients.get(key, lambda: ApnsClient(endpoint, settings))
 
 
 def close_all() -> None:
-    with _lock:
-        for found in _clients.values():
-            if found.pid == os.getpid():
-                found.close()
-        _clients.clear()
+    _clients.close_all()

@@ -22,15 +22,14 @@ from typing import Any
 import httpx
 import jwt
 
-from core.notifications.connectors import DeliveryError, verify_context
+from core.notifications.connectors import ClientCache, DeliveryError, verify_context
 from core.notifications.settings import service_account
 
 ENDPOINT = "https://fcm.googleapis.com"
 SCOPE = "https://www.googleapis.com/auth/firebase.messaging"
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 DEAD_TOKEN_CODES = frozenset({"UNREGISTERED"})
-_clients: dict[tuple[Any, ...], FcmClient] = {}
-_lock = threading.Lock()
+_clients = ClientCache()
 
 
 def _error(reply: httpx.Response) -> tuple[str, str]:
@@ -117,16 +116,8 @@ def client(settings: dict[str, Any]) -> FcmClient:
     """The process's client for these settings (made anew after a fork)."""
     account = settings.get("serviceAccount") or settings.get("serviceAccountFile")
     key = (str(account), settings.get("endpoint"), settings.get("tokenUri"), settings.get("caFile"))
-    with _lock:
-        found = _clients.get(key)
-        if found is None or found.pid != os.getpid():
-            found = _clients[key] = FcmClient(settings)
-        return found
+    return _clients.get(key, lambda: FcmClient(settings))
 
 
 def close_all() -> None:
-    with _lock:
-        for found in _clients.values():
-            if found.pid == os.getpid():
-                found.close()
-        _clients.clear()
+    _clients.close_all()
