@@ -76,3 +76,20 @@ def test_slashes_and_unknown_verbs_still_answer_as_before(client):
     assert trace.status_code == 405 and trace.json["status"] == 405
     assert client.get("/docs/").status_code == 200  # a Flask rule: the docs page
     assert client.head("/demo/v1/todo").status_code == 200
+
+
+def test_websocket_routes_do_not_send_plain_requests_back_through_flask_matching(app, monkeypatch):
+    """The demo declares ``ws`` routes (flask-sock rules on ``/<path:path>``): those rules claim only
+    WebSocket handshakes, so plain API requests still skip Flask's URL matching, and a plain GET on the
+    ws path still answers 426 through the pipeline."""
+    assert any(rule.websocket for rule in app.url_map.iter_rules())
+    adapters = []
+    original = app.create_url_adapter
+    monkeypatch.setattr(app, "create_url_adapter",
+                        lambda request: (request is not None and adapters.append(request)) or original(request))
+    client = app.test_client()
+    assert client.get("/demo/v1/todo?limit=1").status_code == 200
+    assert client.get("/icecream/v1/flavours?flavour=Vanilla").status_code == 200
+    assert adapters == []  # no URL adapter bound: the router alone matched them
+    reply = client.get("/demo/v1/live/todos")
+    assert reply.status_code == 426 and reply.json["status"] == 426

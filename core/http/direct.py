@@ -83,8 +83,8 @@ class DirectDispatch:
             return
         prefixes = []
         for rule in rules:
-            if rule.endpoint == CATCH_ALL:
-                continue
+            if rule.endpoint == CATCH_ALL or rule.websocket:  # a WebSocket rule claims only handshakes,
+                continue  # which always go through Flask (the Upgrade test below)
             static = rule.rule.split("<", 1)[0].lower().rstrip("/")
             if not static or rule.host or rule.subdomain:
                 return  # a rule that may claim any path: always ask Flask
@@ -100,7 +100,7 @@ class DirectDispatch:
         prefixes = self._other_prefixes
         config = self.app.config
         if (prefixes is None or config["TRUSTED_HOSTS"] is not None or config["SERVER_NAME"]  # Flask checks hosts
-                or not path.startswith("/") or "//" in path or "\n" in path
+                or not path.startswith("/") or "//" in path or "\n" in path or "HTTP_UPGRADE" in environ
                 or environ.get("REQUEST_METHOD") not in self._methods or path.lower().startswith(prefixes)):
             return self.flask_wsgi(environ, start_response)
         return self._direct(environ, start_response, path)
