@@ -1,14 +1,10 @@
 """Shared fixtures: the real app in the ``test`` environment, and throw-away project trees."""
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import socket
 import sys
 import textwrap
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +15,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from core.app.factory import create_app  # noqa: E402
+from core.app.testing import free_port, serve_live  # noqa: E402,F401  (shared with users' projects)
 
 
 @pytest.fixture
@@ -48,26 +45,6 @@ def copy_repository(target: Path, names: tuple[str, ...]) -> Path:
     return target
 
 
-def free_port() -> int:
-    """A free TCP port on loopback for a server a test starts."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.contextmanager
-def serve_live(application) -> Iterator[str]:
-    """A live threaded HTTP server for ``application`` on a free loopback port; yields its base URL."""
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, application, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
 
 
 @pytest.fixture
