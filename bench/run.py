@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -210,34 +210,32 @@ def report(runs: list[Run], stacks: dict[str, Stack]) -> dict[str, float]:
                   f"{sum(r.result.errors for r in mine)} | {sum(r.result.non_2xx for r in mine)} |")
     ratios: dict[str, float] = {}
     print("\nratios of req/s inside each round (median over rounds):")
-    for case in CASES:
-        for other in ("bare", "express", "fastapi", "eve"):
-            per_round = []
-            for rnd in sorted({r.round for r in runs}):
-                ours = [r for r in runs if r.case == case and r.stack == "ours" and r.round == rnd]
-                base = [r for r in runs if r.case == case and r.stack == other and r.round == rnd]
-                if ours and base and base[0].result.rps:
-                    per_round.append(ours[0].result.rps / base[0].result.rps)
-            if per_round:
-                ratios[f"{case}_vs_{other}"] = median(per_round)
-                print(f"  {case:7s} ours / {other:8s} = {median(per_round):.2f}  "
-                      f"(rounds: {', '.join(f'{x:.2f}' for x in per_round)})")
+    _print_ratios(runs, ratios, "", lambda ours, base: ours.result.rps / base.result.rps if base.result.rps else None,
+                  "ours / {other:8s}")
     print("server CPU per request, other / ours inside each round (median; steadier than req/s on a busy machine):")
-    for case in CASES:
-        for other in ("bare", "express", "fastapi", "eve"):
-            per_round = []
-            for rnd in sorted({r.round for r in runs}):
-                ours = [r for r in runs if r.case == case and r.stack == "ours" and r.round == rnd]
-                base = [r for r in runs if r.case == case and r.stack == other and r.round == rnd]
-                if ours and base and ours[0].cpu_us:
-                    per_round.append(base[0].cpu_us / ours[0].cpu_us)
-            if per_round:
-                ratios[f"cpu_{case}_vs_{other}"] = median(per_round)
-                print(f"  {case:7s} {other:8s} / ours = {median(per_round):.2f}  "
-                      f"(rounds: {', '.join(f'{x:.2f}' for x in per_round)})")
+    _print_ratios(runs, ratios, "cpu_", lambda ours, base: base.cpu_us / ours.cpu_us if ours.cpu_us else None,
+                  "{other:8s} / ours")
     firsts = {n: s.first_answer for n, s in stacks.items() if s.first_answer is not None}
     print("first answer after start (s): " + ", ".join(f"{n} {t:.2f}" for n, t in firsts.items()))
     return ratios
+
+
+def _print_ratios(runs: list[Run], ratios: dict[str, float], key_prefix: str,
+                  ratio: Callable[[Run, Run], float | None], label: str) -> None:
+    """Per case and other stack: ``ratio(ours, other)`` inside each round, printed and stored as the median."""
+    for case in CASES:
+        for other in ("bare", "express", "fastapi", "eve"):
+            per_round = []
+            for rnd in sorted({r.round for r in runs}):
+                ours = [r for r in runs if r.case == case and r.stack == "ours" and r.round == rnd]
+                base = [r for r in runs if r.case == case and r.stack == other and r.round == rnd]
+                value = ratio(ours[0], base[0]) if ours and base else None
+                if value is not None:
+                    per_round.append(value)
+            if per_round:
+                ratios[f"{key_prefix}{case}_vs_{other}"] = median(per_round)
+                print(f"  {case:7s} {label.format(other=other)} = {median(per_round):.2f}  "
+                      f"(rounds: {', '.join(f'{x:.2f}' for x in per_round)})")
 
 
 def benchmark(args: argparse.Namespace) -> int:

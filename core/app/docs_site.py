@@ -93,19 +93,7 @@ class LazyDocuments(Mapping[str, dict[str, Any]]):
 def check_response_schemes(routes: list[RouteMethod]) -> None:
     """Compile every ``responseSchemes`` rule set (StartupError naming the file) without building the docs."""
     for route in routes:
-        declared = route.response_schemes
-        if declared is None:
-            continue
-        if not isinstance(declared, dict):
-            raise StartupError(f"responseSchemes of {route.verb} {route.path} must be a dict", route.file.path)
-        for kind in ("success", "error"):
-            rules = declared.get(kind)
-            if rules is None:
-                continue
-            if not isinstance(rules, dict):
-                raise StartupError(f"responseSchemes.{kind} of {route.verb} {route.path} must be a dict of rules",
-                                   route.file.path)
-            where = f"{route.file.path} responseSchemes.{kind}"
+        for _kind, rules, where in route.response_rules():
             try:
                 compile_rules(rules, where=where)
             except RuleDefinitionError as exc:

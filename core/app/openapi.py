@@ -137,19 +137,7 @@ def rules_to_json_schema(rules: dict[str, Any], where: str, version: str = OPENA
 
 def response_schemes(route: RouteMethod, version: str = OPENAPI_VERSION) -> dict[str, dict[str, Any]]:
     """``responseSchemes.success``/``error`` of a route as OpenAPI schemas (compiled at start-up)."""
-    declared = route.response_schemes or {}
-    if not isinstance(declared, dict):
-        raise StartupError(f"responseSchemes of {route.verb} {route.path} must be a dict", route.file.path)
-    out: dict[str, dict[str, Any]] = {}
-    for kind in ("success", "error"):
-        rules = declared.get(kind)
-        if rules is None:
-            continue
-        if not isinstance(rules, dict):
-            raise StartupError(f"responseSchemes.{kind} of {route.verb} {route.path} must be a dict of rules",
-                               route.file.path)
-        out[kind] = rules_to_json_schema(rules, f"{route.file.path} responseSchemes.{kind}", version)
-    return out
+    return {kind: rules_to_json_schema(rules, where, version) for kind, rules, where in route.response_rules()}
 
 
 # ---------------------------------------------------------------------------------------- helpers

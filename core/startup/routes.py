@@ -84,6 +84,22 @@ class RouteMethod:
     def verb(self) -> str:
         return self.info.request_method
 
+    def response_rules(self) -> list[tuple[str, dict[str, Any], str]]:
+        """``(kind, rules, where)`` of ``responseSchemes.success``/``error``; a bad shape stops start-up."""
+        declared = self.response_schemes or {}
+        if not isinstance(declared, dict):
+            raise StartupError(f"responseSchemes of {self.verb} {self.path} must be a dict", self.file.path)
+        found = []
+        for kind in ("success", "error"):
+            rules = declared.get(kind)
+            if rules is None:
+                continue
+            if not isinstance(rules, dict):
+                raise StartupError(f"responseSchemes.{kind} of {self.verb} {self.path} must be a dict of rules",
+                                   self.file.path)
+            found.append((kind, rules, f"{self.file.path} responseSchemes.{kind}"))
+        return found
+
 
 def parse_size(value: Any, where: str) -> int:
     """``"512kb"`` -> 524288; ints are bytes."""
