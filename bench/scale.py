@@ -48,7 +48,7 @@ def make_root(routes: int) -> Path:
     root = Path(tempfile.mkdtemp(prefix=f"mia-scale-{routes}-"))
     (root / "config" / "env").mkdir(parents=True)
     (root / "config" / "env" / "bench.py").write_text(
-        "environment = {'logLevel': 'warning', 'swaggerMode': False, 'server': {'workers': 1}, 'maxLag': 1000, "
+        "environment = {'logLevel': 'warn', 'swaggerMode': False, 'server': {'workers': 1}, 'maxLag': 1000, "
         "'defaultMongoDatabase': 'mia', 'mongoDatabases': {'mia': {'url': None}}}\n")
     (root / "projects").mkdir()
     (root / "projects" / "generic").symlink_to(ROOT / "projects" / "generic")
