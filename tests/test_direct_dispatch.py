@@ -93,3 +93,90 @@ def test_websocket_routes_do_not_send_plain_requests_back_through_flask_matching
     assert adapters == []  # no URL adapter bound: the router alone matched them
     reply = client.get("/demo/v1/live/todos")
     assert reply.status_code == 426 and reply.json["status"] == 426
+
+
+LEAN_CONTROLLERS = '''
+from flask import after_this_request, g, redirect, session
+from core import Controller
+
+class Marks(Controller):
+    identity = "marks"
+    def all(self, req, res):
+        g.mark = "from g"
+        @after_this_request
+        def stamp(response):
+            response.headers["X-After-This"] = "yes"
+            return response
+
+class Reads(Controller):
+    identity = "reads"
+    def all(self, req, res):
+        res.response = {"g": g.mark, "session": session.get("user"), "empty": len(session)}
+
+class Moves(Controller):
+    identity = "moves"
+    def all(self, req, res):
+        res.send(redirect("/api/v1/reads?x=1", code=302))
+'''
+
+
+def _lean_app(tree):
+    tree.write("projects/base/controllers/lean.py", LEAN_CONTROLLERS)
+    tree.write("projects/base/routes/r.py", '''
+routes = {"prefix": "/api/v1", "routes": {
+    "./reads": {"get": {"controller": [{"name": "marks"}, {"name": "reads"}, {"name": "out"}]}},
+    "./moves": {"get": {"controller": [{"name": "moves"}]}}}}
+''')
+    return tree.app()
+
+
+def test_flask_request_helpers_work_on_the_lean_path(tree):
+    """With no app hooks the lean way serves API routes: g, after_this_request, the (null) session,
+    a redirect's Location and HEAD answer as Flask's full dispatch answers them."""
+    app = _lean_app(tree)
+    client = app.test_client()
+    reply = client.get("/api/v1/reads")
+    assert reply.status_code == 200
+    assert reply.json["response"] == {"g": "from g", "session": None, "empty": 0}
+    assert reply.headers["X-After-This"] == "yes"
+    assert "Set-Cookie" not in reply.headers  # the null session is never saved
+    moved = client.get("/api/v1/moves")
+    assert moved.status_code == 302 and moved.headers["Location"] == "/api/v1/reads?x=1"
+    head = client.head("/api/v1/reads")
+    assert head.status_code == 200 and head.data == b""
+    assert int(head.headers["Content-Length"]) == len(reply.data)
+    app.config["mia.databases"].close_all()
+
+
+def test_signal_receivers_and_app_teardowns_are_still_served(tree):
+    """Somebody listening on Flask's request signals, or an app teardown, gets Flask's full dispatch."""
+    from flask import request_finished, request_started
+
+    app = _lean_app(tree)
+    heard, torn = [], []
+
+    def started(sender, **extra):
+        heard.append("started")
+
+    def finished(sender, response, **extra):
+        heard.append(response.status_code)
+
+    with request_started.connected_to(started, app), request_finished.connected_to(finished, app):
+        assert app.test_client().get("/api/v1/reads").status_code == 200
+    assert heard == ["started", 200]
+    assert app.test_client().get("/api/v1/reads").status_code == 200  # receivers gone: lean again
+    assert heard == ["started", 200]
+
+    other = _lean_app(tree)
+    other.teardown_appcontext(lambda exc: torn.append(exc))
+    assert other.test_client().get("/api/v1/reads").status_code == 200
+    assert torn == [None]
+    for each in (app, other):
+        each.config["mia.databases"].close_all()
+
+
+def test_an_error_in_a_controller_is_the_json_envelope_on_the_lean_path(client):
+    reply = client.get("/icecream/v1/flavours")  # a missing required query parameter
+    assert reply.status_code == 400
+    assert reply.json["status"] == 400 and reply.json["errors"][0]["code"] == "MissingRequiredParameter"
+    assert int(reply.headers["Content-Length"]) == len(reply.data)

@@ -8,9 +8,18 @@ on every request only to land on that catch-all: a second routing pass, ~15% of 
 (its path starts with no prefix of any other Flask rule: docs, static assets, WebSocket routes
 added later; no ``//``; a method the catch-all takes; no ``SERVER_NAME``, ``TRUSTED_HOSTS`` or host
 matching) gets a request context whose rule is already decided; everything else goes through Flask
-unchanged. The rest is Flask's own code: ``full_dispatch_request`` (signals, before/after-request hooks,
-sessions, error handlers), the same context push and pop, the same teardown. ``url_for`` in a controller
-still works: the URL adapter is built on first use.
+unchanged. ``url_for`` in a controller still works: the URL adapter is built on first use.
+
+Two ways on from there, chosen per request:
+
+* **lean** (the usual case): the app has no request hooks of its own (``before_request``,
+  ``after_request``, teardowns, URL value preprocessors), no session secret, and no receiver on
+  Flask's request signals. Then Flask's full dispatch would only send signals nobody hears, open a
+  null session and look up empty hook lists; the lean way pushes the same contexts (``request``,
+  ``g``, ``current_app``, ``after_this_request`` and ``session`` all work), calls the catch-all's view,
+  runs Flask's own error handling on an exception, and writes a plain ``bytes`` response to WSGI
+  without werkzeug's generic header pass (which it still uses for anything else).
+* **full**: Flask's own ``full_dispatch_request``, for an app that registered any of those.
 """
 from __future__ import annotations
 
@@ -18,10 +27,17 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Flask
+from flask import Flask, signals
 from flask.ctx import RequestContext
+from flask.globals import _cv_app, _cv_request
+from flask.sessions import SecureCookieSessionInterface
 
 CATCH_ALL = "mia"
+HOOKS = ("before_request_funcs", "after_request_funcs", "teardown_request_funcs", "url_value_preprocessors")
+SIGNALS = (signals.request_started, signals.request_finished, signals.request_tearing_down,
+           signals.appcontext_pushed, signals.appcontext_popped, signals.appcontext_tearing_down)
+NO_BODY = frozenset((204, 304))
+_FIX_UP = frozenset(("location", "content-location"))  # werkzeug rewrites these: leave them to it
 
 
 class DirectContext(RequestContext):
@@ -58,8 +74,77 @@ class DirectContext(RequestContext):
         self._adapter_ready = True
 
 
+class LeanContext(DirectContext):
+    """The same context for a plain app: pushed and popped without signals, hooks or a session read.
+
+    The session is the null session Flask would open (no secret key), made when first asked for.
+    """
+
+    @property  # type: ignore[override]
+    def session(self) -> Any:
+        if self._session is None:
+            self._session = self.app.session_interface.make_null_session(self.app)
+        self._session.accessed = True
+        return self._session
+
+    def push(self) -> None:
+        app_ctx = _cv_app.get(None)
+        if app_ctx is None or app_ctx.app is not self.app:
+            app_ctx = self.app.app_context()
+            app_ctx._cv_tokens.append(_cv_app.set(app_ctx))
+        else:
+            app_ctx = None
+        self._cv_tokens.append((_cv_request.set(self), app_ctx))
+        self._adapter_ready = True
+
+    def pop(self, exc: BaseException | None = None) -> None:  # type: ignore[override]
+        last = len(self._cv_tokens) == 1
+        token, app_ctx = self._cv_tokens.pop()
+        try:
+            if last:
+                self.request.close()
+        finally:
+            _cv_request.reset(token)
+            if last:
+                self.request.environ["werkzeug.request"] = None
+            if app_ctx is not None:
+                _cv_app.reset(app_ctx._cv_tokens.pop())
+
+
+def hooks_plain(app: Flask) -> bool:
+    """No app-wide request hooks and no sessions: Flask's full dispatch would only look up empty lists."""
+    if app.teardown_appcontext_funcs or any(getattr(app, name).get(None) for name in HOOKS):
+        return False
+    return not app.secret_key and type(app.session_interface) is SecureCookieSessionInterface
+
+
+def wsgi_response(response: Any, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    """``response(environ, start_response)``, without werkzeug's header pass when it would change nothing.
+
+    That pass copies the headers, rewrites Location headers, drops bodies of 1xx/204/304 and HEAD,
+    and adds Content-Length: a buffered body that already has one and no Location needs none of it.
+    """
+    body = response.response
+    status = response.status_code
+    if (type(body) is not list or response.direct_passthrough or response._on_close or status < 200
+            or status in NO_BODY):
+        return response(environ, start_response)  # type: ignore[no-any-return]
+    pairs = response.headers._list
+    length = False
+    for name, _ in pairs:
+        lower = name.lower()
+        if lower in _FIX_UP:
+            return response(environ, start_response)  # type: ignore[no-any-return]
+        if lower == "content-length":
+            length = True
+    if not length:
+        return response(environ, start_response)  # type: ignore[no-any-return]
+    start_response(response.status, list(pairs))
+    return [] if environ["REQUEST_METHOD"] == "HEAD" else body
+
+
 class DirectDispatch:
-    """WSGI callable: the catch-all's requests straight to ``full_dispatch_request``, others to Flask."""
+    """WSGI callable: the catch-all's requests straight to the pipeline's view, others to Flask."""
 
     def __init__(self, app: Flask, flask_wsgi: Callable[..., Any]) -> None:
         self.app = app
@@ -69,6 +154,16 @@ class DirectDispatch:
         self._root_rule: Any = None
         self._path_rule: Any = None
         self._methods: frozenset[str] = frozenset()
+        self._hooks_plain: bool | None = None  # settled at the first request: Flask refuses hooks after it
+
+    def _plain(self) -> bool:
+        """Lean dispatch fits: no hooks or sessions (see :func:`hooks_plain`) and nobody on the signals."""
+        hooks = self._hooks_plain
+        if hooks is None:
+            hooks = hooks_plain(self.app)
+            if self.app._got_first_request:
+                self._hooks_plain = hooks
+        return hooks and not any(signal.receivers for signal in SIGNALS)
 
     def _refresh(self) -> None:
         """Recompute what Flask routes elsewhere; runs again whenever a rule is added."""
@@ -103,13 +198,47 @@ class DirectDispatch:
                 or not path.startswith("/") or "//" in path or "\n" in path or "HTTP_UPGRADE" in environ
                 or environ.get("REQUEST_METHOD") not in self._methods or path.lower().startswith(prefixes)):
             return self.flask_wsgi(environ, start_response)
-        return self._direct(environ, start_response, path)
+        view_args = {"path": path[1:]} if len(path) > 1 else {}
+        rule = self._path_rule if view_args else self._root_rule
+        if self._plain() and "werkzeug.debug.preserve_context" not in environ:
+            return self._lean(environ, start_response, rule, view_args)
+        return self._direct(environ, start_response, rule, view_args)
 
-    def _direct(self, environ: dict[str, Any], start_response: Callable[..., Any], path: str) -> Iterable[bytes]:
+    def _lean(self, environ: dict[str, Any], start_response: Callable[..., Any], rule: Any,
+              view_args: dict[str, str]) -> Iterable[bytes]:
+        """What ``_direct`` does for an app with no hooks, sessions or signal receivers (see module doc)."""
+        app = self.app
+        ctx = LeanContext(app, environ, rule, view_args)
+        ctx.push()
+        error: BaseException | None = None
+        try:
+            try:
+                app._got_first_request = True
+                try:
+                    rv = app.view_functions[CATCH_ALL](**view_args)
+                except Exception as e:  # noqa: BLE001 - as full_dispatch_request: the app's error handlers
+                    rv = app.handle_user_exception(e)
+                response = rv if type(rv) is app.response_class else app.make_response(rv)
+                if ctx._after_request_functions:  # after_this_request() in a controller
+                    ctx.session  # noqa: B018 - process_response reads ctx._session: open the null session
+                    response = app.process_response(response)
+            except Exception as e:  # noqa: BLE001 - as Flask.wsgi_app
+                error = e
+                response = app.handle_exception(e)
+            except:  # noqa: E722 - as Flask.wsgi_app
+                error = sys.exc_info()[1]
+                raise
+            return wsgi_response(response, environ, start_response)
+        finally:
+            if error is not None and app.should_ignore_error(error):
+                error = None
+            ctx.pop(error)
+
+    def _direct(self, environ: dict[str, Any], start_response: Callable[..., Any], rule: Any,
+                view_args: dict[str, str]) -> Iterable[bytes]:
         """Flask.wsgi_app, with the rule chosen instead of matched."""
         app = self.app
-        view_args = {"path": path[1:]} if len(path) > 1 else {}
-        ctx = DirectContext(app, environ, self._path_rule if view_args else self._root_rule, view_args)
+        ctx = DirectContext(app, environ, rule, view_args)
         error: BaseException | None = None
         try:
             try:
@@ -124,8 +253,6 @@ class DirectDispatch:
             return response(environ, start_response)
         finally:
             if "werkzeug.debug.preserve_context" in environ:
-                from flask.globals import _cv_app, _cv_request
-
                 environ["werkzeug.debug.preserve_context"](_cv_app.get())
                 environ["werkzeug.debug.preserve_context"](_cv_request.get())
             if error is not None and app.should_ignore_error(error):
