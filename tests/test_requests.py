@@ -168,6 +168,17 @@ def test_cors_preflight_and_headers(client):
     assert no_cors.status_code == 405 and "Access-Control-Allow-Origin" not in no_cors.headers
 
 
+def test_cors_answers_follow_each_requests_origin(client):
+    """The CORS headers of a route are kept per Origin: alternating Origins each get their own answer."""
+    for origin in ("https://app.example", "https://o", "https://evil.example", None, "https://app.example"):
+        reply = client.post("/r/json", data='{"name": "a"}', content_type="application/json",
+                            headers={"Origin": origin} if origin else {})
+        allowed = origin in ("https://app.example", "https://o")
+        assert reply.headers.get("Access-Control-Allow-Origin") == (origin if allowed else None)
+        assert (reply.headers.get("Access-Control-Allow-Credentials") == "true") == allowed
+        assert reply.headers["Access-Control-Allow-Methods"] == "POST"
+
+
 def test_error_messages_are_translated_by_culture_header(client):
     german = client.get("/nowhere", headers={"culture.code": "de-DE"})
     assert german.json["errors"] == [{"code": "NotFound",

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import time
-import uuid
 from typing import Any
 
 HEALTH_PATH = "/_mia/health"
@@ -62,7 +62,7 @@ def install(app: Any, environment: dict[str, Any]) -> None:
     def wsgi(environ: dict[str, Any], start_response: Any) -> Any:
         started = time.perf_counter()
         given = environ.get("HTTP_X_REQUEST_ID")
-        request_id = given if given and _SAFE_ID.match(given) else uuid.uuid4().hex
+        request_id = given if given and _SAFE_ID.match(given) else os.urandom(16).hex()  # uuid4's bytes, cheaper
         environ["mia.request_id"] = request_id
         seen: list[str] = []
 

@@ -119,6 +119,9 @@ def parse_body(req: Any, body_type: str, limit: int) -> tuple[Any, bytes]:
     """Return ``(body, raw_bytes)`` for the route's parser settings."""
     if body_type == "none":
         return None, b""
+    environ = req.environ
+    if not environ.get("CONTENT_LENGTH") and "HTTP_TRANSFER_ENCODING" not in environ:
+        return EMPTY[body_type](), b""  # the usual GET, told without werkzeug's header parsing
     if not req.content_length and "chunked" not in req.headers.get("Transfer-Encoding", "").lower():
         return EMPTY[body_type](), b""  # no body at all (most GETs): nothing to read or parse
     mimetype = (req.mimetype or "").lower()

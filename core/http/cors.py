@@ -12,7 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from werkzeug.datastructures import Headers
+
 PREFLIGHT_METHODS = "GET, POST, PUT, DELETE, OPTIONS"
+CACHE_SIZE = 4096  # answers kept; a flood of made-up Origins only empties and refills it
+_answers: dict[tuple[int, str | None, str], tuple[dict[str, str], bool, dict[str, Any]]] = {}
 
 
 def _credentials(configured: dict[str, Any]) -> bool:
@@ -50,3 +54,19 @@ def cors_headers(configured: dict[str, Any], origin: str | None, verb: str) -> d
         headers["Access-Control-Allow-Credentials"] = "true"
     headers["Access-Control-Allow-Methods"] = PREFLIGHT_METHODS if verb == "OPTIONS" else verb
     return headers
+
+
+def cached_headers(configured: dict[str, Any], origin: str | None, verb: str) -> tuple[dict[str, str], bool]:
+    """:func:`cors_headers` for one route's configuration (not to be changed after start-up), kept per
+    ``(Origin, verb)``, and whether its names differ even in case (then adding them is setting them).
+    Callers must not change the returned dict."""
+    key = (id(configured), origin, verb)
+    answer = _answers.get(key)
+    if answer is None or answer[2] is not configured:  # held in the entry, so its id is not reused meanwhile
+        headers = cors_headers(configured, origin, verb)
+        Headers(headers)  # werkzeug's value check (no newline in a reflected Origin), once per answer
+        answer = (headers, len({name.lower() for name in headers}) == len(headers), configured)
+        if len(_answers) >= CACHE_SIZE:
+            _answers.clear()
+        _answers[key] = answer
+    return answer[0], answer[1]

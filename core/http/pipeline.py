@@ -69,12 +69,12 @@ class Pipeline:
         mia.client_ip, mia.scheme = self.client_ip(req)
         res = MiaResponse()
         if route.cors_headers:
-            headers = cors.cors_headers(route.cors_headers, req.headers.get("Origin"),
-                                        "OPTIONS" if target.preflight else route.verb)
+            headers, distinct = cors.cached_headers(route.cors_headers, environ.get("HTTP_ORIGIN"),
+                                                    "OPTIONS" if target.preflight else route.verb)
             if target.preflight:
                 return Response(b"", status=204, headers=headers)
-            if len({name.lower() for name in headers}) == len(headers):
-                res.headers.extend(headers)  # a fresh response: adding is replacing, and cheaper
+            if distinct:
+                res.headers._list.extend(headers.items())  # a fresh response: adding is replacing, and cheaper
             else:
                 res.headers.update(headers)
         started = time.perf_counter()
