@@ -248,9 +248,8 @@ def benchmark(args: argparse.Namespace) -> int:
     stacks = {n: Stack(n, STACKS[n][0], STACKS[n][1]) for n in names}
     ports = free_ports(args.port_base, args.port_base + 899)
     try:
-        for stack in stacks.values():
+        for stack in stacks.values():  # one after another: a first answer timed alone, not in a crowd
             start(stack, args, next(ports), node_modules)
-        for stack in stacks.values():
             probe = requests_for(next(c for c in ("full", "static") if c in stack.cases), stack.port, 0)[0]
             if not wait_ready(stack, probe.path, probe.headers):
                 print(f"# {stack.name} did not start (run with --verbose to see why)")
