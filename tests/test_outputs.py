@@ -1,6 +1,7 @@
 """Output controllers: JSON envelope with filter, deprecation and debug; XML output and errors; Cache-Control."""
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -190,3 +191,24 @@ def test_caching_cache_control(client):
     error = client.get("/o/cached-error")  # as an error controller it passes the error on
     assert error.status_code == 401 and error.json["errors"][0]["code"] == "Unauthorized"
     assert error.headers["Cache-Control"] == "public, max-age=0"
+
+
+def test_dates_in_json_bodies_keep_their_form():
+    """Response bodies write datetimes as ISO 8601 with ``Z`` for UTC (naive ones are UTC), microseconds
+    only when set, other offsets as given, dates as days; the ``json`` fallback (non-string keys) agrees."""
+    import datetime as dt
+    import zoneinfo
+
+    from bson.tz_util import utc as bson_utc
+
+    from core.data.jsonutil import dumps, dumps_bytes
+
+    values = [dt.datetime(2026, 1, 2, 3, 4, 5), dt.datetime(2026, 1, 2, 3, 4, 5, 120, tzinfo=dt.UTC),
+              dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=bson_utc),
+              dt.datetime(2026, 7, 2, 3, 4, 5, tzinfo=zoneinfo.ZoneInfo("Europe/Berlin")),
+              dt.datetime(2026, 1, 2, tzinfo=dt.timezone(dt.timedelta(hours=-5, minutes=-30))), dt.date(2026, 1, 2)]
+    expected = ["2026-01-02T03:04:05Z", "2026-01-02T03:04:05.000120Z", "2026-01-02T03:04:05Z",
+                "2026-07-02T03:04:05+02:00", "2026-01-02T00:00:00-05:30", "2026-01-02"]
+    assert json.loads(dumps_bytes({"v": values})) == {"v": expected}
+    assert json.loads(dumps({"v": values})) == {"v": expected}
+    assert json.loads(dumps_bytes({1: values[0]})) == {"1": expected[0]}  # orjson refuses int keys: json path

@@ -2,8 +2,11 @@
 
 ``dumps_bytes`` (response bodies) encodes with orjson, several times faster than ``json``, and falls
 back to ``json`` for what orjson refuses (non-string keys, integers past 64 bits), so every value that
-encoded before still does, to the same text; datetimes and dataclasses still go through ``_default``.
-The one difference: a float NaN/Infinity is ``null`` (valid JSON) instead of ``json``'s bare ``NaN``.
+encoded before still does, to the same text. orjson writes datetimes itself in the same form
+(``OPT_NAIVE_UTC``: naive means UTC; ``OPT_UTC_Z``: ``Z`` for UTC; microseconds only when set);
+dataclasses still go through ``_default``. The differences: a float NaN/Infinity is ``null`` (valid
+JSON) instead of ``json``'s bare ``NaN``, and an offset with seconds (no real zone has one) is
+rounded to the minute instead of coming out as ``Z:30``.
 """
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from typing import Any
 import orjson
 from bson import ObjectId
 
-_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+_ORJSON_OPTIONS = orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
 def _default(value: Any) -> Any:
