@@ -3,8 +3,8 @@
 Why: for every read mongomock builds a query-profiler record (even with the profiler off), runs
 its general matcher on each document, compares sort keys through a general BSON comparison,
 copies each returned document field by field with ``copy.copy`` on every value and then copies it
-a second time to make its datetimes timezone-aware. Listing the demo's five todos took ~340 us and
-a static-key device lookup ~110 us, nearly all of it there (now ~90 us and ~45 us).
+a second time to make its datetimes timezone-aware. Listing the demo's five todos took ~300 us and
+a static-key device lookup ~65 us, nearly all of it there (now ~70 us and ~28 us).
 
 Each patch takes a short path for the plain shapes (exact ``dict``/``list`` containers; ``str``,
 numbers, ``None``, ``datetime``, ``ObjectId`` values; ``field: value`` equality filters; no
