@@ -47,10 +47,12 @@ def _seed(db: Any) -> None:
     if db["devices"].find_one({"id": DEVICE_ID}) is None:
         db["devices"].insert_one({"id": DEVICE_ID, "status": "active", "created": now, "lastModified": now,
                                   "culture": {"code": "en-gb", "language": "en", "region": "gb"}})
-    if db["devices"].find_one({"access.key": STATIC_KEY}) is None:
-        db["devices"].insert_one({"id": "f" * 32, "status": "active", "created": now, "lastModified": now,
-                                  "access": {"key": STATIC_KEY, "cidr": ["0.0.0.0/0"]},
-                                  "culture": {"code": "de-de", "language": "de", "region": "de"}})
+    if db["devices"].find_one({"access.key": STATIC_KEY}) is None:  # the document ours' demo init stores
+        db["devices"].insert_one({"id": "f" * 32, "session": {"cidr": ["0.0.0.0/0"], "expireable": False},
+                                  "access": {"key": STATIC_KEY, "cidr": ["0.0.0.0/0"], "groups": ["demo"]},
+                                  "culture": {"language": "de", "region": "de"},
+                                  "device": {"notification": {"environment": "production"}},
+                                  "created": now, "lastModified": now, "status": "active"})
     if db["todos"].find_one({}) is None:
         db["todos"].insert_many([{"_id": ObjectId(TODO_ID) if i == 0 else ObjectId(), "name": name,
                                   "status": "unchecked", "group": "demo", "created": now, "lastModified": now}
@@ -126,8 +128,12 @@ def _list_params(args: Any) -> tuple[dict[str, Any] | None, list[dict[str, str]]
 
 
 def _device_for(db: Any, key: str, remote: str) -> dict[str, Any] | None:
+    """Ours' static-key checks by hand: the device, its status, the route's group, its CIDR list."""
     device = db["devices"].find_one({"access.key": key})
     if device is None or device.get("status") != "active":
+        return None
+    groups = device["access"].get("groups") or []
+    if "*" not in groups and "demo" not in groups:
         return None
     address = ipaddress.ip_address(remote)
     if not any(address in ipaddress.ip_network(c) for c in device["access"].get("cidr") or []):
@@ -266,6 +272,9 @@ def eve_app() -> Any:
     import mongomock_ng as mongomock
     import pymongo
 
+    from core.data.embedded import make_thread_safe
+
+    make_thread_safe()  # the same embedded store as ours and bare Flask
     pymongo.MongoClient = mongomock.MongoClient  # Eve opens its own client: give it the in-process store
     from eve import Eve
     from eve.auth import TokenAuth

@@ -360,3 +360,44 @@ def test_models_use_their_own_database_name(db_env):
             databases.client("archive").drop_database(other)
         databases.close_all()
         Shared.reset()
+
+
+def test_collection_handle_follows_the_database_and_the_name(db_env):
+    """collection() is kept per class, but a new database handle (reset, fork) or name is never served stale."""
+    from core.data import databases as core_db
+    from core.shared import Shared
+
+    class Kept(BaseModel):
+        identity = "kept"
+        collection_name = "kept"
+        data = {"a": {"type": int}}
+
+    class Child(Kept):
+        identity = "kept-child"
+        collection_name = "kept_child"
+
+    first = second = None
+    try:
+        for _ in range(2):
+            Shared.reset()
+            Shared.environment = db_env.settings()
+            databases = core_db.install(Shared.environment)
+            handle = Kept.collection()
+            assert Kept.collection() is handle and handle.name == "kept"
+            assert handle.database is Shared.db()
+            assert Child.collection().name == "kept_child"
+            Kept.insert_one({"a": 1})
+            assert Kept.count() == 1
+            Kept.collection().drop()
+            first, second = second, handle
+            databases.close_all()
+        assert first is not second
+        Kept.collection_name = "renamed"
+        Shared.reset()
+        Shared.environment = db_env.settings()
+        databases = core_db.install(Shared.environment)
+        assert Kept.collection().name == "renamed" and Child.collection().name == "kept_child"
+        databases.close_all()
+    finally:
+        Shared.reset()
+        Shared.environment = {}

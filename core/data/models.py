@@ -73,6 +73,7 @@ class BaseModel(Identified):
     text_indexes: ClassVar[list[dict[str, Any]]] = []
     collection_options: ClassVar[dict[str, Any]] = {}
     _compiled: ClassVar[CompiledSchema | None] = None
+    _collection_handle: ClassVar[tuple[Any, str, Any] | None] = None  # (database, name, collection)
 
     # -- schema and validation ---------------------------------------------------------------
     @classmethod
@@ -138,11 +139,23 @@ class BaseModel(Identified):
 
     @classmethod
     def collection(cls) -> Any:
-        """The pymongo Collection, for everything the helpers below do not cover."""
-        if not cls.collection_name:
+        """The pymongo Collection, for everything the helpers below do not cover.
+
+        Kept per class while the database handle is the same object (a reset, a fork or another
+        ``Shared.db`` provider gives a new one): asking the embedded store for a collection
+        compares all its options each time (~10 us), and every request asks.
+        """
+        name = cls.collection_name
+        if not name:
             raise MiaError(500, code="InternalError",
                            msg=f"collectionName property is not set for model {cls.identity}")
-        return cls.db()[cls.collection_name]
+        database = cls.db()
+        cached = cls.__dict__.get("_collection_handle")
+        if cached is not None and cached[0] is database and cached[1] == name:
+            return cached[2]
+        collection = database[name]
+        cls._collection_handle = (database, name, collection)
+        return collection
 
     @classmethod
     def indexes(cls) -> list[IndexSpec]:

@@ -57,7 +57,16 @@ def parse_network(value: str) -> Network:
     :func:`contains` matches IPv4 clients against it through their mapped form, so it covers
     exactly the IPv4 addresses it names and never "everyone".
     """
-    text = str(value).strip()
+    text = str(value)
+    try:
+        return _parse_network_text(text)
+    except ValueError:
+        raise ValueError(f"not an IP address or CIDR: {value!r}") from None
+
+
+@lru_cache(maxsize=1024)  # every static-key request checks its device's lists: the same few CIDRs
+def _parse_network_text(value: str) -> Network:
+    text = value.strip()
     host, slash, bits = text.partition("/")
     host = host.strip()
     if host.startswith("[") and host.endswith("]"):

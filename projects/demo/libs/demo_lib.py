@@ -19,6 +19,7 @@ log = logging.getLogger("mia.demo")
 
 OBJECT_ID = re.compile(r"^[0-9a-fA-F]{24}$")
 SORT_FIELDS = ["name", "status", "created", "lastModified"]
+_SORT_BY_LOWER = {name.lower(): name for name in SORT_FIELDS}
 MAX_SKIP = 2**63 - 1
 LIVE_FEEDS = ("/demo/v1/live/todos", "/demo-auth/v1/live/todos")  # ws routes: JWT and signed-key clients
 
@@ -70,7 +71,7 @@ class DemoLib(Lib):
         An empty collection is seeded first. The page itself tells when to look: only an empty page
         can come from an empty collection, so a list costs one query, not a check plus a query.
         """
-        field = {name.lower(): name for name in SORT_FIELDS}.get(str(sort).lower(), "created")
+        field = _SORT_BY_LOWER.get(str(sort).lower(), "created")
         direction = 1 if ascending else -1
         if (skip or 0) > MAX_SKIP:  # MongoDB takes 64-bit integers only; nothing is that far anyway
             self.seed_if_empty()
