@@ -254,6 +254,11 @@ def benchmark(args: argparse.Namespace) -> int:
             if not wait_ready(stack, probe.path, probe.headers):
                 print(f"# {stack.name} did not start (run with --verbose to see why)")
                 return 2
+        for case in cases:  # warm-up, not counted: V8's JIT, CPython's caches, the store's first pages
+            for stack in stacks.values():
+                if case in stack.cases and args.warmup > 0:
+                    drive(stack.port, requests_for(case, stack.port, args.warmup), args.warmup, args.connections,
+                          args.loader)
         runs: list[Run] = []
         order = list(stacks)
         for rnd in range(1, args.rounds + 1):
@@ -316,6 +321,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per run")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--warmup", type=float, default=1.0, help="seconds of uncounted load per stack and case first")
     parser.add_argument("--cases", default=",".join(CASES), help=f"comma list of {', '.join(CASES)}")
     parser.add_argument("--stacks", default=",".join(STACKS), help=f"comma list of {', '.join(STACKS)}")
     parser.add_argument("--soak", type=float, default=0, help="then N seconds at 64 connections on the full chain")
@@ -328,6 +334,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     if args.quick:
         args.rounds = min(args.rounds, 2)
         args.duration = min(args.duration, 2.0)
+        args.warmup = min(args.warmup, 0.5)
         if args.cases == ",".join(CASES):
             args.cases = "full,static"
     return args
