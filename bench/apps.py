@@ -62,6 +62,8 @@ def _seed(db: Any) -> None:
 def ours() -> Any:
     """This project's app in its production configuration, one worker, on the embedded store."""
     from core.app import memory
+
+    memory.pause_collection()  # as core/app/granian_run.py's worker: no collection until the app is built
     from core.app.factory import create_app
     from core.shared import Shared
 
