@@ -21,7 +21,7 @@ HOST_CACHE_SIZE = 4096
 _SHARED_PARAMS: dict[tuple[tuple[str, int], ...], tuple[tuple[str, int], ...]] = {}  # one per distinct shape
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Target:
     """What a rule points at: a route method, or the CORS preflight of one."""
 
