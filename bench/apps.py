@@ -10,7 +10,8 @@ Each serves the same URLs with the same answers, so one load script drives them 
 
 Every Python stack reads the same seeded documents from an in-process mongomock store (our embedded
 default), so the store costs the same everywhere. Entry points are ``module:function`` factories for
-granian/gunicorn/uvicorn (``BENCH_ROUTES=N`` makes :func:`ours` mount a generated N-route project).
+granian/gunicorn/uvicorn (``BENCH_ROOT`` makes :func:`ours` serve a root written by bench/scale.py,
+``BENCH_ROUTES=N`` one it generates itself with N routes).
 """
 from __future__ import annotations
 
@@ -64,14 +65,16 @@ def _seed(db: Any) -> None:
 def ours() -> Any:
     """This project's app in its production configuration, one worker, on the embedded store."""
     from core.app import memory
+
+    memory.pause_collection()  # as core/app/granian_run.py's worker: no collection until the app is built
     from core.app.factory import create_app
     from core.shared import Shared
 
-    routes = int(os.environ.get("BENCH_ROUTES") or 0)
-    if routes:
+    root, routes = os.environ.get("BENCH_ROOT"), int(os.environ.get("BENCH_ROUTES") or 0)
+    if root or routes:  # bench/run.py --scale writes the files before it starts the server (BENCH_ROOT)
         from bench.scale import make_root
 
-        app = create_app("bench", root=make_root(routes))
+        app = create_app("bench", root=root or make_root(routes))
     else:
         overrides = {"server": {"workers": 1}, "embedded": {"path": None}, "logLevel": "warn",
                      "allowDemo": True}  # the benchmarked routes are the demo's

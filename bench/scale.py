@@ -64,7 +64,8 @@ def make_root(routes: int) -> Path:
                 {"name": "generic-defaultResponse", "version": "1.0"}]}}
         spec = {"group": "scale", "name": f"scale {start}", "version": "1.0", "prefix": "/scale/v1", "routes": table}
         (project / "routes" / f"r{start:06d}.py").write_text(f"routes = {spec!r}\n")
-    compileall.compile_dir(str(project), quiet=1)  # as a deployed server's files are after its first start
+    for folder in (project, root / "config"):  # as a deployed server's files are after its first start
+        compileall.compile_dir(str(folder), quiet=1)
     return root
 
 

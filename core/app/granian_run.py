@@ -25,10 +25,12 @@ def worker_app() -> Any:
         from core.app.listeners import redirect_app
 
         return redirect_app(spec["environment"])
+    from core.app.memory import freeze_after_build, pause_collection
+
+    pause_collection()  # until the app is built: one collection at the end instead of dozens during the imports
     from core.app.cron_modes import start_for_process
     from core.app.factory import create_app
     from core.app.listeners import refuse_upgrades
-    from core.app.memory import freeze_after_build
 
     app = create_app(spec["mode"], spec.get("root"), run_init=spec.get("run_init", False))
     start_for_process(spec["mode"], nocron=spec.get("nocron", False))  # every worker is a cron server

@@ -203,7 +203,7 @@ def _run_gunicorn_engine(app: Flask, mode: str, root: Path | str | None, environ
                          nocron: bool = False) -> int:
     from core.app import cron_modes
     from core.app.factory import create_app
-    from core.app.memory import freeze_after_build
+    from core.app.memory import freeze_after_build, pause_collection
     from core.data import databases as db
 
     embedded = app.config["mia.databases"].mode() == "embedded"
@@ -211,6 +211,7 @@ def _run_gunicorn_engine(app: Flask, mode: str, root: Path | str | None, environ
     db.shutdown()
 
     def worker_app() -> Flask:  # runs in each worker after the fork: its own app, clients and scheduler
+        pause_collection()  # one collection once the app is built (freeze_after_build), none during the build
         worker = create_app(mode, root, run_init=embedded)
         cron_modes.start_for_process(mode, nocron=nocron)
         freeze_after_build()

@@ -18,6 +18,7 @@ from core.http.pathtrie import PathTrie
 
 _PARAM = re.compile(r"^:([A-Za-z_][A-Za-z0-9_]*)\??$")
 HOST_CACHE_SIZE = 4096
+_SHARED_PARAMS: dict[tuple[tuple[str, int], ...], tuple[tuple[str, int], ...]] = {}  # one per distinct shape
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ def to_rule(path: str) -> tuple[str, tuple[tuple[str, int], ...], int | None]:
     out, params, wildcard = [], [], None
     names: set[str] = set()
     for index, segment in enumerate(segments):
-        match = _PARAM.match(segment)
+        match = _PARAM.match(segment) if segment[:1] == ":" else None
         name = match.group(1) if match else "wildcard" if segment == "*" else None
         if name is not None:
             if name in names:
@@ -52,7 +53,8 @@ def to_rule(path: str) -> tuple[str, tuple[tuple[str, int], ...], int | None]:
             if "<" in segment or ">" in segment or ":" in segment:
                 raise StartupError(f"unsupported path segment {segment!r} in {path!r}")
             out.append(segment.lower())
-    return "/".join(out) or "/", tuple(params), wildcard
+    shape = tuple(params)  # most routes of a large API share theirs (``(("id", 4),)``): kept once
+    return "/".join(out) or "/", _SHARED_PARAMS.setdefault(shape, shape), wildcard
 
 
 def rule_variants(path: str) -> list[str]:

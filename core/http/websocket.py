@@ -30,8 +30,6 @@ import time
 from typing import Any
 
 from flask import Blueprint, Flask, g, request
-from flask_sock import Sock
-from simple_websocket import ConnectionClosed
 
 from core.data.broadcast import BroadcastBus
 from core.errors import MiaError, as_mia_error
@@ -70,6 +68,8 @@ def install(app: Flask, ws_routes: list[Any], pipeline: Any, hub: Hub, ping: flo
     """
     if not ws_routes:
         return
+    from flask_sock import Sock  # here: an app without ws routes never loads flask-sock, wsproto, h11
+
     app.config["SOCK_SERVER_OPTIONS"] = {"ping_interval": ping or None, "max_message_size": limit}
     router = Router(ws_routes, pipeline.router.hosts)
     pipeline.upgrade_router = router
@@ -128,6 +128,8 @@ class Handshake:
 
 def serve(server: Any, route: Any, req: Any, hub: Hub, limit: int) -> None:
     """The socket's life: hooks, incoming messages, queued outgoing ones, until either side closes."""
+    from simple_websocket import ConnectionClosed  # loaded by install() with flask-sock
+
     conn = Connection(server, route.path, req, route)
     handler = route.socket
     hub.add(conn)
@@ -160,6 +162,8 @@ def serve(server: Any, route: Any, req: Any, hub: Hub, limit: int) -> None:
 
 def _read(server: Any, conn: Connection, handler: Any, req: Any, limit: int) -> bool:
     """Hand every buffered message to the handler; False once the socket is closed."""
+    from simple_websocket import ConnectionClosed
+
     while True:
         try:
             message = server.receive(timeout=0)
@@ -188,6 +192,8 @@ def _flush(server: Any, conn: Connection) -> bool:
 
 
 def _close(server: Any, code: int, reason: str) -> None:
+    from simple_websocket import ConnectionClosed
+
     try:
         server.close(reason=code, message=reason)
     except ConnectionClosed:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import core.notifications.templates as templates
-from core.notifications.connectors import DeliveryError, apns, fcm, smtp
+from core.notifications.connectors import DeliveryError, smtp
 from core.notifications.settings import collection, connector, notification_config
 
 TOKEN_FIELD = "device.notification.token"
@@ -96,6 +96,8 @@ def _push(item: dict[str, Any], config: dict[str, Any], settings: dict[str, Any]
 
 def _apns(config: dict[str, Any], template: dict[str, Any], notification: dict[str, Any], message_id: str,
           token: str, environment: str | None) -> None:
+    from core.notifications.connectors import apns  # with httpx (h2) and PyJWT: loaded by the first push, not at start
+
     settings = connector(config, "apns", environment or None)
     if settings is None:
         raise DeliveryError("NoConnector", "no apns connector configured", permanent=True)
@@ -112,6 +114,8 @@ def _apns(config: dict[str, Any], template: dict[str, Any], notification: dict[s
 
 def _fcm(config: dict[str, Any], template: dict[str, Any], notification: dict[str, Any], message_id: str,
          token: str) -> None:
+    from core.notifications.connectors import fcm  # as apns above: httpx and PyJWT load with the first push
+
     settings = connector(config, "fcm")
     if settings is None:
         raise DeliveryError("NoConnector", "no fcm connector configured", permanent=True)

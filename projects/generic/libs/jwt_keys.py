@@ -21,8 +21,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import jwt
-
 from core import Lib, MiaError, Shared
 
 log = logging.getLogger("mia.generic.jwt")
@@ -128,6 +126,8 @@ class JwtKeys(Lib):
     def verify(self, req: Any, token: str) -> dict[str, Any]:
         """The claims of a valid token; else 401 with a precise code (see the module docstring)."""
         conf, ring = self.config()
+        import jwt  # PyJWT (and cryptography) load with the first token: a worker without JWT routes skips them
+
         try:
             header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError:
@@ -171,4 +171,6 @@ class JwtKeys(Lib):
             payload["iss"] = conf["issuer"]
         if conf.get("audience"):
             payload["aud"] = conf["audience"]
+        import jwt
+
         return jwt.encode(payload, key.sign_key, algorithm=key.alg, headers={"kid": key.kid}), seconds

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 import xml.etree.ElementTree as ET
+from functools import cache
 from typing import Any
 
 from core import Controller, MiaError
@@ -20,14 +21,24 @@ MIMETYPE = "application/xml"
 _NAME_START = r"A-Za-z_\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C-\u200D\u2070-\u218F" \
               r"\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD"
 _NAME_CHAR = _NAME_START + r"\-.0-9\u00B7\u0300-\u036F\u203F-\u2040"
-_INVALID_NAME_CHAR = re.compile(f"[^{_NAME_CHAR}]")
-_INVALID_TEXT = re.compile("[^\u0009\u000A\u000D\u0020-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]")
+_PATTERNS = {
+    "invalid_name_char": f"[^{_NAME_CHAR}]",
+    "name_start": f"[{_NAME_START}]",
+    "invalid_text": "[^\u0009\u000A\u000D\u0020-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]",
+}
+
+
+@cache
+def _regex(name: str) -> re.Pattern[str]:
+    """One of ``_PATTERNS``, compiled on first use: these Unicode classes take ~25 ms to compile, which
+    every worker paid at start-up whether or not it ever answered XML."""
+    return re.compile(_PATTERNS[name])
 
 
 def element_name(key: Any) -> str:
     """An XML element name for ``key``: invalid characters -> ``_``, a name never starts with a digit."""
-    name = _INVALID_NAME_CHAR.sub("_", str(key))
-    if not name or not re.match(f"[{_NAME_START}]", name[0]):
+    name = _regex("invalid_name_char").sub("_", str(key))
+    if not name or not _regex("name_start").match(name[0]):
         name = "_" + name
     return name
 
@@ -41,7 +52,7 @@ def _text(value: Any) -> str:
         text = value.decode("utf-8", errors="replace")
     else:
         text = str(value)
-    return _INVALID_TEXT.sub("", text)
+    return _regex("invalid_text").sub("", text)
 
 
 def _fill(element: ET.Element, value: Any) -> None:
