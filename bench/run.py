@@ -223,13 +223,19 @@ def report(runs: list[Run], stacks: dict[str, Stack]) -> dict[str, float]:
 
 def _print_ratios(runs: list[Run], ratios: dict[str, float], key_prefix: str,
                   ratio: Callable[[Run, Run], float | None], label: str) -> None:
-    """Per case and other stack: ``ratio(ours, other)`` inside each round, printed and stored as the median."""
+    """Per case and other stack: ``ratio(ours, other)`` inside each round, printed and stored as the median.
+
+    A round where either side answered errors or anything but 2xx is left out, and said so."""
+    failed: set[tuple[str, str]] = set()
     for case in CASES:
         for other in ("bare", "express", "fastapi", "eve"):
             per_round = []
             for rnd in sorted({r.round for r in runs}):
                 ours = [r for r in runs if r.case == case and r.stack == "ours" and r.round == rnd]
                 base = [r for r in runs if r.case == case and r.stack == other and r.round == rnd]
+                if any(r.result.non_2xx or r.result.errors for r in ours + base):
+                    failed.add((case, other))  # a stack that answers errors fast is not faster
+                    continue
                 value = ratio(ours[0], base[0]) if ours and base else None
                 if value is not None:
                     per_round.append(value)
@@ -237,6 +243,8 @@ def _print_ratios(runs: list[Run], ratios: dict[str, float], key_prefix: str,
                 ratios[f"{key_prefix}{case}_vs_{other}"] = median(per_round)
                 print(f"  {case:7s} {label.format(other=other)} = {median(per_round):.2f}  "
                       f"(rounds: {', '.join(f'{x:.2f}' for x in per_round)})")
+            if (case, other) in failed:
+                print(f"  {case:7s} {label.format(other=other)}: rounds with errors or non-2xx answers not compared")
 
 
 def benchmark(args: argparse.Namespace) -> int:

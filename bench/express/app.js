@@ -58,7 +58,8 @@ function validateAccessKey(req, res, next) {
   const secret = SECRETS[secretId];
   if (!secret) return fail(res, 401, [{code: "KeyInvalid"}]);
   const canonical = ["MIA-HMAC-SHA256", deviceId, secretId, stamp, nonce, req.method, `http://${req.get("host")}`,
-                     req.originalUrl, crypto.createHash("sha256").update("").digest("hex")].join("\n");
+                     req.originalUrl, req.get("content-type") || "",
+                     crypto.createHash("sha256").update("").digest("hex")].join("\n");
   const expected = crypto.createHmac("sha256", secret).update(canonical).digest("hex");
   if (expected.length !== signature.length || !crypto.timingSafeEqual(Buffer.from(expected), Buffer.from(signature)))
     return fail(res, 401, [{code: "KeyInvalid"}]);

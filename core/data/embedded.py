@@ -116,16 +116,18 @@ def _locked(method: Callable[..., Any], kind: str = "") -> Callable[..., Any]:
 def make_thread_safe() -> None:
     """Serialise mongomock's writes (idempotent) and let a document vanish twice without a KeyError.
 
-    Also installs the short read paths of core.data.embedded_fast (same results, less copying).
+    Also installs the short read paths of core.data.embedded_fast (same results, less copying) and
+    core.data.embedded_ttl (TTL indexes swept when a document can have expired, not on every access).
     """
     import mongomock_ng.collection
     import mongomock_ng.database
     import mongomock_ng.mongo_client
     import mongomock_ng.store
 
-    from core.data import embedded_fast
+    from core.data import embedded_fast, embedded_ttl
 
     embedded_fast.install()
+    embedded_ttl.install()
     modules = (mongomock_ng.collection, mongomock_ng.database, mongomock_ng.mongo_client)
     for class_name, methods in _WRITES.items():
         cls = next(getattr(m, class_name) for m in modules if hasattr(m, class_name))
