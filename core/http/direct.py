@@ -143,6 +143,15 @@ def wsgi_response(response: Any, environ: dict[str, Any], start_response: Callab
     return [] if environ["REQUEST_METHOD"] == "HEAD" else body
 
 
+def _full_dispatch(ctx: DirectContext) -> Any:
+    """Flask's own dispatch: signals, hooks, sessions (for an app that uses any of them)."""
+    return ctx.app.full_dispatch_request()
+
+
+def _werkzeug_write(response: Any, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    return response(environ, start_response)  # type: ignore[no-any-return]
+
+
 class DirectDispatch:
     """WSGI callable: the catch-all's requests straight to the pipeline's view, others to Flask."""
 
@@ -201,56 +210,41 @@ class DirectDispatch:
         view_args = {"path": path[1:]} if len(path) > 1 else {}
         rule = self._path_rule if view_args else self._root_rule
         if self._plain() and "werkzeug.debug.preserve_context" not in environ:
-            return self._lean(environ, start_response, rule, view_args)
-        return self._direct(environ, start_response, rule, view_args)
+            ctx: DirectContext = LeanContext(self.app, environ, rule, view_args)
+            return self._serve(ctx, environ, start_response, self._lean_dispatch, wsgi_response)
+        return self._serve(DirectContext(self.app, environ, rule, view_args), environ, start_response,
+                           _full_dispatch, _werkzeug_write)
 
-    def _lean(self, environ: dict[str, Any], start_response: Callable[..., Any], rule: Any,
-              view_args: dict[str, str]) -> Iterable[bytes]:
-        """What ``_direct`` does for an app with no hooks, sessions or signal receivers (see module doc)."""
+    def _lean_dispatch(self, ctx: DirectContext) -> Any:
+        """``full_dispatch_request`` for an app with no hooks, sessions or signal receivers (module doc)."""
         app = self.app
-        ctx = LeanContext(app, environ, rule, view_args)
-        ctx.push()
-        error: BaseException | None = None
+        app._got_first_request = True
         try:
-            try:
-                app._got_first_request = True
-                try:
-                    rv = app.view_functions[CATCH_ALL](**view_args)
-                except Exception as e:  # noqa: BLE001 - as full_dispatch_request: the app's error handlers
-                    rv = app.handle_user_exception(e)
-                response = rv if type(rv) is app.response_class else app.make_response(rv)
-                if ctx._after_request_functions:  # after_this_request() in a controller
-                    ctx.session  # noqa: B018 - process_response reads ctx._session: open the null session
-                    response = app.process_response(response)
-            except Exception as e:  # noqa: BLE001 - as Flask.wsgi_app
-                error = e
-                response = app.handle_exception(e)
-            except:  # noqa: E722 - as Flask.wsgi_app
-                error = sys.exc_info()[1]
-                raise
-            return wsgi_response(response, environ, start_response)
-        finally:
-            if error is not None and app.should_ignore_error(error):
-                error = None
-            ctx.pop(error)
+            rv = app.view_functions[CATCH_ALL](**ctx.request.view_args)
+        except Exception as e:  # noqa: BLE001 - as full_dispatch_request: the app's error handlers
+            rv = app.handle_user_exception(e)
+        response = rv if type(rv) is app.response_class else app.make_response(rv)
+        if ctx._after_request_functions:  # after_this_request() in a controller
+            ctx.session  # noqa: B018 - process_response reads ctx._session: open the null session
+            response = app.process_response(response)
+        return response
 
-    def _direct(self, environ: dict[str, Any], start_response: Callable[..., Any], rule: Any,
-                view_args: dict[str, str]) -> Iterable[bytes]:
-        """Flask.wsgi_app, with the rule chosen instead of matched."""
+    def _serve(self, ctx: DirectContext, environ: dict[str, Any], start_response: Callable[..., Any],
+               dispatch: Callable[[DirectContext], Any], write: Callable[..., Iterable[bytes]]) -> Iterable[bytes]:
+        """Flask.wsgi_app around ``dispatch``, with the rule chosen instead of matched."""
         app = self.app
-        ctx = DirectContext(app, environ, rule, view_args)
         error: BaseException | None = None
         try:
             try:
                 ctx.push()
-                response = app.full_dispatch_request()
+                response = dispatch(ctx)
             except Exception as e:  # noqa: BLE001 - as Flask.wsgi_app
                 error = e
                 response = app.handle_exception(e)
             except:  # noqa: E722 - as Flask.wsgi_app
                 error = sys.exc_info()[1]
                 raise
-            return response(environ, start_response)
+            return write(response, environ, start_response)
         finally:
             if "werkzeug.debug.preserve_context" in environ:
                 environ["werkzeug.debug.preserve_context"](_cv_app.get())
