@@ -180,3 +180,18 @@ def test_an_error_in_a_controller_is_the_json_envelope_on_the_lean_path(client):
     assert reply.status_code == 400
     assert reply.json["status"] == 400 and reply.json["errors"][0]["code"] == "MissingRequiredParameter"
     assert int(reply.headers["Content-Length"]) == len(reply.data)
+
+
+def test_the_demo_app_serves_api_requests_the_lean_way(app, monkeypatch):
+    """The shipped projects (ws routes, docs, static assets included) register no app-wide hooks:
+    API requests skip Flask's full dispatch. A hook added by a future feature must not switch that
+    off unnoticed (flask-sock's rules once switched direct dispatch off for every request)."""
+    full = []
+    original = type(app).full_dispatch_request
+    monkeypatch.setattr(type(app), "full_dispatch_request", lambda self: full.append(1) or original(self))
+    client = app.test_client()
+    assert client.get("/icecream/v1/flavours?flavour=Vanilla").status_code == 200
+    assert client.get("/demo/v1/todo?limit=1").status_code == 200
+    assert full == []
+    assert client.get("/docs/").status_code == 200  # a Flask rule of its own: Flask's dispatch
+    assert full == [1]
