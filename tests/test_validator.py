@@ -708,3 +708,19 @@ class TestPerformanceContract:
             raise AssertionError("regex compiled during validation")
         monkeypatch.setattr(re, "compile", forbidden)
         assert schema.validate({"code": "abc", "n": "2"}) == {"code": "ABC", "n": 2}
+
+
+def test_header_preconditions_see_the_headers_flask_sees():
+    """The header section is read from the WSGI environ: the same names (lower-case) and values as
+    ``request.headers``, Content-Type and Content-Length included, a stray HTTP_CONTENT_TYPE left out."""
+    from werkzeug.datastructures import EnvironHeaders
+    from werkzeug.test import EnvironBuilder
+
+    from core.validation.preconditions import header_values
+
+    for options in ({"headers": {"key": "k", "culture.code": "de-DE", "X-Forwarded-For": "1.2.3.4"}},
+                    {"method": "POST", "data": b"{}", "content_type": "application/json"}, {}):
+        environ = EnvironBuilder(**options).get_environ()
+        environ["HTTP_CONTENT_TYPE"] = "not a header a client can send"
+        assert header_values(environ) == {k.lower(): v for k, v in EnvironHeaders(environ).items()}
+    assert header_values(EnvironBuilder(headers={"culture.code": "de-DE"}).get_environ())["culture.code"] == "de-DE"

@@ -141,11 +141,27 @@ def compile_preconditions(steps: list[Any], where: str, shared: dict[Any, Any] |
     return result
 
 
+_BODY_HEADERS = {"CONTENT_TYPE": "content-type", "CONTENT_LENGTH": "content-length"}
+
+
+def header_values(environ: dict[str, Any]) -> dict[str, str]:
+    """The request headers by lower-case name: werkzeug's ``request.headers`` (EnvironHeaders) read
+    straight from the WSGI environ, without its per-item title-casing."""
+    out = {}
+    for key, value in environ.items():
+        if key[:5] == "HTTP_":
+            if key != "HTTP_CONTENT_TYPE" and key != "HTTP_CONTENT_LENGTH":
+                out[key[5:].replace("_", "-").lower()] = value
+        elif key in _BODY_HEADERS and value:
+            out[_BODY_HEADERS[key]] = value
+    return out
+
+
 def section_values(req: Any, sections: set[str]) -> dict[str, Any]:
     """Raw input per section, built only for sections some controller declared."""
     values: dict[str, Any] = {}
     if "header" in sections:
-        values["header"] = {k.lower(): v for k, v in req.headers.items()}
+        values["header"] = header_values(req.environ)
     if "query" in sections:
         values["query"] = req.mia.query
     if "body" in sections:
