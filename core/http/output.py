@@ -10,10 +10,12 @@ import datetime as _dt
 import logging
 import socket
 import traceback
+from functools import lru_cache
 from typing import Any
 
 from flask import Response
 from werkzeug.datastructures import Headers
+from werkzeug.utils import get_content_type
 
 from core.data.jsonutil import dumps_bytes
 from core.errors import MiaError, as_mia_error, default_code
@@ -139,6 +141,12 @@ def apply_headers(response: Response, source: Any) -> None:
         target.extend(pairs)
 
 
+@lru_cache(maxsize=64)
+def content_type(mimetype: str) -> str:
+    """The Content-Type werkzeug makes of ``mimetype`` (``; charset=utf-8`` for text types), once per mimetype."""
+    return get_content_type(mimetype, "utf-8")
+
+
 def finish(res: Any) -> Response:
     """Build the Flask response for a chain that called ``res.send``."""
     body = res.body
@@ -148,6 +156,11 @@ def finish(res: Any) -> Response:
     elif isinstance(body, Response):
         response = body
     elif isinstance(body, (dict, list)):
+        headers = res.headers
+        if type(headers) is Headers and "content-type" not in headers and "content-length" not in headers:
+            # The usual answer: the chain's headers become the response's own (no copy, no second pass).
+            return Response(dumps_bytes(body), status=status, headers=headers,
+                            content_type=content_type(res.mimetype or JSON_MIMETYPE))
         response = Response(dumps_bytes(body), status=status, mimetype=res.mimetype or JSON_MIMETYPE)
     elif isinstance(body, (bytes, bytearray)):
         response = Response(bytes(body), status=status, mimetype=res.mimetype or "application/octet-stream")
