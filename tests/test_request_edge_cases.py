@@ -452,3 +452,18 @@ class Broken(BaseModel):
     with pytest.raises(StartupError) as info:
         tree.app()
     assert "models/broken.py" in str(info.value)
+
+
+def test_query_parameters_are_split_as_werkzeug_splits_them():
+    """``req.mia.query`` is parsed from the raw QUERY_STRING: the same values as qs-parsing Flask's
+    ``request.args`` for repeated keys, brackets, blanks, escapes (bad ones kept), ``+`` and ``;``."""
+    from werkzeug.test import EnvironBuilder
+    from werkzeug.wrappers import Request
+
+    from core.http.querystring import parse_query, parse_query_string
+
+    for query in ("flavour=Vanilla", "a=1&a=2&b=", "a[]=1&a[]=2", "a[b][c]=1&a[b][d]=2", "x[0]=a&x[2]=b",
+                  "q=%E2%82%AC", "q=%ZZ&r=%FF", "k", "a=1;b=2", "plus=a+b", "", "&&=&a", "x[0]=a&x=b"):
+        environ = EnvironBuilder(query_string=query).get_environ()
+        assert parse_query_string(environ["QUERY_STRING"]) == parse_query(Request(environ).args), query
+    assert parse_query_string("q=%E2%82%AC&x[0]=a&x[1]=b") == {"q": "€", "x": ["a", "b"]}

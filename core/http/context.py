@@ -11,7 +11,7 @@ from typing import Any
 
 from werkzeug.datastructures import Headers
 
-from core.http.querystring import parse_query
+from core.http.querystring import parse_query_string
 from core.translator import parse_culture_code, translate
 
 
@@ -75,7 +75,8 @@ class MiaContext:
     def query(self) -> dict[str, Any]:
         """The query string as express's ``qs`` parsed it; parsed on first use (most routes never ask)."""
         if self._query is None:
-            self._query = parse_query(self._request.args) if self._request is not None else {}
+            self._query = (parse_query_string(self._request.environ.get("QUERY_STRING", ""))
+                           if self._request is not None else {})
         return self._query
 
     @query.setter

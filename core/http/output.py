@@ -24,6 +24,7 @@ from core.translator import translate
 
 log = logging.getLogger("mia.errors")
 JSON_MIMETYPE = "application/json"
+_BODY_HEADERS = ("content-type", "content-length")  # set by the response itself from the body
 
 
 def _culture(req: Any) -> tuple[str | None, str | None]:
@@ -157,7 +158,7 @@ def finish(res: Any) -> Response:
         response = body
     elif isinstance(body, (dict, list)):
         headers = res.headers
-        if type(headers) is Headers and "content-type" not in headers and "content-length" not in headers:
+        if type(headers) is Headers and not any(name.lower() in _BODY_HEADERS for name, _ in headers._list):
             # The usual answer: the chain's headers become the response's own (no copy, no second pass).
             return Response(dumps_bytes(body), status=status, headers=headers,
                             content_type=content_type(res.mimetype or JSON_MIMETYPE))

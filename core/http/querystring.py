@@ -6,7 +6,9 @@ lazily, once per request, by :class:`core.http.context.MiaContext` when somebody
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl
 
+import werkzeug.urls  # noqa: F401 - registers the "werkzeug.url_quote" decoding error handler
 from werkzeug.datastructures import MultiDict
 
 QS_ARRAY_LIMIT = 20  # qs's arrayLimit: a[21]=x is an object key, not an index
@@ -26,10 +28,25 @@ def _qs_arrays(node: Any) -> Any:
 
 def parse_query(args: MultiDict[str, str]) -> dict[str, Any]:
     """Query string like express's ``qs``: repeated keys and ``a[]`` give lists, ``a[b]`` nests, ``a[0]`` indexes."""
+    return _qs({raw_key: args.getlist(raw_key) for raw_key in args})
+
+
+def parse_query_string(query_string: str) -> dict[str, Any]:
+    """:func:`parse_query` of a WSGI ``QUERY_STRING``, split exactly as werkzeug's ``request.args`` splits
+    it (UTF-8, blank values kept, undecodable escapes left as they are) without building that MultiDict."""
+    if not query_string:
+        return {}
+    grouped: dict[str, list[str]] = {}
+    for key, value in parse_qsl(query_string.encode("latin1").decode(), keep_blank_values=True,
+                                errors="werkzeug.url_quote"):
+        grouped.setdefault(key, []).append(value)
+    return _qs(grouped)
+
+
+def _qs(grouped: dict[str, list[str]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     nested: set[str] = set()
-    for raw_key in args:
-        values = args.getlist(raw_key)
+    for raw_key, values in grouped.items():
         key = raw_key
         as_list = False
         if key.endswith("[]"):
