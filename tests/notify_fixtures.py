@@ -10,10 +10,8 @@ Every server listens on 127.0.0.1 at a free port and is stopped by its context m
 from __future__ import annotations
 
 import contextlib
-import datetime
 import email
 import email.policy
-import ipaddress
 import json
 import secrets
 import socket
@@ -33,10 +31,8 @@ import h2.events
 import jwt
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
 
 from conftest import free_port, serve_live
 
@@ -82,23 +78,6 @@ def _check_login(server_state: SmtpServer):  # noqa: ANN202
         server_state.logins.append((mechanism, ok))
         return AuthResult(success=ok, handled=False)  # not handled: aiosmtpd answers 535
     return authenticator
-
-
-def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 that is its own CA: ``(cert.pem, key.pem)`` in ``folder``."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-            .sign(key, hashes.SHA256()))
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_text(_pem(key))
-    return cert_path, key_path
 
 
 @contextlib.contextmanager

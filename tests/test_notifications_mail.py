@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from db_fixtures import db_env  # noqa: F401 - fixture
-from notify_fixtures import FAST, notification_config, self_signed_certificate, smtp_server
+from notify_fixtures import FAST, notification_config, smtp_server
+from serving_fixtures import self_signed
 
 from core.errors import MiaError
 from core.notifications import NotificationManager, Processor, cleanup, queue
@@ -190,7 +191,7 @@ def starttls_config(port: int, ca_file: str | None) -> str:
 
 
 def test_starttls_protects_the_login_and_the_certificate_is_checked(build, tmp_path):
-    cert, key = self_signed_certificate(tmp_path)
+    cert, key, _ = self_signed(tmp_path)
     with smtp_server(require_login=True, starttls=(cert, key)) as smtp:
         build(starttls_config(smtp.port, str(cert)))
         good = NotificationManager().mail(config_id=CONFIG, template="welcome").address("a@example.com")

@@ -119,10 +119,9 @@ def parse_body(req: Any, body_type: str, limit: int) -> tuple[Any, bytes]:
     """Return ``(body, raw_bytes)`` for the route's parser settings."""
     if body_type == "none":
         return None, b""
-    environ = req.environ
-    if not environ.get("CONTENT_LENGTH") and "HTTP_TRANSFER_ENCODING" not in environ:
-        return EMPTY[body_type](), b""  # the usual GET, told without werkzeug's header parsing
-    if not req.content_length and "chunked" not in req.headers.get("Transfer-Encoding", "").lower():
+    environ = req.environ  # read directly: werkzeug parses the length only when one was sent
+    chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+    if not chunked and (not environ.get("CONTENT_LENGTH") or not req.content_length):
         return EMPTY[body_type](), b""  # no body at all (most GETs): nothing to read or parse
     mimetype = (req.mimetype or "").lower()
     if body_type == "json" and not is_json_content_type(mimetype):

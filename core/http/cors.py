@@ -15,8 +15,7 @@ from typing import Any
 from werkzeug.datastructures import Headers
 
 PREFLIGHT_METHODS = "GET, POST, PUT, DELETE, OPTIONS"
-CACHE_SIZE = 4096  # answers kept; a flood of made-up Origins only empties and refills it
-_answers: dict[tuple[int, str | None, str], tuple[dict[str, str], bool, dict[str, Any]]] = {}
+CACHE_SIZE = 256  # answers kept per route; a flood of made-up Origins only empties and refills it
 
 
 def _credentials(configured: dict[str, Any]) -> bool:
@@ -56,17 +55,16 @@ def cors_headers(configured: dict[str, Any], origin: str | None, verb: str) -> d
     return headers
 
 
-def cached_headers(configured: dict[str, Any], origin: str | None, verb: str) -> tuple[dict[str, str], bool]:
-    """:func:`cors_headers` for one route's configuration (not to be changed after start-up), kept per
-    ``(Origin, verb)``, and whether its names differ even in case (then adding them is setting them).
-    Callers must not change the returned dict."""
-    key = (id(configured), origin, verb)
-    answer = _answers.get(key)
-    if answer is None or answer[2] is not configured:  # held in the entry, so its id is not reused meanwhile
+def cached_headers(configured: dict[str, Any], answers: dict[tuple[str | None, str], tuple[dict[str, str], bool]],
+                   origin: str | None, verb: str) -> tuple[dict[str, str], bool]:
+    """:func:`cors_headers` kept in the route's ``answers`` per ``(Origin, verb)``, and whether the names
+    differ even in case (then adding them is setting them). Callers must not change the returned dict."""
+    answer = answers.get((origin, verb))
+    if answer is None:
         headers = cors_headers(configured, origin, verb)
         Headers(headers)  # werkzeug's value check (no newline in a reflected Origin), once per answer
-        answer = (headers, len({name.lower() for name in headers}) == len(headers), configured)
-        if len(_answers) >= CACHE_SIZE:
-            _answers.clear()
-        _answers[key] = answer
-    return answer[0], answer[1]
+        answer = (headers, len({name.lower() for name in headers}) == len(headers))
+        if len(answers) >= CACHE_SIZE:
+            answers.clear()
+        answers[(origin, verb)] = answer
+    return answer

@@ -149,25 +149,29 @@ def content_type(mimetype: str) -> str:
 
 
 def finish(res: Any) -> Response:
-    """Build the Flask response for a chain that called ``res.send``."""
+    """Build the Flask response for a chain that called ``res.send``.
+
+    The chain's headers become the response's own (no copy, no second pass) unless they name
+    Content-Type or Content-Length, which then replace what the body would have set.
+    """
     body = res.body
     status = res.status_code or 200
+    if isinstance(body, Response) and status not in (204, 304):
+        apply_headers(body, res.headers)
+        return body
+    data: bytes | str
     if status in (204, 304):
-        response = Response(b"", status=status)
-    elif isinstance(body, Response):
-        response = body
+        data, mimetype = b"", None  # werkzeug's default Content-Type, as an empty Response always had
     elif isinstance(body, (dict, list)):
-        headers = res.headers
-        if type(headers) is Headers and not any(name.lower() in _BODY_HEADERS for name, _ in headers._list):
-            # The usual answer: the chain's headers become the response's own (no copy, no second pass).
-            return Response(dumps_bytes(body), status=status, headers=headers,
-                            content_type=content_type(res.mimetype or JSON_MIMETYPE))
-        response = Response(dumps_bytes(body), status=status, mimetype=res.mimetype or JSON_MIMETYPE)
+        data, mimetype = dumps_bytes(body), res.mimetype or JSON_MIMETYPE
     elif isinstance(body, (bytes, bytearray)):
-        response = Response(bytes(body), status=status, mimetype=res.mimetype or "application/octet-stream")
-    elif body is None:
-        response = Response(b"", status=status, mimetype=res.mimetype or "text/plain")
+        data, mimetype = bytes(body), res.mimetype or "application/octet-stream"
     else:
-        response = Response(str(body), status=status, mimetype=res.mimetype or "text/plain")
-    apply_headers(response, res.headers)
+        data, mimetype = ("" if body is None else str(body)), res.mimetype or "text/plain"
+    headers = res.headers
+    if type(headers) is Headers and not any(name.lower() in _BODY_HEADERS for name, _ in headers._list):
+        return Response(data, status=status, headers=headers,
+                        content_type=content_type(mimetype) if mimetype else None)
+    response = Response(data, status=status, mimetype=mimetype)
+    apply_headers(response, headers)
     return response

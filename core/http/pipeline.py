@@ -69,7 +69,7 @@ class Pipeline:
         mia.client_ip, mia.scheme = self.client_ip(req)
         res = MiaResponse()
         if route.cors_headers:
-            headers, distinct = cors.cached_headers(route.cors_headers, environ.get("HTTP_ORIGIN"),
+            headers, distinct = cors.cached_headers(route.cors_headers, route.cors_answers, environ.get("HTTP_ORIGIN"),
                                                     "OPTIONS" if target.preflight else route.verb)
             if target.preflight:
                 return Response(b"", status=204, headers=headers)

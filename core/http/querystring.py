@@ -9,7 +9,6 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import werkzeug.urls  # noqa: F401 - registers the "werkzeug.url_quote" decoding error handler
-from werkzeug.datastructures import MultiDict
 
 QS_ARRAY_LIMIT = 20  # qs's arrayLimit: a[21]=x is an object key, not an index
 QS_DEPTH = 5  # qs's depth: a[b][c][d][e][f][g]=x keeps "[g]" as one key
@@ -26,11 +25,6 @@ def _qs_arrays(node: Any) -> Any:
     return node
 
 
-def parse_query(args: MultiDict[str, str]) -> dict[str, Any]:
-    """Query string like express's ``qs``: repeated keys and ``a[]`` give lists, ``a[b]`` nests, ``a[0]`` indexes."""
-    return _qs({raw_key: args.getlist(raw_key) for raw_key in args})
-
-
 def parse_query_string(query_string: str) -> dict[str, Any]:
     """:func:`parse_query` of a WSGI ``QUERY_STRING``, split exactly as werkzeug's ``request.args`` splits
     it (UTF-8, blank values kept, undecodable escapes left as they are) without building that MultiDict."""
@@ -40,10 +34,12 @@ def parse_query_string(query_string: str) -> dict[str, Any]:
     for key, value in parse_qsl(query_string.encode("latin1").decode(), keep_blank_values=True,
                                 errors="werkzeug.url_quote"):
         grouped.setdefault(key, []).append(value)
-    return _qs(grouped)
+    return parse_query(grouped)
 
 
-def _qs(grouped: dict[str, list[str]]) -> dict[str, Any]:
+def parse_query(grouped: dict[str, list[str]]) -> dict[str, Any]:
+    """Query values grouped by raw key, like express's ``qs``: repeated keys and ``a[]`` give lists, ``a[b]``
+    nests, ``a[0]`` indexes."""
     out: dict[str, Any] = {}
     nested: set[str] = set()
     for raw_key, values in grouped.items():

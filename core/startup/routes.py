@@ -66,6 +66,7 @@ class RouteMethod:
     body_type: str = "json"
     body_limit: int = DEFAULT_LIMIT
     cors_headers: dict[str, Any] = field(default_factory=dict)
+    cors_answers: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)  # core.http.cors's cache
     description: str | None = None
     docs: bool = True
     authorization: bool = False
