@@ -28,9 +28,9 @@ from core.errors import StartupError
 def wsgi_app():  # noqa: ANN201 - a Flask app
     """App factory for WSGI servers; the environment comes from MIA_ENV (default ``production``).
 
-    Each worker process that calls it also starts its cron scheduler (see core/app/cron_modes.py);
+    Each worker process that calls it also starts its cron scheduler (see core/app/crons/modes.py);
     ``MIA_NOCRON=1`` serves without cron jobs."""
-    from core.app.cron_modes import start_for_process
+    from core.app.crons.modes import start_for_process
     from core.app.factory import create_app
 
     mode = os.environ.get("MIA_ENV", "production")
@@ -49,7 +49,7 @@ def main(argv: list[str]) -> int:
         print(USAGE, end="")
         return 0
     if args.command == "new-project":  # before create_app: scaffolding must not depend on loading projects
-        from core.app.scaffold import main as new_project
+        from core.app.kit.scaffold import main as new_project
 
         return new_project(args.command_args, Path(__file__).resolve().parent)
     offline = args.command in ("routes", "docs", "config")
@@ -71,7 +71,7 @@ def main(argv: list[str]) -> int:
         print("\n".join(format_route_table(app.config["mia.routes"])))
         return 0
     if args.command == "crons":
-        from core.app.cron_modes import listing
+        from core.app.crons.modes import listing
 
         print("\n".join(listing()))
         return 0
@@ -85,13 +85,13 @@ def main(argv: list[str]) -> int:
         print(json.dumps(masked(Shared.environment), indent=2, sort_keys=True, default=str))
         return 0
     if args.command == "docs":  # --format json|yaml|md|html --out FILE [--host VHOST_ID]
-        from core.app.docs_export import main as export_docs
+        from core.app.docs.export import main as export_docs
 
         return export_docs(app, args.command_args)
     from core.data import databases as db
 
     if args.cron_jobs and not args.nocron:  # no web server: one job once now, several on their schedule
-        from core.app import cron_modes
+        from core.app.crons import modes as cron_modes
 
         try:
             if not cron_modes.enabled():
@@ -102,7 +102,7 @@ def main(argv: list[str]) -> int:
             return cron_modes.run_scheduled(args.cron_jobs, args.mode)
         finally:
             db.shutdown()
-    from core.app.serve import start
+    from core.app.serving.serve import start
     from core.app.summary import summary
 
     print(summary(app), flush=True)

@@ -64,9 +64,9 @@ def _seed(db: Any) -> None:
 # ---------------------------------------------------------------------------------------------- ours
 def ours() -> Any:
     """This project's app in its production configuration, one worker, on the embedded store."""
-    from core.app import memory
+    from core.app.serving import memory
 
-    memory.pause_collection()  # as core/app/granian_run.py's worker: no collection until the app is built
+    memory.pause_collection()  # as core/app/serving/granian_run.py's worker: no collection until the app is built
     from core.app.factory import create_app
     from core.shared import Shared
 

@@ -15,7 +15,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from core.app.factory import create_app  # noqa: E402
-from core.app.testing import free_port, serve_live  # noqa: E402,F401  (shared with users' projects)
+from core.app.kit.testing import free_port, serve_live  # noqa: E402,F401  (shared with users' projects)
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Real memcached processes on free loopback ports, which tests may kill and restart.
 
-The process class lives in the testing kit (core/app/testing.py: ``mia_memcached`` for projects' tests).
+The process class lives in the testing kit (core/app/kit/testing.py: ``mia_memcached`` for projects' tests).
 
 Import the fixture into a test module: ``from memcached_fixtures import memcached  # noqa: F401``.
 The ``memcached`` binary must be installed (Debian package ``memcached``; .ci/run installs it).
@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from core.app.testing import MemcachedProcess, memcached_binary  # noqa: F401 - re-exported for the tests
+from core.app.kit.testing import MemcachedProcess, memcached_binary  # noqa: F401 - re-exported for the tests
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """Helpers for serving tests: a mia server in a subprocess on loopback, a self-signed certificate,
-slow clients. ``ServerProcess`` starts ``core.app.serve.start`` for a project tree and stops it with
+slow clients. ``ServerProcess`` starts ``core.app.serving.serve.start`` for a project tree and stops it with
 SIGTERM (then SIGKILL) on exit, keeping its output for assertions."""
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ SCRIPT = """
 import sys
 sys.path.insert(0, {repo!r})
 from core.app.factory import create_app
-from core.app.serve import start
+from core.app.serving.serve import start
 from core.errors import StartupError
 try:
     app = create_app("test", {root!r})

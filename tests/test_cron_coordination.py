@@ -17,7 +17,7 @@ import pytest
 from db_fixtures import BACKENDS, TEST_URL
 
 from core import BaseCronJob
-from core.app.scheduler import CronScheduler
+from core.app.crons.scheduler import CronScheduler
 
 WINDOW = 31.0
 EVENTS: dict[str, list[tuple[int, float, str]]] = defaultdict(list)  # job -> (instance id, start, tick)

@@ -11,8 +11,8 @@ from db_fixtures import BACKENDS
 from test_cron_coordination import open_database
 
 from core import BaseCronJob
-from core.app import cron_modes
-from core.app.scheduler import CronScheduler
+from core.app.crons import modes as cron_modes
+from core.app.crons.scheduler import CronScheduler
 from core.data.cron_slots import CronStore
 from core.shared import Shared
 

@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 import pytest
 from openapi_spec_validator import validate
 
-from core.app import openapi as docs
+from core.app.docs import openapi as docs
 from core.errors import StartupError
 from core.validation.schemas import ecma_pattern
 

@@ -12,9 +12,9 @@ import pytest
 import yaml
 from openapi_spec_validator import validate
 
-from core.app import openapi as docs
-from core.app.docs_export import main as export_main
-from core.app.docs_export import render
+from core.app.docs import openapi as docs
+from core.app.docs.export import main as export_main
+from core.app.docs.export import render
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -76,7 +76,7 @@ def test_hot_mode_reloads_in_place(tmp_path):
 
 def test_reload_subscribers_hear_about_each_swap(tree):
     """The hook the cron scheduler subscribes to: called with the new app and the changed files."""
-    from core.app import reload
+    from core.app.serving import reload
 
     tree.write("projects/base/routes/t.py", 'routes = {"prefix": "/t", "routes": {}}')
     app = tree.app()

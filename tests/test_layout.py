@@ -19,7 +19,11 @@ RANKS = {
     "core.data": 2,
     "core.http": 3, "core.notifications": 3,
     "core.startup": 4,
-    "core.app": 5,
+    # core/app/ by concern: the docs and the cron run modes, then the factory and the CLI at its top level,
+    # then what runs an app (serving/) and what builds and tests projects (kit/).
+    "core.app.docs": 5, "core.app.crons": 5,
+    "core.app": 6,
+    "core.app.serving": 7, "core.app.kit": 7,
 }
 MAX_TOP_LEVEL_ENTRIES = 12
 MAX_MODULE_LINES = 400

@@ -9,7 +9,7 @@ import pytest
 from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 
 from conftest import ROOT
-from core.app import openapi
+from core.app.docs import openapi
 from core.errors import StartupError
 
 CONTROLLER = '''

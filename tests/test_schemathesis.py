@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from conftest import serve_live
-from core.app import openapi as docs
+from core.app.docs import openapi as docs
 from core.app.factory import create_app
 
 ROOT = Path(__file__).resolve().parent.parent

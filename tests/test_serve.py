@@ -14,7 +14,7 @@ from conftest import ROOT, free_port
 SCRIPT = """
 import sys
 sys.path.insert(0, {root!r})
-from core.app.serve import run_gunicorn
+from core.app.serving.serve import run_gunicorn
 from core.app.factory import create_app
 from core.shared import Shared
 overrides = {{"server": {{"http": {{"host": "127.0.0.1", "port": {port}}}, "workers": 1, "threads": 2}},

@@ -101,7 +101,7 @@ def test_masking_covers_nested_passwords():
 
 
 def test_several_workers_without_memcached_refuse_rate_limits(tree):
-    from core.app.serve import check_shared_counters
+    from core.app.serving.serve import check_shared_counters
 
     tree.env({"rateLimit": {"maxRequests": 10, "interval": 1}})
     app = tree.app()
@@ -118,8 +118,8 @@ def test_a_traditional_key_is_refused_by_name_for_granian(tmp_path):
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    from core.app.listeners import Listener
-    from core.app.serve import granian_spec
+    from core.app.serving.listeners import Listener
+    from core.app.serving.serve import granian_spec
 
     key = tmp_path / "ssl.key"
     key.write_bytes(ec.generate_private_key(ec.SECP256R1()).private_bytes(

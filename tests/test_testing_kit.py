@@ -1,4 +1,4 @@
-"""The testing kit for users' projects (core/app/testing.py): its fixtures, and `pytest projects/NAME`.
+"""The testing kit for users' projects (core/app/kit/testing.py): its fixtures, and `pytest projects/NAME`.
 
 The subprocess tests run pytest the way a user does, from the root of a copy of the repository.
 """

@@ -13,14 +13,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from core.app import memory
+from core.app.serving import memory
 
 ROOT = Path(__file__).resolve().parent.parent
 ON_FIRST_USE = ("httpx", "jwt", "cryptography", "flask_sock", "simple_websocket", "apispec", "marshmallow",
                 "jsonschema")
 WORKER = f"""
 import json, sys
-from core.app import memory
+from core.app.serving import memory
 memory.pause_collection()
 from core.app.factory import create_app
 create_app("production", overrides={{"server": {{"workers": 1}}, "embedded": {{"path": None}}, "logLevel": "warn"}})

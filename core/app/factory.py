@@ -12,9 +12,10 @@ from typing import Any
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
-from core.app import access, docs_site
+from core.app import access
 from core.app import logs as log
-from core.app import response_check as responsecheck
+from core.app.docs import response_check as responsecheck
+from core.app.docs import site as docs_site
 from core.data import cache, indexes
 from core.data import databases as db
 from core.errors import MiaError

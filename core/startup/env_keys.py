@@ -36,7 +36,7 @@ S, INT, B, N, L, D, F = str, int, bool, NoneType, list, dict, float
 KEYS: dict[str, Key] = {
     # set by the server itself
     "mode": Key((S,), "the environment's name (set by the server)"),
-    # listeners (core/app/listeners.py)
+    # listeners (core/app/serving/listeners.py)
     "server": Key((D,), "listeners and the production server"),
     "server.http": Key((D, N), "the HTTP listener"),
     "server.http.host": Key((S,), "HTTP address (default 127.0.0.1)"),

@@ -46,7 +46,7 @@ class HtmlOutput(Controller):
     identity = "html-output"
     version = "1.0"
     group = "demo"
-    produces = "text/html"  # read by core/app/openapi.py: the route's 2xx answers are documented as HTML
+    produces = "text/html"  # read by core/app/docs/openapi.py: the route's 2xx answers are documented as HTML
 
     def all(self, req: Any, res: Any) -> None:
         title = _cell(Shared.config("demo-config.title") or "mia.py")

@@ -24,7 +24,7 @@ from core.errors import StartupError
 from core.shared import Shared
 
 logger = logging.getLogger("mia.reload")
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 _subscribers: list[Callable[[Any, list[Path]], None]] = []
 
 

@@ -48,7 +48,7 @@ class ResponseChecker:
     def __init__(self, routes: list[RouteMethod]) -> None:
         from jsonschema import Draft7Validator  # imported only when the check is on (tests): it is slow to load
 
-        from core.app.openapi import response_schemes
+        from core.app.docs.openapi import response_schemes
 
         self.validators: dict[int, dict[str, Any]] = {}
         for route in routes:

@@ -1,9 +1,9 @@
 """One granian server for one listener (a child process of ``server.py``); and its WSGI factory.
 
 Why a process per listener: granian binds one address per server, while mia serves HTTP and HTTPS
-at once. ``python -m core.app.granian_run '<json spec>'`` runs granian's WSGI interface in the
+at once. ``python -m core.app.serving.granian_run '<json spec>'`` runs granian's WSGI interface in the
 foreground; ``worker_app`` is the factory each granian worker calls after the fork, so every worker
-builds its own app and database clients. The spec comes from :func:`core.app.serve.granian_spec`.
+builds its own app and database clients. The spec comes from :func:`core.app.serving.serve.granian_spec`.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def worker_app() -> Any:
@@ -22,15 +22,15 @@ def worker_app() -> Any:
         sys.path.insert(0, str(ROOT))
     spec = json.loads(os.environ["MIA_LISTENER_SPEC"])
     if spec["role"] == "redirect":
-        from core.app.listeners import redirect_app
+        from core.app.serving.listeners import redirect_app
 
         return redirect_app(spec["environment"])
-    from core.app.memory import freeze_after_build, pause_collection
+    from core.app.serving.memory import freeze_after_build, pause_collection
 
     pause_collection()  # until the app is built: one collection at the end instead of dozens during the imports
-    from core.app.cron_modes import start_for_process
+    from core.app.crons.modes import start_for_process
     from core.app.factory import create_app
-    from core.app.listeners import refuse_upgrades
+    from core.app.serving.listeners import refuse_upgrades
 
     app = create_app(spec["mode"], spec.get("root"), run_init=spec.get("run_init", False))
     start_for_process(spec["mode"], nocron=spec.get("nocron", False))  # every worker is a cron server
@@ -55,7 +55,7 @@ def main(argv: list[str]) -> int:
     bind: dict[str, Any] = ({"uds": Path(listener["socket"])} if listener.get("socket")
                             else {"address": listener["host"], "port": int(listener["port"])})
     server = Server(
-        "core.app.granian_run:worker_app", factory=True, interface=Interfaces.WSGI,
+        "core.app.serving.granian_run:worker_app", factory=True, interface=Interfaces.WSGI,
         workers=int(spec["workers"]), blocking_threads=int(spec["threads"]), backlog=1024,
         backpressure=spec.get("backpressure"),
         http1_settings=HTTP1Settings(header_read_timeout=int(spec["header_timeout_ms"])),

@@ -1,6 +1,6 @@
 """A pytest plugin for the tests of your own projects: ``pytest projects/NAME`` from the repository root.
 
-The repository's top-level ``conftest.py`` loads it (``pytest_plugins = ["core.app.testing"]``), so
+The repository's top-level ``conftest.py`` loads it (``pytest_plugins = ["core.app.kit.testing"]``), so
 every test below the repository sees these fixtures; each says what it gives and what it cleans up,
 as pytest's own ``tmp_path`` and ``monkeypatch`` do:
 

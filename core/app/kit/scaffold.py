@@ -3,7 +3,7 @@
 Why a command: a newcomer's first own route should not start from copying the demo. The project
 gets a config (``<name>-config``), a controller (``<name>-hello``), a route file with prefix
 ``/<name>/v1`` and ``GET ./hello``, and its own test (``tests/test_<name>.py``, run with
-``pytest projects/<name>``: the fixtures come from core/app/testing.py); nothing else in the
+``pytest projects/<name>``: the fixtures come from core/app/kit/testing.py); nothing else in the
 repository changes. It runs before any
 project is loaded, so a broken project elsewhere does not stop it.
 """
@@ -74,7 +74,7 @@ routes = {{
 
 TEST = '''"""Tests of the {name} project: ``pytest projects/{name}`` from the repository root.
 
-The fixtures come from mia's pytest plugin (core/app/testing.py, loaded by the root conftest.py):
+The fixtures come from mia's pytest plugin (core/app/kit/testing.py, loaded by the root conftest.py):
 ``mia_client`` calls the app in-process, ``mia_live`` is its URL on a real loopback server; both
 start from an empty embedded store in every test.
 """

@@ -19,7 +19,7 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from core.app.listeners import Listener, redirect_app
+from core.app.serving.listeners import Listener, redirect_app
 
 
 class JsonErrorHandler(WSGIRequestHandler):
@@ -118,7 +118,7 @@ def serve_threaded(app: Any, listeners: list[Listener], environment: dict[str, A
     target: Any = app
     watcher = None
     if hot:
-        from core.app.reload import AppSwitch, Watcher
+        from core.app.serving.reload import AppSwitch, Watcher
 
         target = AppSwitch(app)
         watcher = Watcher(target, mode, root)

@@ -1,6 +1,6 @@
 """/docs: the Swagger UI page (assets bundled locally, no CDN) and the OpenAPI document per vhost.
 
-The documents come from :mod:`core.app.openapi`; this module only mounts them on the Flask app
+The documents come from :mod:`core.app.docs.openapi`; this module only mounts them on the Flask app
 when ``swaggerMode`` is on and refuses to start if a project route would be shadowed by a docs URL.
 """
 from __future__ import annotations
@@ -78,7 +78,7 @@ class LazyDocuments(Mapping[str, dict[str, Any]]):
             raise KeyError(host_id)
         with self._lock:
             if host_id not in self._built:
-                from core.app.openapi import build_host_document
+                from core.app.docs.openapi import build_host_document
 
                 self._built[host_id] = build_host_document(self._routes, host_id, self._environment)
             return self._built[host_id]

@@ -1,6 +1,6 @@
 """Which OpenAPI version the documents are written in: 3.1.0 by default, 3.0.3 on request.
 
-Kept beside core/app/openapi.py (which builds the document) because the choice is configuration:
+Kept beside core/app/docs/openapi.py (which builds the document) because the choice is configuration:
 the environment key ``openapiVersion`` or ``server.py <env> docs --openapi 3.0.3``. apispec writes
 either version; :func:`upgrade_to_31` turns 3.0 spellings that reach a 3.1 document from outside
 apispec (``swagger.options`` merged by the user) into JSON Schema 2020-12.

@@ -18,8 +18,8 @@ from typing import Any
 
 import yaml
 
-from core.app.openapi import build_documents, operations
-from core.app.openapi_versions import OPENAPI_VERSIONS
+from core.app.docs.openapi import build_documents, operations
+from core.app.docs.versions import OPENAPI_VERSIONS
 from core.shared import Shared
 
 RULE_KEYS = ("format", "enum", "pattern", "minimum", "maximum", "minLength", "maxLength", "minItems", "maxItems",

@@ -31,11 +31,11 @@ from typing import Any
 
 from flask import Flask
 
-from core.app import listeners as listen
+from core.app.serving import listeners as listen
 from core.errors import StartupError
 
 logger = logging.getLogger("mia.server")
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def listen_address(environment: dict[str, Any]) -> tuple[str, int]:
@@ -76,7 +76,7 @@ def check_shared_counters(app: Flask, environment: dict[str, Any], processes: in
 def start(app: Flask, mode: str, root: Path | str | None = None, hot: bool = False, nocron: bool = False) -> int:
     """Serve ``app`` (built by ``create_app(mode)``) on every listener of its environment until stopped.
 
-    Every serving process also runs its cron scheduler unless ``nocron`` (core/app/cron_modes.py: each
+    Every serving process also runs its cron scheduler unless ``nocron`` (core/app/crons/modes.py: each
     process is one mia.js "server"; the database limits make that safe): the threaded server here, each
     granian or gunicorn worker after the fork."""
     from core.shared import Shared
@@ -95,8 +95,8 @@ def start(app: Flask, mode: str, root: Path | str | None = None, hot: bool = Fal
     print(f"mia: server: {chosen}" + (f", {workers(environment)} worker(s)" if chosen != "threaded" else ""),
           flush=True)
     if chosen == "threaded":
-        from core.app import cron_modes
-        from core.app.threaded import serve_threaded
+        from core.app.crons import modes as cron_modes
+        from core.app.serving.threaded import serve_threaded
 
         cron_modes.start_for_process(mode, nocron=nocron)
         unsubscribe = _restart_crons_on_reload(mode, nocron) if hot else None
@@ -116,7 +116,8 @@ def start(app: Flask, mode: str, root: Path | str | None = None, hot: bool = Fal
 def _restart_crons_on_reload(mode: str, nocron: bool) -> Callable[[], None]:
     """Hot mode: a reload that touched a ``crons`` folder restarts this process's scheduler with the
     new job classes (running workers finish first; their slots are released)."""
-    from core.app import cron_modes, reload
+    from core.app.crons import modes as cron_modes
+    from core.app.serving import reload
 
     def restart(_app: Any, changed: list[Path]) -> None:
         if any("crons" in Path(path).parts for path in changed):
@@ -162,7 +163,7 @@ def _run_granian(app: Flask, mode: str, root: Path | str | None, planned: list[l
     check_shared_counters(app, environment, workers(environment) * len(app_listeners))
     ws_server = None
     if websocket is not None:
-        from core.app.threaded import start_listener
+        from core.app.serving.threaded import start_listener
 
         ws_server = start_listener(app, websocket, environment)
     else:
@@ -172,8 +173,8 @@ def _run_granian(app: Flask, mode: str, root: Path | str | None, planned: list[l
         if item.role == "websocket":
             continue
         spec = granian_spec(item, mode, root, environment, embedded, websocket.url if websocket else None, nocron)
-        children.append(subprocess.Popen([sys.executable, "-m", "core.app.granian_run", json.dumps(spec, default=str)],
-                                         cwd=str(ROOT)))
+        children.append(subprocess.Popen(
+            [sys.executable, "-m", "core.app.serving.granian_run", json.dumps(spec, default=str)], cwd=str(ROOT)))
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
@@ -201,9 +202,9 @@ def _run_granian(app: Flask, mode: str, root: Path | str | None, planned: list[l
 
 def _run_gunicorn_engine(app: Flask, mode: str, root: Path | str | None, environment: dict[str, Any],
                          nocron: bool = False) -> int:
-    from core.app import cron_modes
+    from core.app.crons import modes as cron_modes
     from core.app.factory import create_app
-    from core.app.memory import freeze_after_build, pause_collection
+    from core.app.serving.memory import freeze_after_build, pause_collection
     from core.data import databases as db
 
     embedded = app.config["mia.databases"].mode() == "embedded"

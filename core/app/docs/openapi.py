@@ -26,7 +26,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import fields
 
-from core.app.openapi_versions import OPENAPI_VERSION, openapi_version, upgrade_to_31
+from core.app.docs.versions import OPENAPI_VERSION, openapi_version, upgrade_to_31
 from core.errors import StartupError
 from core.shared import flag
 from core.startup.routes import RouteMethod

@@ -26,7 +26,7 @@ import threading
 from datetime import datetime
 from typing import Any
 
-from core.app.scheduler import CronScheduler, preview_next_fire
+from core.app.crons.scheduler import CronScheduler, preview_next_fire
 from core.cron import (  # run_once lives with the base class; re-exported for the run modes
     BaseCronJob,
     PatternError,
