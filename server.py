@@ -8,6 +8,7 @@
     python server.py local hot             development server that reloads changed files in place
     python server.py local routes          print the mounted routes and exit
     python server.py local config          print the effective configuration, secrets masked
+    python server.py production check      the security self-check (exit 1 when a finding is high)
     python server.py new-project NAME      create projects/NAME with one working route
     python server.py local docs --format json|yaml|md|html --out FILE
     python server.py --help
@@ -52,6 +53,10 @@ def main(argv: list[str]) -> int:
         from core.app.kit.scaffold import main as new_project
 
         return new_project(args.command_args, Path(__file__).resolve().parent)
+    if args.command == "check":  # before create_app: it reports what would refuse start-up, never raises it
+        from core.app.check import main as check
+
+        return check(args.mode, args.command_args)
     offline = args.command in ("routes", "docs", "config")
     try:
         from core.app.factory import create_app

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import sys
 import textwrap
@@ -106,3 +107,6 @@ def _clean_env(monkeypatch):
     for name in list(os.environ):
         if name.startswith("MIA_") and name != "MIA_TEST_MONGO_URL" or name == "PORT":
             monkeypatch.delenv(name, raising=False)
+    # A fresh random JWT secret per test, so production apps pass the security self-check (weak or
+    # missing secrets refuse start-up); tests of a missing secret delete it.
+    monkeypatch.setenv("MIA_JWT_SECRET", secrets.token_hex(32))

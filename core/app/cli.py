@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-COMMANDS = ("config", "crons", "docs", "new-project", "routes")
+COMMANDS = ("check", "config", "crons", "docs", "new-project", "routes")
 FLAGS = ("hot", "nocron")
 USAGE = """usage: python server.py [ENV] [hot] [nocron] [cron=JOB[,JOB]] [KEY=VALUE ...] [COMMAND ...]
 
@@ -24,6 +24,7 @@ ENV is a file in config/env/ (default: local). Without a command the server star
 commands:
   routes                  print the mounted routes and exit
   config                  print the effective configuration (secrets masked) and exit
+  check                   the security self-check: every finding, exit 1 when any is high
   crons                   list the cron jobs: pattern, next run, limits, last run
   docs --format json|yaml|md|html --out FILE   export the API docs and exit
   new-project NAME        create projects/NAME with one working route

@@ -74,25 +74,38 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def load_root_config(root: Path, mode: str, overrides: dict[str, Any] | None = None
+def env_file(root: Path, mode: str) -> Path:
+    return root / "config" / "env" / f"{mode}.py"
+
+
+def load_root_config(root: Path, mode: str, overrides: dict[str, Any] | None = None,
+                     problems: list[tuple[str, str]] | None = None
                      ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """Return ``(system, environment, translations)`` for ``mode``."""
+    """Return ``(system, environment, translations)`` for ``mode``.
+
+    ``problems``: collect every key problem there instead of raising at the first (``check``)."""
     config_dir = root / "config"
     system = _merge(DEFAULT_SYSTEM, _read_dict(config_dir / "system.py", "system", False))
-    env_file = config_dir / "env" / f"{mode}.py"
-    if env_file.exists():
-        environment = _read_dict(env_file, "environment", True)
+    env_path = env_file(root, mode)
+    if env_path.exists():
+        environment = _read_dict(env_path, "environment", True)
     elif isinstance(system.get(mode), dict):
         environment = copy.deepcopy(system[mode])
     else:
         known = sorted(p.stem for p in (config_dir / "env").glob("*.py"))
-        raise StartupError(f"unknown environment '{mode}'; known: {', '.join(known) or 'none'}", str(env_file))
+        raise StartupError(f"unknown environment '{mode}'; known: {', '.join(known) or 'none'}", str(env_path))
     environment = _merge(environment, overrides or {})
     environment["mode"] = mode
-    env_check.validate(environment, str(env_file))
+    env_check.validate(environment, str(env_path), problems)
     apply_process_environment(environment)
     env_check.apply_overrides(environment, os.environ)
-    env_check.validate(environment, f"process environment ({env_check.PREFIX}*)")
+    if problems is None:
+        env_check.validate(environment, f"process environment ({env_check.PREFIX}*)")
+    else:  # only what the overrides added: the file's own problems are already listed
+        seen = {key for key, _ in problems}
+        extra: list[tuple[str, str]] = []
+        env_check.validate(environment, f"process environment ({env_check.PREFIX}*, PORT)", extra)
+        problems.extend(item for item in extra if item[0] not in seen)
     translations = _read_dict(config_dir / "translations.py", "translations", False)
     return system, environment, translations
 
