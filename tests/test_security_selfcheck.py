@@ -76,6 +76,11 @@ def test_a_demo_key_written_into_a_production_environment_is_refused():
         production_app(jwt=keys)
 
 
+def test_a_weak_admin_key_for_job_control_is_refused():
+    with pytest.raises(StartupError, match=r"control.adminKey: is shorter than 32 characters: it opens /_mia/crons"):
+        production_app(control={"adminKey": "letmein"})
+
+
 def test_development_environments_may_use_the_demo_values(monkeypatch):
     monkeypatch.delenv("MIA_JWT_SECRET")
     create_app("test", ROOT).config["mia.databases"].close_all()  # the demo key: allowDemo opts in

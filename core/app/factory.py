@@ -14,6 +14,8 @@ from werkzeug.exceptions import HTTPException
 
 from core.app import access
 from core.app import logs as log
+from core.app.crons import control
+from core.app.crons import modes as cron_modes
 from core.app.docs import response_check as responsecheck
 from core.app.docs import site as docs_site
 from core.data import cache, indexes
@@ -121,6 +123,7 @@ def _build(state: AppState, mode: str, root: Path, overrides: dict[str, Any] | N
     def _any_error(exc: Exception) -> Any:
         return error_response(exc, request)
 
+    control.install(app, Shared.environment, cron_modes.controller, cron_modes.enabled)  # /_mia/crons (loopback)
     direct.install(app)  # API requests skip Flask's URL matching (the router matches them)
     if monitor is not None:
         app.wsgi_app = monitor.wrap(app.wsgi_app)  # type: ignore[method-assign]

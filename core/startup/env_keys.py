@@ -127,6 +127,11 @@ KEYS: dict[str, Key] = {
     "cronJobs.ensureIndexes": Key((D,), "generic-ensureIndexes settings"),
     "cronJobs.ensureIndexes.enabled": Key((B,), "let generic-ensureIndexes work"),
     "cronJobs.ensureIndexes.startUp": Key((B,), "one generic-ensureIndexes run when the scheduler starts"),
+    # operators' job control endpoint /_mia/crons (core/app/crons/control.py)
+    "control": Key((D,), "the operator endpoint /_mia/crons: loopback only unless an adminKey is set"),
+    "control.enabled": Key((B,), "mount /_mia/crons (default on; answers loopback or the admin key only)"),
+    "control.adminKey": Key((S, N), "X-Mia-Admin-Key that opens /_mia/crons to non-loopback callers",
+                            secret=True),
     # demo and the embedded store's journal (hardening)
     "allowDemo": Key((B,), "load and seed the demo projects (development only; default off)"),
     "embedded.journalMaxBytes": Key((INT,), "journal size that triggers a compaction into the snapshot", low=1024),

@@ -139,11 +139,20 @@ def _serving_findings(environment: Mapping[str, Any], prod: bool) -> Iterable[Fi
                                        "client sending 'debug: true'; set debug: False in production")
 
 
+def _control_findings(environment: Mapping[str, Any], severity: str) -> Iterable[Finding]:
+    key = (environment.get("control") or {}).get("adminKey")
+    reason = weakness(str(key)) if key else None
+    if reason:
+        yield Finding(severity, "control.adminKey", f"{reason}: it opens /_mia/crons (job control) to the network "
+                                                    f"({GENERATE})")
+
+
 def findings(environment: Mapping[str, Any], routes: Iterable[Any] = ()) -> list[Finding]:
     """Every security finding of an environment (and its compiled routes), most severe first."""
     prod = production(environment)
     severity = HIGH if prod else LOW  # development environments may use the demo values
-    found = [*_jwt_findings(environment, severity), *_cors_findings(routes, severity),
+    found = [*_jwt_findings(environment, severity), *_control_findings(environment, severity),
+             *_cors_findings(routes, severity),
              *_serving_findings(environment, prod)]
     order = {HIGH: 0, MEDIUM: 1, LOW: 2}
     return sorted(found, key=lambda f: order.get(f.severity, 3))
