@@ -152,6 +152,15 @@ def activate(state: AppState) -> None:
     _latest[0] = state
 
 
+def enter(state: AppState) -> contextvars.Token[AppState | None]:
+    """Bind ``state`` to this context until :func:`leave` (the per-request form of :func:`bound`)."""
+    return _bound.set(state)
+
+
+def leave(token: contextvars.Token[AppState | None]) -> None:
+    _bound.reset(token)
+
+
 @contextlib.contextmanager
 def bound(state: AppState) -> Iterator[AppState]:
     """``with bound(state):`` every ``Shared`` lookup in this context (thread, request) answers from ``state``."""
@@ -169,7 +178,8 @@ class _StateAttr(Generic[T]):
         self.name = name
 
     def __get__(self, obj: Any, objtype: Any = None) -> T:
-        return getattr(current_state(), self.name)  # type: ignore[no-any-return]
+        state = _bound.get()  # the request path's case, inlined: every Shared lookup passes here
+        return (state if state is not None else current_state()).__dict__[self.name]  # type: ignore[no-any-return]
 
     def __set__(self, obj: Any, value: T) -> None:
         setattr(current_state(), self.name, value)

@@ -90,7 +90,7 @@ def read_only_database(path: Path, name: str) -> Any:
     from core.data.embedded import JSON_OPTIONS, Snapshot
     from core.data.journal import Journal
 
-    client = mongomock_ng.MongoClient(tz_aware=True)
+    client: Any = mongomock_ng.MongoClient(tz_aware=True)
     snapshot = Snapshot(path)
     snapshot.load(client)
     Journal(path, JSON_OPTIONS).replay(client, snapshot.journal_seq)

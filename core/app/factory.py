@@ -26,7 +26,7 @@ from core.http.clientip import resolver as client_ip_resolver
 from core.http.output import error_response
 from core.http.pipeline import Pipeline
 from core.http.router import HostResolver, Router
-from core.shared import AppState, Shared, activate, bound
+from core.shared import AppState, Shared, activate, bound, enter, leave
 from core.startup import selfcheck
 from core.startup.config import env_file, load_root_config
 from core.startup.loader import Loader, run_init_modules
@@ -135,7 +135,10 @@ def _build(state: AppState, mode: str, root: Path, overrides: dict[str, Any] | N
 def bind_requests(wsgi_app: Any, state: AppState) -> Any:
     """Every request of this app (and its WebSocket handlers) sees this app's ``Shared``."""
     def wrapped(environ: dict[str, Any], start_response: Any) -> Any:
-        with bound(state):
+        token = enter(state)
+        try:
             return wsgi_app(environ, start_response)
+        finally:
+            leave(token)
 
     return wrapped

@@ -43,9 +43,7 @@ FLAG_WORDS = (True, False, 0, 1, "true", "false", "1", "0", "y", "n", "yes", "no
               "True", "False", "Yes", "No", "On", "Off", "TRUE", "FALSE")
 JWT_ALGORITHMS = ("HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256",
                   "ES384", "ES512", "EdDSA")
-PORT = {"low": 0, "high": 65535}  # 0: any free port (tests)
-POSITIVE = {"low": 0.001}
-COUNT = {"low": 1}
+# Ports take 0 (any free port: tests); counts start at 1; durations and intervals are positive.
 
 KEYS: dict[str, Key] = {
     # set by the server itself
@@ -54,15 +52,15 @@ KEYS: dict[str, Key] = {
     "server": Key((D,), "listeners and the production server"),
     "server.http": Key((D, N), "the HTTP listener"),
     "server.http.host": Key((S,), "HTTP address (default 127.0.0.1)"),
-    "server.http.port": Key((INT,), "HTTP port (default 3000)", **PORT),
+    "server.http.port": Key((INT,), "HTTP port (default 3000)", low=0, high=65535),
     "server.http.socket": Key((S, N), "serve HTTP on this unix socket path instead of host:port"),
     "server.http.redir": Key((B,), "answer HTTP with a 301 to HTTPS, path and query kept"),
     "server.http.redirHostname": Key((S, N), "host name for the redirect (default: the Host header)"),
     "server.http.redirFallbackHostname": Key((S, N), "host for the redirect when there is no Host header"),
-    "server.http.redirPort": Key((INT, N), "port for the redirect (default: the HTTPS port)", **PORT),
+    "server.http.redirPort": Key((INT, N), "port for the redirect (default: the HTTPS port)", low=0, high=65535),
     "server.https": Key((D, N), "the HTTPS listener (served together with HTTP)"),
     "server.https.host": Key((S,), "HTTPS address (default: server.http.host)"),
-    "server.https.port": Key((INT,), "HTTPS port", **PORT),
+    "server.https.port": Key((INT,), "HTTPS port", low=0, high=65535),
     "server.https.cert": Key((S,), "certificate chain file (PEM)"),
     "server.https.key": Key((S,), "private key file (PEM)"),
     "server.https.ca": Key((S, N), "CA file for client certificates"),
@@ -70,17 +68,17 @@ KEYS: dict[str, Key] = {
     "server.https.options": Key((D,), "mia.js form: {key, cert, ca, passphrase} file paths", open=True),
     "server.websocket": Key((D, N), "production: the listener for WebSocket routes"),
     "server.websocket.host": Key((S,), "WebSocket listener address (default: server.http.host)"),
-    "server.websocket.port": Key((INT,), "WebSocket listener port", **PORT),
+    "server.websocket.port": Key((INT,), "WebSocket listener port", low=0, high=65535),
     "server.engine": Key((S,), "production server", choices=("granian", "threaded", "gunicorn")),
     "server.workers": Key((INT,), "worker processes (production server)", low=1, high=512),
     "server.threads": Key((INT,), "threads per worker for the WSGI app", low=1, high=1024),
-    "server.timeout": Key((INT, F), "gunicorn worker timeout in seconds", **POSITIVE),
+    "server.timeout": Key((INT, F), "gunicorn worker timeout in seconds", low=0.001),
     "server.gracefulTimeout": Key((INT, F), "seconds a stopping server waits for running requests (default 30)",
                                   low=0, high=3600),
     "server.headerTimeout": Key((INT, F), "seconds a client has to send its request headers (default 10)",
-                                **POSITIVE, high=3600),
+                                low=0.001, high=3600),
     "server.backpressure": Key((INT,), "production: requests in progress per worker before new ones wait",
-                                **COUNT),
+                                low=1),
     # hosts, data, cache
     "hosts": Key((L, D), "vhosts: [{id, host, listener}]", open=True),
     "defaultMongoDatabase": Key((S,), "name of the default entry of mongoDatabases"),
@@ -100,10 +98,10 @@ KEYS: dict[str, Key] = {
     "memcached.options": Key((D,), "timeout, retries, retry (ms)", open=True),
     # request path
     "rateLimit": Key((D, N), "{maxRequests, interval}: per client IP across all routes"),
-    "rateLimit.maxRequests": Key((INT,), "requests per client IP and interval", **COUNT),
-    "rateLimit.interval": Key((INT,), "the interval in minutes", **COUNT),
-    "maxLag": Key((INT, F, N), "overload guard: event-loop lag in ms before 503 ServerBusy", **POSITIVE),
-    "maxConcurrentRequests": Key((INT, N), "overload guard: requests in progress before 503 ServerBusy", **COUNT),
+    "rateLimit.maxRequests": Key((INT,), "requests per client IP and interval", low=1),
+    "rateLimit.interval": Key((INT,), "the interval in minutes", low=1),
+    "maxLag": Key((INT, F, N), "overload guard: event-loop lag in ms before 503 ServerBusy", low=0.001),
+    "maxConcurrentRequests": Key((INT, N), "overload guard: requests in progress before 503 ServerBusy", low=1),
     "trustedProxies": Key((L,), "IPs or CIDRs whose X-Forwarded-* headers are believed"),
     "debug": Key((B,), "allow debug blocks (the request must also send 'debug: true')"),
     "checkResponseSchemes": Key((B,), "validate responses against responseSchemes (tests)"),
@@ -150,13 +148,13 @@ KEYS: dict[str, Key] = {
                     open=True),
     # WebSocket routes and the broadcast bus (core/http/websocket.py, core/data/broadcast.py)
     "websocket": Key((D,), "WebSocket settings"),
-    "websocket.pingInterval": Key((INT, F), "seconds between pings; a client missing a pong is reaped", **POSITIVE),
+    "websocket.pingInterval": Key((INT, F), "seconds between pings; a client missing a pong is reaped", low=0.001),
     "websocket.maxMessageSize": Key((S, INT), "largest message accepted (e.g. '64kb')", low=1,
                                     pattern=r"\d+(\.\d+)?\s*(b|kb|mb|gb)?"),
-    "websocket.pollInterval": Key((INT, F), "seconds between polls of the broadcast collection", **POSITIVE),
-    "websocket.retention": Key((INT, F), "seconds broadcast messages are kept", **POSITIVE),
-    "websocket.gapTimeout": Key((INT, F), "seconds a missing broadcast number is waited for", **POSITIVE),
-    "websocket.batch": Key((INT,), "broadcast messages read per poll", **COUNT),
+    "websocket.pollInterval": Key((INT, F), "seconds between polls of the broadcast collection", low=0.001),
+    "websocket.retention": Key((INT, F), "seconds broadcast messages are kept", low=0.001),
+    "websocket.gapTimeout": Key((INT, F), "seconds a missing broadcast number is waited for", low=0.001),
+    "websocket.batch": Key((INT,), "broadcast messages read per poll", low=1),
     "websocket.database": Key((S, N), "a key of mongoDatabases for the broadcast collection"),
     # notifications (core/notifications/settings.py)
     "notifications": Key((D,), "processor settings: maxAttempts, backoff, lease, batch, ...", open=True),

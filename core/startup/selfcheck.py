@@ -122,7 +122,7 @@ def _cors_findings(routes: Iterable[Any], severity: str) -> Iterable[Finding]:
 
 def _serving_findings(environment: Mapping[str, Any], prod: bool) -> Iterable[Finding]:
     server = environment.get("server") or {}
-    workers = server.get("workers") if isinstance(server.get("workers"), int) else 1
+    workers = server["workers"] if isinstance(server.get("workers"), int) else 1
     memcached = (environment.get("memcached") or {}).get("servers")
     if workers > 1 and not memcached:
         if environment.get("rateLimit"):
