@@ -259,3 +259,19 @@ def _answers(url: str) -> bool:
         return get(url, timeout=2)[0] == 200
     except OSError:
         return False
+
+
+def test_a_server_without_job_control_is_never_bypassed_with_an_empty_store(tmp_path):
+    port = free_port()
+    tree = jobs_tree(tmp_path, server={"http": {"host": "127.0.0.1", "port": port}}, control={"enabled": False})
+    with ServerProcess(tree.root) as server:
+        server.wait_ready(f"http://127.0.0.1:{port}/t/ticks")
+        code, out = cli(tree)
+        assert code == 0 and "but not its job control (404)" in out  # the listing still reads (the presets)
+        code, out = cli(tree, "run", "countJob")
+        assert code == 2 and "not its job control" in out
+        text = io.StringIO()
+        with redirect_stdout(text):
+            assert beside_a_server("test", ["countJob"], tree.root) == 2
+        assert "cannot share that server's embedded store" in text.getvalue()
+        assert ticks(f"http://127.0.0.1:{port}") == []

@@ -97,18 +97,23 @@ def read_only_database(path: Path, name: str) -> Any:
     return client[name]
 
 
-def _server(mode: str, root: Path) -> tuple[dict[str, Any], Databases, Remote | None, dict[str, Any] | None]:
-    """(environment, databases, remote, the running server's listing) for an embedded store."""
+def _server(mode: str, root: Path) -> tuple[dict[str, Any], Databases, Remote | None, dict[str, Any] | None, str]:
+    """(environment, databases, remote, the running server's listing, why it cannot be used) for an
+    embedded store; the listing is None when no server answers."""
     _, environment, _ = load_root_config(root, mode)
     databases = Databases(environment, root)
     if databases.mode() != "embedded":
-        return environment, databases, None, None
+        return environment, databases, None, None, ""
     url = endpoint(environment)
     remote = Remote(url, (environment.get("control") or {}).get("adminKey")) if url else None
-    answer = remote.listing() if remote else None
+    try:
+        answer = remote.listing() if remote else None
+    except RuntimeError as exc:
+        return environment, databases, remote, None, str(exc)
     if answer is not None and answer.get("mode") != mode:
-        raise RuntimeError(f"the server at {url} runs environment '{answer.get('mode')}', not '{mode}'")
-    return environment, databases, remote, answer
+        return environment, databases, remote, None, (f"the server at {url} runs environment "
+                                                      f"'{answer.get('mode')}', not '{mode}'")
+    return environment, databases, remote, answer, ""
 
 
 def crons(mode: str, argv: list[str], root: Path) -> int:
@@ -117,9 +122,12 @@ def crons(mode: str, argv: list[str], root: Path) -> int:
         print(f"mia: crons takes no arguments or an action and a job\n{USAGE}", end="")
         return 2
     try:
-        environment, databases, remote, answer = _server(mode, root)
-    except (RuntimeError, StartupError) as exc:
+        environment, databases, remote, answer, problem = _server(mode, root)
+    except StartupError as exc:
         print(f"mia: {exc}")
+        return 2
+    if problem and argv:
+        print(f"mia: {problem}")
         return 2
     if remote is not None and answer is not None:  # a running embedded server: through its endpoint
         if not argv:
@@ -142,7 +150,9 @@ def crons(mode: str, argv: list[str], root: Path) -> int:
         if not argv:
             database = read_only_database(path, databases.database_name()) if path is not None else None
             lines = modes.listing(database=database)
-            if embedded:
+            if problem:
+                lines.append(f"({problem}; read from {path})" if path else f"({problem})")
+            elif embedded:
                 lines.append(f"(no server answers at {endpoint(environment)}; " + (
                     f"read from {path})" if path else "the embedded store without embedded.path lives only "
                                                       "in a server's memory: these are the code's presets)"))
@@ -164,9 +174,12 @@ def crons(mode: str, argv: list[str], root: Path) -> int:
 def beside_a_server(mode: str, names: list[str], root: Path) -> int | None:
     """``cron=...`` while an embedded server runs: one job runs inside it; several refuse. None: no such server."""
     try:
-        _, _, remote, answer = _server(mode, root)
-    except (RuntimeError, StartupError):
+        _, _, remote, answer, problem = _server(mode, root)
+    except StartupError:
         return None  # the normal path reports configuration problems
+    if problem:  # something serves there: never run beside it on a separate, empty store
+        print(f"mia: {problem}; cron={','.join(names)} cannot share that server's embedded store")
+        return 2
     if remote is None or answer is None:
         return None
     if len(names) > 1:
