@@ -197,15 +197,21 @@ def test_the_endpoint_answers_loopback_or_the_admin_key_only(tmp_path):
     tree = jobs_tree(tmp_path)
     app = tree.app()
     client = app.test_client()
+    local = {"X-Mia-Control": "1", "Host": "127.0.0.1:3000"}
     try:
-        assert client.get("/_mia/crons").status_code == 200  # the test client is 127.0.0.1
+        assert client.get("/_mia/crons", headers=local).status_code == 200  # the test client is 127.0.0.1
+        assert client.get("/_mia/crons", headers={**local, "Host": "localhost"}).status_code == 200
         remote = {"REMOTE_ADDR": "10.1.2.3"}
-        reply = client.get("/_mia/crons", environ_base=remote)
+        reply = client.get("/_mia/crons", headers=local, environ_base=remote)
         assert reply.status_code == 404 and reply.get_json()["errors"][0]["code"] == "NotFound"
-        assert client.post("/_mia/crons/countJob/suspend", environ_base=remote).status_code == 404
-        proxied = client.get("/_mia/crons", headers={"X-Forwarded-For": "203.0.113.9"})
+        assert client.post("/_mia/crons/countJob/suspend", headers=local, environ_base=remote).status_code == 404
+        proxied = client.get("/_mia/crons", headers={**local, "X-Forwarded-For": "203.0.113.9"})
         assert proxied.status_code == 404  # a proxy on this host forwards others: not local
-        assert client.get("/_mia/crons", environ_base={"REMOTE_ADDR": "::1"}).status_code == 200
+        # a page in a local browser (no custom header without a preflight) and DNS rebinding (its own Host)
+        assert client.post("/_mia/crons/countJob/run", headers={"Host": "127.0.0.1:3000"}).status_code == 404
+        assert client.get("/_mia/crons", headers={**local, "Host": "rebind.example:3000"}).status_code == 404
+        assert client.get("/_mia/crons", headers={**local, "Host": "[::1]:3000"},
+                          environ_base={"REMOTE_ADDR": "::1"}).status_code == 200
     finally:
         app.config["mia.databases"].close_all()
     key = "k" + os.urandom(24).hex()
@@ -216,13 +222,13 @@ def test_the_endpoint_answers_loopback_or_the_admin_key_only(tmp_path):
         remote = {"REMOTE_ADDR": "10.1.2.3"}
         assert client.get("/_mia/crons", environ_base=remote, headers={"X-Mia-Admin-Key": key}).status_code == 200
         assert client.get("/_mia/crons", environ_base=remote, headers={"X-Mia-Admin-Key": key[:-1]}).status_code == 404
-        assert client.get("/_mia/crons", headers={"X-Mia-Admin-Key": "wrong"}).status_code == 404
+        assert client.get("/_mia/crons", headers={**local, "X-Mia-Admin-Key": "wrong"}).status_code == 404
     finally:
         app.config["mia.databases"].close_all()
     tree.env({"cronJobs": {"enabled": True}, "control": {"enabled": False}})
     app = tree.app()
     try:
-        assert app.test_client().get("/_mia/crons").status_code == 404
+        assert app.test_client().get("/_mia/crons", headers=local).status_code == 404
     finally:
         app.config["mia.databases"].close_all()
 

