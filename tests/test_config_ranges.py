@@ -27,8 +27,6 @@ from core.shared import Shared
     ({"skipDatabaseIndexingOnNewCollections": "yess"}, "(did you mean 'yes'?)"),
     ({"maxConcurrentRequests": 0}, "'maxConcurrentRequests' must be a number of at least 1, got 0"),
     ({"maxLag": -10}, "'maxLag' must be a number of at least 0.001"),
-    ({"rateLimit": {"maxRequests": 0, "interval": 1}}, "'rateLimit.maxRequests' must be a number of at least 1"),
-    ({"rateLimit": {"maxRequest": 5, "interval": 1}}, "'rateLimit.maxRequest' (did you mean 'maxRequests'?)"),
     ({"cronJobs": {"stopTimeout": -1}}, "'cronJobs.stopTimeout' must be a number from 0 to 3600"),
     ({"cronJobs": {"deadServerInterval": 5}}, "'cronJobs.deadServerInterval' must be a number of at least 100"),
     ({"embedded": {"lockWait": -1}}, "'embedded.lockWait' must be a number from 0 to 600"),

@@ -97,9 +97,8 @@ KEYS: dict[str, Key] = {
     "memcached.flushOnStart": Key((B,), "flush memcached at start-up"),
     "memcached.options": Key((D,), "timeout, retries, retry (ms)", open=True),
     # request path
-    "rateLimit": Key((D, N), "{maxRequests, interval}: per client IP across all routes"),
-    "rateLimit.maxRequests": Key((INT,), "requests per client IP and interval", low=1),
-    "rateLimit.interval": Key((INT,), "the interval in minutes", low=1),
+    # checked (positive integers, mia's message) by core/http/ratelimit.py's parse_limit at start-up
+    "rateLimit": Key((D, N), "{maxRequests, interval}: per client IP across all routes", open=True),
     "maxLag": Key((INT, F, N), "overload guard: event-loop lag in ms before 503 ServerBusy", low=0.001),
     "maxConcurrentRequests": Key((INT, N), "overload guard: requests in progress before 503 ServerBusy", low=1),
     "trustedProxies": Key((L,), "IPs or CIDRs whose X-Forwarded-* headers are believed"),
