@@ -50,6 +50,7 @@ routes = {
                 "identity": "create-todo",
                 "modified": TODOS_MODIFIED,
                 "description": "Create a todo item",
+                "idempotent": {"retention": "24h"},  # Idempotency-Key: a retried create answers the first answer
                 "authorization": True,
                 "controller": [ACCESS_KEY, TODOS, JSON_OUTPUT],
             },
