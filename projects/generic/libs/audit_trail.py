@@ -33,6 +33,7 @@ from core import Lib, Shared
 
 log = logging.getLogger("mia.generic.audit")
 KNOWN_ADDRESSES = "auditKnownAddresses"
+CONFIG_STATE = "auditConfigState"
 EVENTS = {
     "login.success", "login.failure", "login.lockout", "user.signup", "user.delete",
     "password.change", "password.resetRequested", "password.reset",
@@ -174,6 +175,32 @@ class AuditTrail(Lib):
         if new:
             self.record("key.newAddress", req, keyId=key_id, ip=ip, kind=kind, **fields)
         return new
+
+    def note_configuration(self, environment: dict[str, Any], mode: str | None = None) -> list[str]:
+        """At start-up: record ``config.change`` naming the environment keys whose value changed since the
+        last start of this environment (names only). One ``find_one_and_update`` swaps the fingerprints,
+        so of several workers starting together exactly one records the change. Each fingerprint is 8 hex
+        digits of a SHA-256: enough to see a change, too short to test guesses of a secret value against."""
+        mode = mode or str(Shared.mode or "")
+        prints = {str(k): hashlib.sha256(repr(v).encode()).hexdigest()[:8] for k, v in environment.items()
+                  if "." not in str(k) and not str(k).startswith("$")}
+        try:
+            before = Shared.db()[CONFIG_STATE].find_one_and_update(
+                {"_id": mode}, {"$set": {"keys": prints, "at": datetime.now(UTC)}}, upsert=True)
+        except Exception:  # noqa: BLE001 - start-up goes on; the next start compares again
+            log.exception("configuration fingerprints could not be written")
+            return []
+        if before is None:
+            return []  # the first start of this environment: nothing to compare with
+        old = before.get("keys") or {}
+        changed = sorted(k for k in set(old) | set(prints) if old.get(k) != prints.get(k))
+        if changed:
+            self.record("config.change", actor="startup", mode=mode, changed=changed)
+        return changed
+
+    def ensure_indexes(self) -> None:
+        """The TTL index of the known addresses (the events' indexes come from their model)."""
+        Shared.db()[KNOWN_ADDRESSES].create_index("expires", expireAfterSeconds=0)
 
     def forget_addresses(self) -> None:
         """Drop this process's memory of known addresses (tests; the database stays the authority)."""

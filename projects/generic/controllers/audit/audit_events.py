@@ -18,8 +18,8 @@ FILTERS = {
     "userId": {"type": str, "maxLength": 100}, "deviceId": {"type": str, "maxLength": 100},
     "ip": {"type": str, "maxLength": 64}, "login": {"type": str, "maxLength": 200},
 }
-RANGE = {"since": {"type": "Date", "required": True, "desc": "Start of the range (ISO 8601, inclusive)"},
-         "until": {"type": "Date", "required": True, "desc": "End of the range (ISO 8601, exclusive)"}}
+RANGE = {"since": {"type": datetime, "required": True, "desc": "Start of the range (ISO 8601, inclusive)"},
+         "until": {"type": datetime, "required": True, "desc": "End of the range (ISO 8601, exclusive)"}}
 
 
 def _aware(moment: Any) -> datetime | None:
@@ -34,7 +34,7 @@ class AuditEvents(Controller):
     group = "generic"
     preconditions = {
         "list": {"parameters": {"query": {
-            **FILTERS, "since": {"type": "Date"}, "until": {"type": "Date"},
+            **FILTERS, "since": {"type": datetime}, "until": {"type": datetime},
             "limit": {"type": int, "min": 1, "max": 1000, "default": 100},
             "skip": {"type": int, "min": 0, "max": 1000000, "default": 0}}},
             "responses": {200: "Success"}},
