@@ -51,6 +51,16 @@ translations = {
                               "en": "The Idempotency-Key must be 1 to 255 visible ASCII characters"},
     "IdempotencyKeyMismatch": {"de": "Dieser Idempotency-Key wurde schon für eine andere Anfrage verwendet",
                                "en": "This Idempotency-Key was already used for a different request"},
+    # device attestation (projects/generic: generic-deviceAttestation)
+    "AttestationInvalid": {"de": "Die Attestierung des Geräts ist ungültig",
+                           "en": "The device attestation is not valid"},
+    "AttestationRequired": {"de": "Dieser Service braucht eine Attestierung des Geräts",
+                            "en": "This service needs a device attestation"},
+    "DeviceNotAttested": {"de": "Dieser Service ist nur für attestierte Geräte",
+                          "en": "This service is for attested devices only"},
+    "AssertionRequired": {"de": "Dieser Service braucht den Header X-App-Attest-Assertion",
+                          "en": "This service needs an X-App-Attest-Assertion header"},
+    "AssertionInvalid": {"de": "Die Assertion des Geräts ist ungültig", "en": "The device assertion is not valid"},
     "IdempotencyKeyInUse": {"de": "Eine Anfrage mit diesem Idempotency-Key läuft noch: bitte später wiederholen",
                             "en": "A request with this Idempotency-Key is still running: retry later"},
 }

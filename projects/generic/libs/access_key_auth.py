@@ -95,6 +95,7 @@ class AccessKeyAuth(Lib):
             self.fail(req, 403, "SignatureMethodInvalid")
         device["timeOffset"] = self.time_offset(params.get("requestdate"))
         req.mia.device = device
+        Shared.libs("generic-deviceAttestation").enforce_group(req, device)  # attestation.requiredForGroups
         return device
 
     # -- helpers -------------------------------------------------------------------------------
