@@ -226,3 +226,32 @@ def test_a_get_route_cannot_be_idempotent(tree):
                               "controller": [{"name": "orders", "function": "create"}]}}}}))
     with pytest.raises(StartupError, match="idempotent applies to POST"):
         tree.app()
+
+
+def test_the_openapi_document_shows_idempotency_attestation_and_the_audit_trail(client):
+    """Issue 27: each of the three is in /docs/openapi.json with its headers and answers."""
+    paths = client.get("/docs/openapi.json").json["paths"]
+    create = paths["/demo/v1/todo"]["post"]
+    key = next(p for p in create["parameters"] if p["name"] == "Idempotency-Key")
+    assert key["in"] == "header" and key["required"] is False
+    assert "IdempotencyKeyInUse" in create["responses"]["409"]["description"]
+    assert create["responses"]["409"]["headers"]["Retry-After"]["schema"]["type"] == "integer"
+    assert create["responses"]["422"]["description"] == "IdempotencyKeyMismatch"
+    assert "Idempotency-Replayed" in create["responses"]["200"]["headers"]
+    assert not any(p["name"] == "Idempotency-Key" for p in paths["/demo/v1/todo"]["get"].get("parameters", []))
+
+    ping = paths["/demo-auth/v1/attested/ping"]["get"]
+    assert any(p["name"] == "x-app-attest-assertion" and p["in"] == "header" for p in ping["parameters"])
+    assert "AssertionInvalid" in ping["responses"]["401"]["description"]
+    assert "DeviceNotAttested" in ping["responses"]["403"]["description"]
+    register = paths["/demo-auth/v1/devices"]["post"]
+    body = register["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    assert set(body["attestation"]["properties"]) >= {"type", "challenge", "keyId", "attestationObject", "token"}
+    assert "AttestationInvalid" in register["responses"]["403"]["description"]
+    assert "post" in paths["/demo-auth/v1/devices/attestation/challenge"]
+
+    events = paths["/audit/v1/events"]["get"]
+    assert {"signedKeyV2": []} in events["security"] and "200" in events["responses"]
+    export = paths["/audit/v1/events/export"]["get"]
+    assert "application/x-ndjson" in export["responses"]["200"]["content"]
+    assert {p["name"] for p in export["parameters"]} >= {"since", "until", "key"}

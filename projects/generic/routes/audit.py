@@ -29,7 +29,7 @@ routes = {
         "./events/export": {
             "get": {"identity": "audit-export", "authorization": True,
                     "description": "The events of [since, until) as JSON lines (application/x-ndjson)",
-                    "controller": [KEY, {"name": "generic-auditEvents", "function": "export"}]},
+                    "controller": [KEY, {"name": "generic-auditExport", "function": "export"}]},
         },
     },
 }
