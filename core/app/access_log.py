@@ -45,7 +45,7 @@ class AccessLog:
         self._thread: threading.Thread | None = None
         self._pid = 0
         self._verdicts: dict[str | None, bool] = {}
-        self._levels: Any = None
+        self._levels = -1
         self._host = socket.gethostname()
         self._second = -1
         self._stamps = ("", "")
@@ -53,12 +53,12 @@ class AccessLog:
     # -- the request thread ------------------------------------------------------------------------
     def enabled_for(self, identity: str | None) -> bool:
         """Whether a line of this route identity passes the levels (remembered until logging is configured anew)."""
-        handler = logs.mia_handler()
-        levels = handler.filters[0] if handler is not None and handler.filters else None
-        if levels is not self._levels:
-            self._levels, self._verdicts = levels, {}
+        if self._levels != logs.generation:
+            self._levels, self._verdicts = logs.generation, {}
         verdict = self._verdicts.get(identity)
         if verdict is None:
+            handler = logs.mia_handler()
+            levels = handler.filters[0] if handler is not None and handler.filters else None
             passes = logging.getLogger(_LOGGER).isEnabledFor(logging.INFO)
             if passes and isinstance(levels, logs.IdentityLevels):
                 passes = levels.level(identity) <= logging.INFO

@@ -34,6 +34,7 @@ LEVELS = {"none": logging.CRITICAL + 10, "fatal": logging.CRITICAL, "error": log
 _NAMES = {logging.CRITICAL: "fatal", logging.ERROR: "error", logging.WARNING: "warn", logging.INFO: "info",
           logging.DEBUG: "debug", TRACE: "trace"}
 _KEY = re.compile(r"[^A-Z0-9]")
+generation = 0  # counts configure() calls: the access log remembers level verdicts per generation
 
 
 def identity_key(identity: str) -> str:
@@ -258,6 +259,8 @@ def configure(environment: dict[str, Any]) -> None:
         logger.addHandler(handler)
         logger.propagate = False
     handler.filters = [IdentityLevels(default, overrides), RedactQueryKeys()]
+    global generation
+    generation += 1  # what the access log remembered of the levels is stale
     set_redacted_names(environment.get("logRedact"))
     for old in [h for h in logger.handlers if isinstance(h, Transport)]:
         logger.removeHandler(old)
