@@ -240,9 +240,10 @@ def _overrides(environment: dict[str, Any]) -> dict[str, int]:
     return found
 
 
-def mia_handler() -> logging.Handler | None:
+def mia_handler() -> logging.StreamHandler[Any] | None:
     """The stream handler :func:`configure` put on the ``mia`` logger (None before it ran)."""
-    return next((h for h in logging.getLogger("mia").handlers if getattr(h, "_mia", False)), None)
+    return next((h for h in logging.getLogger("mia").handlers
+                 if getattr(h, "_mia", False) and isinstance(h, logging.StreamHandler)), None)
 
 
 def configure(environment: dict[str, Any]) -> None:
