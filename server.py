@@ -19,8 +19,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from core.app.cli import USAGE, UsageError, parse_args
 from core.errors import StartupError
