@@ -5,6 +5,8 @@ Integrity keys and the real app ids live in ``config/env/<env>.py``, never here.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from core import Config
 
 
@@ -16,10 +18,10 @@ class AttestationConfig(Config):
     challengeLifetime = 300
     # Apple App Attest: "<TEAMID>.<bundle id>" of your apps; "development" or "production" aaguid;
     # roots: PEM texts (None = Apple's App Attestation Root CA, shipped in libs/attestation_apple.py).
-    apple = {"appIds": [], "environment": "production", "roots": None}
+    apple: dict[str, Any] = {"appIds": [], "environment": "production", "roots": None}
     # Android Play Integrity: your package names and the verdict levels a device must reach;
     # decryptionKey / verificationKey come from the environment (Play Console, response encryption).
-    play = {"packageNames": [], "maxAge": 300, "deviceRecognitionVerdict": "MEETS_DEVICE_INTEGRITY",
+    play: dict[str, Any] = {"packageNames": [], "maxAge": 300, "deviceRecognitionVerdict": "MEETS_DEVICE_INTEGRITY",
             "appRecognitionVerdicts": ["PLAY_RECOGNIZED"], "certificateSha256Digests": None,
             "decryptionKey": None, "verificationKey": None}
     # Registration without an attestation answers 403 AttestationRequired when True.

@@ -21,8 +21,8 @@ import time
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
-from jwcrypto import jwe, jwk, jws
-from jwcrypto.common import JWException
+from jwcrypto import jwe, jwk, jws  # type: ignore[import-untyped]  # jwcrypto publishes no type information
+from jwcrypto.common import JWException  # type: ignore[import-untyped]  # (the same package)
 
 from core import Lib
 
@@ -88,7 +88,7 @@ def check_verdict(payload: dict[str, Any], challenge: str, settings: dict[str, A
         raise IntegrityError("appId", "the verdict is for another app")
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
     try:
-        stamp = int(details.get("timestampMillis"))
+        stamp = int(str(details.get("timestampMillis")))
     except (TypeError, ValueError) as exc:
         raise IntegrityError("format", "timestampMillis is missing") from exc
     if now_ms - stamp > int(settings.get("maxAge") or 300) * 1000 or stamp - now_ms > 60_000:

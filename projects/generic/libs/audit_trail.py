@@ -27,7 +27,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from threading import Lock
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from core import Lib, Shared
 
@@ -68,7 +68,7 @@ def _current_request() -> Any:
         from flask import has_request_context, request
     except ImportError:  # pragma: no cover - flask is a dependency
         return None
-    return request._get_current_object() if has_request_context() else None
+    return cast(Any, request)._get_current_object() if has_request_context() else None
 
 
 def _from_request(req: Any) -> dict[str, Any]:
