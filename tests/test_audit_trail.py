@@ -157,3 +157,33 @@ def test_the_lib_refuses_secret_fields_and_bad_names_and_notes_config_changes(ap
         indexes = Shared.db().auditTrail.index_information()
         assert indexes["expires"]["expireAfterSeconds"] == 0
         assert any(info["key"] == [("event", 1), ("at", -1)] for info in indexes.values())
+
+
+def test_token_revocation_reuse_and_device_removal_are_each_one_event(client):
+    from realtime_kit import PASSWORD as JWT_PASSWORD
+    from realtime_kit import add_demo_user
+
+    start = datetime.now(UTC) - timedelta(seconds=1)
+    login = f"jwt-{uuid.uuid4().hex[:8]}"
+    add_demo_user(login)
+    assert client.post("/demo/v1/token", json={"login": login, "password": "wrong"}).status_code == 401
+    first = client.post("/demo/v1/token", json={"login": login, "password": JWT_PASSWORD}).json["response"]
+    second = client.post("/demo/v1/token/refresh", json={"refreshToken": first["refreshToken"]}).json["response"]
+    assert client.post("/demo/v1/token/refresh", json={"refreshToken": first["refreshToken"]}).status_code == 401
+    assert client.post("/demo/v1/token/revoke", json={"refreshToken": second["refreshToken"]}).status_code == 200
+    counted = Counter(e["event"] for e in events_since(start, login=login))
+    assert counted == Counter({"login.failure": 1, "login.success": 1, "token.reuse": 1})
+    revokes = [e for e in events_since(start, event="token.revoke") if e["path"] == "/demo/v1/token/revoke"]
+    assert len(revokes) == 1 and revokes[0]["details"] == {"known": True}
+    stored = json.dumps(events_since(start), default=str)
+    for secret in (JWT_PASSWORD, first["refreshToken"], second["refreshToken"], first["accessToken"]):
+        assert secret not in stored
+
+    devices = Shared.models("generic-device-model").collection()
+    devices.insert_one({"id": uuid.uuid4().hex, "status": "inactive",
+                        "lastModified": datetime.now(UTC) - timedelta(hours=2)})
+    removed = Shared.crons("generic-removeDevices")().worker()
+    assert removed >= 1
+    removal = events_since(start, event="device.remove")
+    assert len(removal) == 1 and removal[0]["actor"] == "cron:generic-removeDevices"
+    assert removal[0]["details"]["count"] == removed
