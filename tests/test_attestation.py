@@ -278,3 +278,21 @@ def test_a_group_can_require_attested_devices_and_the_trail_names_the_outcomes(c
     assert trail.count_documents({"event": "device.attested", "details.appId": APP_ID}) >= 1
     failed = trail.find_one({"event": "device.attestationFailed", "details.reason": "appId"})
     assert failed is not None and "attestationObject" not in json.dumps(failed, default=str)
+
+
+def test_the_environment_key_is_checked_and_merged_over_the_config(tmp_path):
+    from conftest import ROOT
+    from core.app.factory import create_app
+    from core.errors import StartupError
+
+    application = create_app("test", ROOT, overrides={"attestation": {
+        "play": {"packageNames": ["com.example.env"], "decryptionKey": "a2V5"}, "requiredForGroups": ["payments"]}})
+    try:
+        lib = Shared.libs("generic-deviceAttestation")
+        play = lib.settings("play")
+        assert play["packageNames"] == ["com.example.env"] and play["maxAge"] == 300  # the config's default stays
+        assert lib.settings()["requiredForGroups"] == ["payments"]
+    finally:
+        application.config["mia.databases"].close_all()
+    with pytest.raises(StartupError, match="did you mean 'apple'"):
+        create_app("test", ROOT, overrides={"attestation": {"aple": {}}})
