@@ -25,17 +25,15 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
-
-import cbor2
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from typing import TYPE_CHECKING, Any
 
 from core import Lib
 
-NONCE_OID = x509.ObjectIdentifier("1.2.840.113635.100.8.2")
+if TYPE_CHECKING:  # cryptography and cbor2 load on first use: a worker without attested devices never pays
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+NONCE_OID = "1.2.840.113635.100.8.2"
 AAGUIDS = {"development": b"appattestdevelop", "production": b"appattest" + b"\x00" * 7}
 # Apple App Attestation Root CA (public; valid until 2045-03-15), from Apple's Private PKI page.
 APPLE_ROOT_PEM = """-----BEGIN CERTIFICATE-----
@@ -77,10 +75,14 @@ def sha256(data: bytes) -> bytes:
 
 
 def load_roots(pems: list[str]) -> list[x509.Certificate]:
+    from cryptography import x509
+
     return [x509.load_pem_x509_certificate(pem.encode() if isinstance(pem, str) else pem) for pem in pems]
 
 
 def _decode(data: bytes, what: str) -> dict[Any, Any]:
+    import cbor2
+
     try:
         value = cbor2.loads(data)
     except Exception as exc:  # noqa: BLE001 - any decoding failure is a malformed object
@@ -96,6 +98,8 @@ def _valid_now(cert: x509.Certificate, now: datetime) -> None:
 
 
 def _is_ca(cert: x509.Certificate) -> bool:
+    from cryptography import x509
+
     try:
         return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
     except x509.ExtensionNotFound:
@@ -120,6 +124,8 @@ def verify_chain(chain: list[x509.Certificate], roots: list[x509.Certificate], n
 
 
 def _signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> None:
+    from cryptography.exceptions import InvalidSignature
+
     if not _is_ca(issuer):
         raise AttestationError("chain", "an issuer is not a CA")
     try:
@@ -138,8 +144,10 @@ def _der_length(data: bytes, at: int) -> tuple[int, int]:
 
 def extension_nonce(cert: x509.Certificate) -> bytes:
     """The OCTET STRING inside SEQUENCE { [1] EXPLICIT { OCTET STRING } } of Apple's nonce extension."""
+    from cryptography import x509
+
     try:
-        raw = cert.extensions.get_extension_for_oid(NONCE_OID).value.value  # type: ignore[attr-defined]
+        raw = cert.extensions.get_extension_for_oid(x509.ObjectIdentifier(NONCE_OID)).value.value  # type: ignore[attr-defined]
     except (x509.ExtensionNotFound, AttributeError) as exc:
         raise AttestationError("nonce", "no nonce extension in the credential certificate") from exc
     try:
@@ -154,6 +162,8 @@ def extension_nonce(cert: x509.Certificate) -> bytes:
 
 
 def public_key_bytes(key: ec.EllipticCurvePublicKey) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
     return key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
 
 
@@ -171,6 +181,10 @@ def verify_attestation(attestation_object: bytes, key_id: bytes, challenge: byte
                        roots: list[x509.Certificate], environment: str = "production",
                        now: datetime | None = None) -> AttestedKey:
     """Every check of an attestation; raises :class:`AttestationError` naming the first that failed."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     now = now or datetime.now(UTC)
     decoded = _decode(attestation_object, "attestation")
     if decoded.get("fmt") != "apple-appattest":
@@ -211,6 +225,10 @@ def verify_attestation(attestation_object: bytes, key_id: bytes, challenge: byte
 def verify_assertion(assertion: bytes, client_data: bytes, public_key_pem: str, app_id: str,
                      stored_counter: int) -> int:
     """The assertion's counter when signature, app id and counter hold; raises AttestationError."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     decoded = _decode(assertion, "assertion")
     signature, auth_data = decoded.get("signature"), decoded.get("authenticatorData")
     if not isinstance(signature, bytes) or not isinstance(auth_data, bytes):

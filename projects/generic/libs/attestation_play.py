@@ -20,10 +20,6 @@ import json
 import time
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
-from jwcrypto import jwe, jwk, jws  # type: ignore[import-untyped]  # jwcrypto publishes no type information
-from jwcrypto.common import JWException  # type: ignore[import-untyped]  # (the same package)
-
 from core import Lib
 
 KEY_WRAP, CONTENT, SIGNATURE = "A256KW", "A256GCM", "ES256"
@@ -44,6 +40,11 @@ def _b64(value: str) -> bytes:
 
 def decode_token(token: str, decryption_key: str, verification_key: str) -> dict[str, Any]:
     """The verdict payload of ``token``; raises IntegrityError for anything not decrypted and verified."""
+    # Loaded on first use: a worker that never sees an Android registration does not import them.
+    from cryptography.hazmat.primitives import serialization
+    from jwcrypto import jwe, jwk, jws  # type: ignore[import-untyped]  # jwcrypto publishes no type information
+    from jwcrypto.common import JWException  # type: ignore[import-untyped]  # (the same package)
+
     if not decryption_key or not verification_key:
         raise IntegrityError("notConfigured", "attestation.play needs decryptionKey and verificationKey")
     try:
