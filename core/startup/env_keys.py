@@ -159,7 +159,7 @@ KEYS: dict[str, Key] = {
     "notifications": Key((D,), "processor settings: maxAttempts, backoff, lease, batch, ...", open=True),
     # device attestation (projects/generic: generic-deviceAttestation; merged over generic-attestation)
     "attestation": Key((D,), "device attestation: App Attest and Play Integrity settings"),
-    "attestation.challengeLifetime": Key((INT,), "seconds a registration challenge can be used (once)"),
+    "attestation.challengeLifetime": Key((INT,), "seconds a registration challenge can be used (once)", low=1),
     "attestation.requiredOnRegistration": Key((B,), "registration without an attestation answers 403"),
     "attestation.requiredForGroups": Key((L,), "route groups whose requests need an attested device"),
     "attestation.apple": Key((D,), "App Attest: appIds, environment, roots"),
@@ -170,7 +170,7 @@ KEYS: dict[str, Key] = {
     "attestation.play.packageNames": Key((L,), "Android package names of the apps"),
     "attestation.play.decryptionKey": Key((S, N), "Play Console response decryption key (base64)", secret=True),
     "attestation.play.verificationKey": Key((S, N), "Play Console response verification key (base64 DER)"),
-    "attestation.play.maxAge": Key((INT,), "seconds a verdict stays acceptable"),
+    "attestation.play.maxAge": Key((INT,), "seconds a verdict stays acceptable", low=1),
     "attestation.play.deviceRecognitionVerdict": Key((S,), "the device level required"),
     "attestation.play.appRecognitionVerdicts": Key((L,), "accepted app recognition verdicts"),
     "attestation.play.certificateSha256Digests": Key((L, N), "accepted signing certificate digests"),
