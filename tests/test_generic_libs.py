@@ -19,7 +19,8 @@ def test_services_manager_answers_what_the_listing_route_sends(app, client):
         assert manager.getServicesInfoByReq(request, "*", "demo", "2.0", V1) == []
         assert manager.getServicesInfoByReq(request, "elsewhere", "demo", "1.0", V1) == []
         latest = manager.getServicesInfoByReq(request, "*", "demo", "1.0", "/demo/latest")
-        only_v1 = {"jwt-login", "jwt-refresh", "jwt-revoke", "jwt-me", "todo-live"}  # routes/realtime.py: /demo/v1
+        # routes/realtime.py: /demo/v1 only
+        only_v1 = {"jwt-login", "jwt-refresh", "jwt-revoke", "jwt-revoke-all", "jwt-me", "todo-live"}
         assert [item["id"] for item in latest] == [item["id"] for item in listed if item["id"] not in only_v1]
         assert all(item["url"].startswith("http://localhost/demo/latest/") for item in latest)
 
