@@ -108,6 +108,8 @@ class JwtSessions(Lib):
             known = tokens.find_one({"_id": digest})
             if known is None or _aware(known["expires"]) <= now:
                 raise _refused("RefreshTokenInvalid", translator)
+            if self._outdated(known):  # its account ended every session: not a copy, no alarm
+                raise _refused("RefreshTokenRevoked", translator)
             revoked = tokens.update_many({"family": known["family"]},
                                          {"$set": {"status": "revoked", "revoked": now}})
             log.warning("refresh token reused for %s: family %s revoked (%d tokens)", known.get("username"),
@@ -115,16 +117,22 @@ class JwtSessions(Lib):
             raise _refused("RefreshTokenReused", translator)
         if _aware(doc["expires"]) <= now:
             raise _refused("RefreshTokenExpired", translator)
+        conf, _ = Shared.libs("generic-jwtKeys").config()
+        lifetime = timedelta(seconds=int(conf.get("refreshTokenLifetime") or 30 * 86400))
+        # Written before families kept their start: the family ends when this token does.
+        started = _aware(doc.get("familyStarted") or (_aware(doc["expires"]) - lifetime))
+        if started + lifetime <= now:
+            raise _refused("RefreshTokenExpired", translator)
         user_id = doc.get("userId")
-        if user_id is not None and self.current_epoch(user_id) != doc.get("epoch"):
+        if self._outdated(doc):
             tokens.update_many({"family": doc["family"]}, {"$set": {"status": "revoked", "revoked": now}})
             raise _refused("RefreshTokenRevoked", translator)
-        started = doc.get("familyStarted")
-        if started is None:  # written before families kept their start: the family ends when this token does
-            conf, _ = Shared.libs("generic-jwtKeys").config()
-            started = _aware(doc["expires"]) - timedelta(seconds=int(conf.get("refreshTokenLifetime") or 30 * 86400))
         return self.issue(doc.get("account"), doc["username"], doc.get("groups") or [], family=doc["family"],
                           user_id=user_id, epoch=doc.get("epoch"), family_started=started)
+
+    def _outdated(self, doc: dict[str, Any]) -> bool:
+        """A refresh token of an account whose sessions were ended after it was issued."""
+        return doc.get("userId") is not None and self.current_epoch(doc["userId"]) != doc.get("epoch")
 
     def revoke_account(self, user_id: Any) -> int:
         """Revoke every refresh token of a generic-users account; the number revoked."""
