@@ -23,7 +23,7 @@ import pytest
 from argon2 import PasswordHasher
 from realtime_kit import PASSWORD as GRACE_PASSWORD
 from realtime_kit import add_demo_user
-from test_users import FakeGraph, Device, codes, custom, custom_device, users  # noqa: F401 - fixtures
+from test_users import Device, FakeGraph, codes, custom, custom_device, users  # noqa: F401 - fixtures
 
 from conftest import serve_live
 from core import Shared
@@ -111,7 +111,8 @@ def test_parallel_wrong_passwords_check_at_most_the_limit_on_the_device_login(ap
     statuses, inside = burst(lambda n: attempt(f"guess {n}").status_code, lambda: attempt(PASSWORD), gated.gate)
     assert statuses == [401] * LIMIT + [429] * (GUESSES - LIMIT)
     assert gated.verifies == LIMIT
-    assert inside.status_code == 429 and codes(inside) == ["TooManyFailedLogins"] and int(inside.headers["Retry-After"]) > 0
+    assert inside.status_code == 429 and codes(inside) == ["TooManyFailedLogins"]
+    assert int(inside.headers["Retry-After"]) > 0
     assert len(failure_lines(caplog)) == LIMIT
     assert attempt(PASSWORD).status_code == 429  # locked for the duration
     assert users().find_one({"login": "mia@example.com"})["accessTokens"] == []
