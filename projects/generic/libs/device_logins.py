@@ -163,7 +163,7 @@ class DeviceLogins(Lib):
         else:
             m.passwords().burn(password)
         if match is None:
-            self.logout_any_user_from_device(params.get("deviceId"), params.get("appId"))
+            self.logout_any_user_from_device(params.get("deviceId") or "", params.get("appId") or "")
             return None
         try:
             return self.login_user_core(match, params["deviceId"], params["appId"], params.get("deviceName"), opts,
