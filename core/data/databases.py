@@ -42,6 +42,16 @@ DEFAULT_CLIENT_OPTIONS: dict[str, Any] = {
     "tz_aware": True,
 }
 DUPLICATE_KEY_MSG = "Data record already exist in database"
+# Server answers that mean "not now" rather than "wrong": a step-down, a primary being elected, a
+# write concern not reached in time, a time limit, a killed cursor. They answer 503, never 500.
+TRANSIENT = frozenset({
+    6, 7, 89, 91, 189,        # HostUnreachable, HostNotFound, NetworkTimeout, ShutdownInProgress, PrimarySteppedDown
+    43, 50, 262,              # CursorNotFound, MaxTimeMSExpired, ExceededTimeLimit
+    64, 100,                  # WriteConcernFailed (wtimeout), UnsatisfiableWriteConcern
+    9001, 10107, 10058,       # SocketException, NotWritablePrimary, LegacyNotPrimary
+    11600, 11602,             # InterruptedAtShutdown, InterruptedDueToReplStateChange
+    13435, 13436,             # NotPrimaryNoSecondaryOk, NotPrimaryOrSecondary
+})
 _EMBEDDED = "embedded"
 
 
@@ -141,9 +151,11 @@ class Databases:
         if not url:
             import mongomock_ng
 
+            from core.data import update_rules
             from core.data.embedded import make_thread_safe
 
             make_thread_safe()  # the threaded server writes from several threads at once
+            update_rules.install()  # refuse what MongoDB refuses (conflicting paths, _id, 16 MiB, $where)
             client = mongomock_ng.MongoClient(tz_aware=True)
             path = self.snapshot_path()
             if path is not None:
@@ -295,9 +307,15 @@ def translate_db_error(err: BaseException) -> MiaError | None:
         if any(e.get("code") == 11000 for e in write_errors):
             return duplicate_key_error(err)
         return None
+    if isinstance(err, pe.DocumentTooLarge):
+        return MiaError(413, code="DocumentTooLarge")
     if isinstance(err, (pe.ConnectionFailure, pe.ServerSelectionTimeoutError, pe.AutoReconnect,
-                        pe.NetworkTimeout)):
-        return ServiceUnavailable(code="DatabaseUnavailable")
+                        pe.NetworkTimeout, pe.ExecutionTimeout, pe.WTimeoutError, pe.CursorNotFound)):
+        return ServiceUnavailable(code="DatabaseUnavailable", retry_after=1)
+    if isinstance(err, pe.WriteConcernError) or (isinstance(err, pe.OperationFailure) and err.code in TRANSIENT):
+        return ServiceUnavailable(code="DatabaseUnavailable", retry_after=1)
+    if isinstance(err, pe.PyMongoError) and err.has_error_label("RetryableWriteError"):
+        return ServiceUnavailable(code="DatabaseUnavailable", retry_after=1)
     return None
 
 

@@ -19,9 +19,11 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from pymongo import ReturnDocument
+from pymongo.errors import OperationFailure
 
 from core.data.databases import db_errors
 from core.data.indexes import IndexSpec, ensure_indexes, model_indexes
+from core.data.update_rules import check_filter, check_update
 from core.errors import MiaError, ValidationError
 from core.shared import Identified, Shared
 from core.validation.validator import CompiledSchema, compile_rules
@@ -207,6 +209,8 @@ class BaseModel(Identified):
                    validate: bool = True) -> Any:
         """Write only the given fields (``$set`` by default); returns pymongo's UpdateResult."""
         update = cls.update_document(changes, validate)
+        check_filter(filter)
+        check_update(update, filter)
         with db_errors():
             return cls.collection().update_one(filter, update, upsert=upsert)
 
@@ -214,6 +218,8 @@ class BaseModel(Identified):
     def update_many(cls, filter: dict[str, Any], changes: dict[str, Any], upsert: bool = False,
                     validate: bool = True) -> Any:
         update = cls.update_document(changes, validate)
+        check_filter(filter)
+        check_update(update, filter)
         with db_errors():
             return cls.collection().update_many(filter, update, upsert=upsert)
 
@@ -224,17 +230,21 @@ class BaseModel(Identified):
                             ) -> dict[str, Any] | None:
         """Atomic update returning the document (after the update by default), or None."""
         update = cls.update_document(changes, validate)
+        check_filter(filter)
+        check_update(update, filter, error=OperationFailure)
         with db_errors():
             return cls.collection().find_one_and_update(filter, update, projection=projection, sort=_sort(sort),
                                                         upsert=upsert, return_document=return_document)
 
     @classmethod
     def delete_one(cls, filter: dict[str, Any]) -> Any:
+        check_filter(filter)
         with db_errors():
             return cls.collection().delete_one(filter)
 
     @classmethod
     def delete_many(cls, filter: dict[str, Any]) -> Any:
+        check_filter(filter)
         with db_errors():
             return cls.collection().delete_many(filter)
 
@@ -243,6 +253,7 @@ class BaseModel(Identified):
     def find(cls, filter: dict[str, Any] | None = None, projection: dict[str, Any] | None = None,
              sort: Sort = None, skip: int = 0, limit: int = 0) -> list[dict[str, Any]]:
         """Matching documents as a list (``limit=0``: all)."""
+        check_filter(filter)
         with db_errors():
             cursor = cls.collection().find(filter or {}, projection, skip=skip, limit=limit)
             if sort:
@@ -252,11 +263,13 @@ class BaseModel(Identified):
     @classmethod
     def find_one(cls, filter: dict[str, Any] | None = None, projection: dict[str, Any] | None = None,
                  sort: Sort = None) -> dict[str, Any] | None:
+        check_filter(filter)
         with db_errors():
             return cls.collection().find_one(filter or {}, projection, sort=_sort(sort))
 
     @classmethod
     def count(cls, filter: dict[str, Any] | None = None) -> int:
+        check_filter(filter)
         with db_errors():
             return int(cls.collection().count_documents(filter or {}))
 
