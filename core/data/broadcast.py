@@ -58,8 +58,10 @@ class BroadcastBus:
     def _collections(self) -> tuple[Any, Any]:
         database = self._database()
         messages = database[MESSAGES]
-        if not self._indexed:
-            messages.create_index("created", expireAfterSeconds=self.retention)
+        if not self._indexed:  # a changed websocket.retention is a collMod, never error 85
+            from core.data.index_builds import ensure_ttl
+
+            ensure_ttl(messages, "created", self.retention)
             self._indexed = True
         return messages, database[SEQUENCE]
 

@@ -60,6 +60,22 @@ def is_embedded(obj: Any) -> bool:
     return type(obj).__module__.startswith("mongomock")
 
 
+_DEPLOYMENTS: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+
+
+def deployment(client: Any) -> str:
+    """``embedded``, ``standalone``, ``replicaSet`` or ``sharded``, from the server's ``hello`` (asked once
+    per client): change streams, ``commitQuorum`` and retryable writes need one of the last two."""
+    if is_embedded(client):
+        return _EMBEDDED
+    known = _DEPLOYMENTS.get(client)
+    if known is None:
+        hello = client.admin.command("hello")
+        known = "sharded" if hello.get("msg") == "isdbgrid" else "replicaSet" if hello.get("setName") else "standalone"
+        _DEPLOYMENTS[client] = known
+    return known
+
+
 class Databases:
     """Owns the clients of this process and hands out ``Database`` objects by configured name."""
 

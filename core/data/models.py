@@ -22,7 +22,8 @@ from pymongo import ReturnDocument
 from pymongo.errors import OperationFailure
 
 from core.data.databases import db_errors
-from core.data.indexes import IndexSpec, ensure_indexes, model_indexes
+from core.data.index_builds import IndexSpec
+from core.data.indexes import ensure_indexes, model_indexes
 from core.data.update_rules import check_filter, check_update
 from core.errors import MiaError, ValidationError
 from core.shared import Identified, Shared
