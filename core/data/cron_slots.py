@@ -34,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.cron import PatternError, normalise_config
+from core.data.databases import guarded_writes
 
 log = logging.getLogger("mia.cron")
 
@@ -78,14 +79,23 @@ class CronStore:
         self.suspended = False  # heartbeat's isSuspended: this server skips its ticks
         self.restart_count = 0
         self._indexed = False
+        self._handles: dict[tuple[int, str], Any] = {}
 
     @property
     def heartbeats(self) -> Any:
-        return self.db[HEARTBEATS]
+        return self._guarded(HEARTBEATS)
 
     @property
     def executions(self) -> Any:
-        return self.db[EXECUTIONS]
+        return self._guarded(EXECUTIONS)
+
+    def _guarded(self, name: str) -> Any:
+        """Slots and leases wait for a majority: a failover must not hand one slot out twice."""
+        key = (id(self.db), name)
+        cached = self._handles.get(key)
+        if cached is None:
+            cached = self._handles[key] = guarded_writes(self.db[name])
+        return cached
 
     def ensure_indexes(self) -> None:
         if not self._indexed:

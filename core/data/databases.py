@@ -9,9 +9,12 @@ Configuration (environment file)::
 
 ``MIA_MONGO_URL`` / ``MIA_MONGO_URL_<NAME>`` override the URLs (core.startup.config). A ``mongodb://`` or
 ``mongodb+srv://`` URL uses one ``pymongo.MongoClient`` per URL and process, created lazily on first
-use (so gunicorn workers never share a client made before the fork) with short timeouts, so a
-database that is down answers 503 ``DatabaseUnavailable`` in about two seconds instead of hanging a
-worker. Replica sets and sharded clusters are selected through the URL alone. No URL -> the
+use (so gunicorn workers never share a client made before the fork), with timeouts that outlast a
+replica-set election (:data:`DEFAULT_CLIENT_OPTIONS`); a database that stays down answers 503
+``DatabaseUnavailable``, as do write-concern timeouts, time limits, killed cursors and step-downs.
+Reads go to the primary (``mongo.readPreference``) unless a route opts in; collections that guard
+security or coordination write with ``mongo.guardedWriteConcern`` (:func:`guarded_writes`).
+Replica sets and sharded clusters are selected through the URL alone. No URL -> the
 embedded store (mongomock-ng, pymongo's API), which lives in this process only: with
 ``server.workers`` > 1 start-up is refused.
 
@@ -27,6 +30,7 @@ import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -35,12 +39,31 @@ from core.shared import Shared
 
 log = logging.getLogger("mia.db")
 
+# Chosen to survive a replica-set election: a new primary is elected within about 12 s (10 s
+# electionTimeoutMillis to notice, then the vote), so server selection waits 15 s, and pymongo's
+# retryable reads and writes retry once on the new primary. A 2 s selection timeout turned every
+# election into ~10 s of 503s. Index builds do not run under socketTimeoutMS: core.data.index_builds
+# gives them ``mongo.indexBuildTimeout``. Options of ``mongoDatabases.<name>.options`` win.
 DEFAULT_CLIENT_OPTIONS: dict[str, Any] = {
-    "serverSelectionTimeoutMS": 2000,
-    "connectTimeoutMS": 2000,
+    "serverSelectionTimeoutMS": 15000,
+    "connectTimeoutMS": 5000,
     "socketTimeoutMS": 30000,
+    "retryWrites": True,
+    "retryReads": True,
     "tz_aware": True,
 }
+# The environment's ``mongo`` section (shown by ``server.py ENV config``, overridable there):
+# readPreference: every read goes to the primary (a URL's readPreference=secondary* no longer makes
+#   ETags and cron reaping stale); a route opts in with its ``readPreference`` key.
+# guardedWriteConcern: writes that guard security or coordination (nonces, refresh tokens, lockouts,
+#   cron slots and leases, notification claims) wait for a majority, so a failover cannot undo them.
+MONGO_DEFAULTS: dict[str, Any] = {
+    "readPreference": "primary",
+    "guardedWriteConcern": {"w": "majority", "wtimeout": 10000},
+    "indexBuildTimeout": 3600,
+    "commitQuorum": "votingMembers",
+}
+READ_MODES = ("primary", "primaryPreferred", "secondary", "secondaryPreferred", "nearest")
 DUPLICATE_KEY_MSG = "Data record already exist in database"
 # Server answers that mean "not now" rather than "wrong": a step-down, a primary being elected, a
 # write concern not reached in time, a time limit, a killed cursor. They answer 503, never 500.
@@ -58,6 +81,38 @@ _EMBEDDED = "embedded"
 def is_embedded(obj: Any) -> bool:
     """Whether a client, database or collection belongs to the embedded store."""
     return type(obj).__module__.startswith("mongomock")
+
+
+def mongo_settings(environment: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The ``mongo`` section of the environment over :data:`MONGO_DEFAULTS`."""
+    env = environment if environment is not None else (getattr(Shared, "environment", None) or {})
+    return {**MONGO_DEFAULTS, **(env.get("mongo") or {})}
+
+
+def guarded_writes(collection: Any) -> Any:
+    """``collection`` with the guarded write concern (``mongo.guardedWriteConcern``, majority by default).
+
+    For writes another process must never see undone after a failover: nonces, refresh tokens,
+    lockouts, cron slots and leases, notification claims. Models declare it with ``guarded = True``."""
+    from pymongo import WriteConcern
+
+    concern = mongo_settings().get("guardedWriteConcern") or {}
+    return collection.with_options(write_concern=WriteConcern(**concern))
+
+
+# The read preference a route opted into (its ``readPreference`` key), set by core.http.pipeline for
+# the request; None: the client's (primary). Model reads (core.data.models) follow it.
+ROUTE_READ_PREFERENCE: ContextVar[str | None] = ContextVar("mia_route_read_preference", default=None)
+
+
+def read_from(collection: Any, mode: str | None = None) -> Any:
+    """``collection`` reading with ``mode`` (default: the route's opt-in), or as it is for the primary."""
+    mode = mode if mode is not None else ROUTE_READ_PREFERENCE.get()
+    if not mode or mode == "primary":
+        return collection
+    from pymongo.read_preferences import make_read_preference, read_pref_mode_from_name
+
+    return collection.with_options(read_preference=make_read_preference(read_pref_mode_from_name(mode), None))
 
 
 _DEPLOYMENTS: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
@@ -179,7 +234,10 @@ class Databases:
             return client
         import pymongo
 
-        opts = dict(DEFAULT_CLIENT_OPTIONS)
+        query = str(url).partition("?")[2]  # read without parse_uri: a +srv URL would ask DNS here
+        in_url = {part.partition("=")[0].lower() for part in re.split(r"[&;]", query) if part}
+        opts = {k: v for k, v in DEFAULT_CLIENT_OPTIONS.items() if k.lower() not in in_url}  # a URL's choice wins
+        opts["readPreference"] = mongo_settings(self.environment)["readPreference"]  # pinned, over the URL's
         opts.update(options)
         return pymongo.MongoClient(url, **opts)
 

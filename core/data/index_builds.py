@@ -22,14 +22,12 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.data.databases import deployment, is_embedded
-from core.shared import Shared
+from core.data.databases import deployment, is_embedded, mongo_settings
 
 log = logging.getLogger("mia.db")
 
 COMPARED = ("unique", "sparse", "expireAfterSeconds", "partialFilterExpression")
 TEXT_OPTIONS = ("default_language", "language_override")
-DEFAULTS: dict[str, Any] = {"indexBuildTimeout": 3600, "commitQuorum": "votingMembers"}
 NEXT = "__next"  # suffix of the temporary index a replacement is built as
 
 
@@ -45,11 +43,6 @@ class IndexSpec:
     def document(self) -> dict[str, Any]:
         """mia's ``getIndexes`` shape: ``{key, name, unique, sparse, ...options}``."""
         return {"key": dict(self.keys), "name": self.name, **self.options}
-
-
-def settings() -> dict[str, Any]:
-    """``mongo.indexBuildTimeout`` / ``mongo.commitQuorum`` of the environment, with the defaults."""
-    return {**DEFAULTS, **((getattr(Shared, "environment", None) or {}).get("mongo") or {})}
 
 
 def described(info: dict[str, Any]) -> tuple[Any, ...]:
@@ -102,7 +95,7 @@ def build(collection: Any, keys: list[tuple[str, Any]], name: str, options: dict
         return str(collection.create_index(keys, name=name, **options))
     import pymongo
 
-    conf = settings()
+    conf = mongo_settings()
     extra: dict[str, Any] = {}
     if conf.get("commitQuorum") is not None and deployment(collection.database.client) in ("replicaSet", "sharded"):
         extra["commitQuorum"] = conf["commitQuorum"]

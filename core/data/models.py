@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 from pymongo import ReturnDocument
 from pymongo.errors import OperationFailure
 
-from core.data.databases import db_errors
+from core.data.databases import db_errors, guarded_writes, read_from
 from core.data.index_builds import IndexSpec
 from core.data.indexes import ensure_indexes, model_indexes
 from core.data.update_rules import check_filter, check_update
@@ -75,6 +75,9 @@ class BaseModel(Identified):
     compound_indexes: ClassVar[list[dict[str, Any]]] = []
     text_indexes: ClassVar[list[dict[str, Any]]] = []
     collection_options: ClassVar[dict[str, Any]] = {}
+    # True: every write waits for the guarded write concern (``mongo.guardedWriteConcern``, majority),
+    # for collections that guard security or coordination (nonces, refresh tokens, sessions, lockouts).
+    guarded: ClassVar[bool] = False
     _compiled: ClassVar[CompiledSchema | None] = None
     _collection_handle: ClassVar[tuple[Any, str, Any] | None] = None  # (database, name, collection)
 
@@ -156,7 +159,7 @@ class BaseModel(Identified):
         cached = cls.__dict__.get("_collection_handle")
         if cached is not None and cached[0] is database and cached[1] == name:
             return cached[2]
-        collection = database[name]
+        collection = guarded_writes(database[name]) if cls.guarded else database[name]
         cls._collection_handle = (database, name, collection)
         return collection
 
@@ -256,7 +259,7 @@ class BaseModel(Identified):
         """Matching documents as a list (``limit=0``: all)."""
         check_filter(filter)
         with db_errors():
-            cursor = cls.collection().find(filter or {}, projection, skip=skip, limit=limit)
+            cursor = read_from(cls.collection()).find(filter or {}, projection, skip=skip, limit=limit)
             if sort:
                 cursor = cursor.sort(_sort(sort))
             return list(cursor)
@@ -266,15 +269,15 @@ class BaseModel(Identified):
                  sort: Sort = None) -> dict[str, Any] | None:
         check_filter(filter)
         with db_errors():
-            return cls.collection().find_one(filter or {}, projection, sort=_sort(sort))
+            return read_from(cls.collection()).find_one(filter or {}, projection, sort=_sort(sort))
 
     @classmethod
     def count(cls, filter: dict[str, Any] | None = None) -> int:
         check_filter(filter)
         with db_errors():
-            return int(cls.collection().count_documents(filter or {}))
+            return int(read_from(cls.collection()).count_documents(filter or {}))
 
     @classmethod
     def aggregate(cls, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
         with db_errors():
-            return list(cls.collection().aggregate(pipeline))
+            return list(read_from(cls.collection()).aggregate(pipeline))

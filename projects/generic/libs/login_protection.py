@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 from core import Lib, MiaError, Shared
+from core.data.databases import guarded_writes
 from core.validation.coercion import parse_date
 
 log = logging.getLogger("mia.generic.logins")
@@ -30,7 +31,7 @@ def _settings() -> dict[str, Any]:
 
 
 def _collection() -> Any:
-    return Shared.db()[COLLECTION]
+    return guarded_writes(Shared.db()[COLLECTION])  # a failover must not undo a lockout
 
 
 @lru_cache(maxsize=32)

@@ -97,6 +97,7 @@ class DeviceModel(BaseModel):
     identity = "generic-device-model"
     version = "1.0"
     collection_name = "devices"
+    guarded = True  # session ids: majority write concern, a failover must not undo them (core.data.models)
     data = {
         "id": {"type": str, "minLength": 32, "maxLength": 32, "required": True, "unique": True, "index": True,
                "convert": "lower", "default": new_device_id},

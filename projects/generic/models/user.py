@@ -18,6 +18,7 @@ class UserModel(BaseModel):
     identity = "generic-user-model"
     version = "1.0"
     collection_name = "users"
+    guarded = True  # majority write concern: a failover must not undo it (core.data.models)
     data = {
         "name": {"type": str, "index": True},
         "login": {"type": str, "required": True, "index": True},
