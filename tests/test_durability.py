@@ -88,7 +88,7 @@ def test_client_options_outlast_an_election_and_pin_the_primary():
 
 PROBE = '''
 from core import Controller, Shared
-from core.data.databases import read_from
+from core.data.consistency import read_from
 
 class Probe(Controller):
     identity = "probe"

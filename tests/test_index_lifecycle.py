@@ -15,7 +15,7 @@ import pytest
 from pymongo import _csot
 
 from core import BaseModel
-from core.data import databases
+from core.data import consistency
 from core.data.broadcast import MESSAGES, BroadcastBus
 from core.data.index_builds import IndexSpec, build, described, same
 from core.data.indexes import IndexConflict, ensure_indexes, model_indexes, sync_indexes
@@ -150,7 +150,7 @@ def test_index_builds_have_their_own_time_limit_and_commit_quorum(monkeypatch):
     with pymongo.timeout(None):
         build(FakeCollection(client), [("b", 1)], "b", {})
     assert client.builds[-1] == ("b", {"commitQuorum": "majority"}, 120.0)
-    assert databases.deployment(client) == "replicaSet"
+    assert consistency.deployment(client) == "replicaSet"
 
 
 PARALLEL = '''

@@ -34,7 +34,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.cron import PatternError, normalise_config
-from core.data.databases import guarded_writes
+from core.data.consistency import guarded_writes
 
 log = logging.getLogger("mia.cron")
 

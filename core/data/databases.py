@@ -30,10 +30,10 @@ import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
+from core.data.consistency import mongo_settings
 from core.errors import MiaError, ServiceUnavailable, StartupError, register_translator
 from core.shared import Shared
 
@@ -52,18 +52,7 @@ DEFAULT_CLIENT_OPTIONS: dict[str, Any] = {
     "retryReads": True,
     "tz_aware": True,
 }
-# The environment's ``mongo`` section (shown by ``server.py ENV config``, overridable there):
-# readPreference: every read goes to the primary (a URL's readPreference=secondary* no longer makes
-#   ETags and cron reaping stale); a route opts in with its ``readPreference`` key.
-# guardedWriteConcern: writes that guard security or coordination (nonces, refresh tokens, lockouts,
-#   cron slots and leases, notification claims) wait for a majority, so a failover cannot undo them.
-MONGO_DEFAULTS: dict[str, Any] = {
-    "readPreference": "primary",
-    "guardedWriteConcern": {"w": "majority", "wtimeout": 10000},
-    "indexBuildTimeout": 3600,
-    "commitQuorum": "votingMembers",
-}
-READ_MODES = ("primary", "primaryPreferred", "secondary", "secondaryPreferred", "nearest")
+
 DUPLICATE_KEY_MSG = "Data record already exist in database"
 # Server answers that mean "not now" rather than "wrong": a step-down, a primary being elected, a
 # write concern not reached in time, a time limit, a killed cursor. They answer 503, never 500.
@@ -81,54 +70,6 @@ _EMBEDDED = "embedded"
 def is_embedded(obj: Any) -> bool:
     """Whether a client, database or collection belongs to the embedded store."""
     return type(obj).__module__.startswith("mongomock")
-
-
-def mongo_settings(environment: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The ``mongo`` section of the environment over :data:`MONGO_DEFAULTS`."""
-    env = environment if environment is not None else (getattr(Shared, "environment", None) or {})
-    return {**MONGO_DEFAULTS, **(env.get("mongo") or {})}
-
-
-def guarded_writes(collection: Any) -> Any:
-    """``collection`` with the guarded write concern (``mongo.guardedWriteConcern``, majority by default).
-
-    For writes another process must never see undone after a failover: nonces, refresh tokens,
-    lockouts, cron slots and leases, notification claims. Models declare it with ``guarded = True``."""
-    from pymongo import WriteConcern
-
-    concern = mongo_settings().get("guardedWriteConcern") or {}
-    return collection.with_options(write_concern=WriteConcern(**concern))
-
-
-# The read preference a route opted into (its ``readPreference`` key), set by core.http.pipeline for
-# the request; None: the client's (primary). Model reads (core.data.models) follow it.
-ROUTE_READ_PREFERENCE: ContextVar[str | None] = ContextVar("mia_route_read_preference", default=None)
-
-
-def read_from(collection: Any, mode: str | None = None) -> Any:
-    """``collection`` reading with ``mode`` (default: the route's opt-in), or as it is for the primary."""
-    mode = mode if mode is not None else ROUTE_READ_PREFERENCE.get()
-    if not mode or mode == "primary":
-        return collection
-    from pymongo.read_preferences import make_read_preference, read_pref_mode_from_name
-
-    return collection.with_options(read_preference=make_read_preference(read_pref_mode_from_name(mode), None))
-
-
-_DEPLOYMENTS: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
-
-
-def deployment(client: Any) -> str:
-    """``embedded``, ``standalone``, ``replicaSet`` or ``sharded``, from the server's ``hello`` (asked once
-    per client): change streams, ``commitQuorum`` and retryable writes need one of the last two."""
-    if is_embedded(client):
-        return _EMBEDDED
-    known = _DEPLOYMENTS.get(client)
-    if known is None:
-        hello = client.admin.command("hello")
-        known = "sharded" if hello.get("msg") == "isdbgrid" else "replicaSet" if hello.get("setName") else "standalone"
-        _DEPLOYMENTS[client] = known
-    return known
 
 
 class Databases:

@@ -22,7 +22,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.data.databases import deployment, is_embedded, mongo_settings
+from core.data.consistency import deployment, mongo_settings
+from core.data.databases import is_embedded
 
 log = logging.getLogger("mia.db")
 

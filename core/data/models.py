@@ -21,7 +21,8 @@ from typing import Any, ClassVar
 from pymongo import ReturnDocument
 from pymongo.errors import OperationFailure
 
-from core.data.databases import db_errors, guarded_writes, read_from
+from core.data.consistency import guarded_writes, read_from
+from core.data.databases import db_errors
 from core.data.index_builds import IndexSpec
 from core.data.indexes import ensure_indexes, model_indexes
 from core.data.update_rules import check_filter, check_update

@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import Response
 
-from core.data.databases import ROUTE_READ_PREFERENCE
+from core.data.consistency import ROUTE_READ_PREFERENCE
 from core.errors import MiaError, as_mia_error
 from core.http import cors
 from core.http.body import parse_body

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from core.data.databases import guarded_writes
+from core.data.consistency import guarded_writes
 from core.shared import Shared
 
 PROCESSOR_DEFAULTS: dict[str, Any] = {

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.data.databases import READ_MODES
+from core.data.consistency import READ_MODES
 from core.errors import StartupError
 from core.http.chain import ChainStep, resolve_chain
 from core.http.context import RouteInfo

@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 from core import Lib, MiaError, Shared
-from core.data.databases import guarded_writes
+from core.data.consistency import guarded_writes
 from core.validation.coercion import parse_date
 
 log = logging.getLogger("mia.generic.logins")
