@@ -135,7 +135,8 @@ KEYS: dict[str, Key] = {
     "websocket.maxMessageSize": Key((S, INT), "largest message accepted (e.g. '64kb')"),
     "websocket.pollInterval": Key((INT, F), "seconds between polls of the broadcast collection"),
     "websocket.retention": Key((INT, F), "seconds broadcast messages are kept"),
-    "websocket.gapTimeout": Key((INT, F), "seconds a missing broadcast number is waited for"),
+    "websocket.idleInterval": Key((INT, F), "longest wait between broadcast polls while none arrive"),
+    "websocket.gapTimeout": Key((INT, F), "unused: broadcast numbers have no gaps now (accepted for old files)"),
     "websocket.batch": Key((INT,), "broadcast messages read per poll"),
     "websocket.database": Key((S, N), "a key of mongoDatabases for the broadcast collection"),
     # notifications (core/notifications/settings.py)
