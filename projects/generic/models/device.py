@@ -107,7 +107,7 @@ class DeviceModel(BaseModel):
                    "convert": "lower", "nullable": True, "public": READ_ONLY},
             "cidr": {"type": list, "subType": "cidr"},
             "expireable": {"type": bool, "default": True},
-            "created": {"type": datetime, "public": READ_ONLY},
+            "created": {"type": datetime, "public": READ_ONLY, "index": True, "sparse": True},  # removeSessions
             "groups": {"type": list, "subType": str, "convert": "lower"},
         },
         "rateLimit": {"interval": {"type": int, "min": 0}, "maxRequests": {"type": int, "min": 0}},
