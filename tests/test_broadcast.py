@@ -31,7 +31,7 @@ def _wait_for(condition: Any, limit: float = 120.0) -> None:
         time.sleep(0.05)
 
 
-def test_concurrent_publishers_reach_every_subscriber_exactly_once_in_order(mia_db):
+def test_concurrent_publishers_reach_every_subscriber_exactly_once_in_order(mia_db, transport):
     received: dict[str, list[tuple[str, int]]] = defaultdict(list)
     subscribers = []
     for n in range(SUBSCRIBERS):
@@ -66,7 +66,21 @@ def test_concurrent_publishers_reach_every_subscriber_exactly_once_in_order(mia_
             assert [i for origin, i in got if origin == f"pub{p}"] == list(range(MESSAGES_EACH))  # in order
 
 
-def test_a_publisher_late_with_its_insert_loses_nothing(mia_db):
+@pytest.fixture
+def polling(monkeypatch):
+    """The polling transport also where the deployment offers change streams (MIA_TEST_MONGO_URL)."""
+    monkeypatch.setattr(broadcast, "deployment", lambda client: "standalone")
+
+
+@pytest.fixture(params=["deployment", "polling"])
+def transport(request, monkeypatch):
+    """As the deployment chooses (a change stream on a replica set), and the polling one everywhere."""
+    if request.param == "polling":
+        monkeypatch.setattr(broadcast, "deployment", lambda client: "standalone")
+    return request.param
+
+
+def test_a_publisher_late_with_its_insert_loses_nothing(mia_db, polling):
     reader = BroadcastBus(lambda: mia_db, "reader")
     reader.catch_up()
     slow, fast = BroadcastBus(lambda: mia_db, "slow"), BroadcastBus(lambda: mia_db, "fast")
@@ -79,7 +93,7 @@ def test_a_publisher_late_with_its_insert_loses_nothing(mia_db):
     assert [d["text"] for d in reader.poll()] == ["late"]  # the old counter gave it up after gapTimeout
 
 
-def test_a_rolled_back_high_water_mark_reissues_no_number(mia_db):
+def test_a_rolled_back_high_water_mark_reissues_no_number(mia_db, polling):
     reader = BroadcastBus(lambda: mia_db, "reader")
     reader.catch_up()
     writer = BroadcastBus(lambda: mia_db, "writer")

@@ -132,3 +132,32 @@ def test_the_defaults_are_visible_in_env_config():
     shown = json.loads(out.stdout[out.stdout.index("{"):])
     assert shown["mongo"] == {"readPreference": "primary", "guardedWriteConcern": MAJORITY,
                               "indexBuildTimeout": 3600, "commitQuorum": "votingMembers"}
+
+
+FLAKY = '''
+from pymongo import errors
+from core import Controller
+
+FAILURES = {"wtimeout": errors.WTimeoutError("waiting for replication timed out", 64),
+            "concern": errors.WriteConcernError("write concern failed", 100),
+            "timeout": errors.ExecutionTimeout("operation exceeded time limit", 50),
+            "cursor": errors.CursorNotFound("cursor id 9 not found", 43)}
+
+class Flaky(Controller):
+    identity = "flaky"
+    def fail(self, req, res):
+        raise FAILURES[req.mia.validated_parameters["path"]["kind"]]
+    preconditions = {"fail": {"parameters": {"path": {"kind": {"type": str, "required": True}}},
+                              "responses": {503: "DatabaseUnavailable"}}}
+'''
+
+
+@pytest.mark.parametrize("kind", ["wtimeout", "concern", "timeout", "cursor"])
+def test_a_database_that_is_not_ready_answers_503_json(tree, kind):
+    tree.write("projects/base/controllers/flaky.py", FLAKY)
+    tree.write("projects/base/routes/flaky.py", "routes = {'prefix': '/f', 'routes': {'./:kind': {'get': "
+               "{'controller': [{'name': 'flaky', 'function': 'fail'}]}}}}")
+    response = tree.app().test_client().get(f"/f/{kind}")
+    assert response.status_code == 503 and response.headers["Retry-After"] == "1"
+    assert response.json == {"status": 503, "errors": [
+        {"code": "DatabaseUnavailable", "msg": "The database is not reachable right now"}]}

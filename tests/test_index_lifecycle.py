@@ -15,7 +15,7 @@ import pytest
 from pymongo import _csot
 
 from core import BaseModel
-from core.data import consistency
+from core.data import broadcast, consistency
 from core.data.broadcast import MESSAGES, BroadcastBus
 from core.data.index_builds import IndexSpec, build, described, same
 from core.data.indexes import IndexConflict, ensure_indexes, model_indexes, sync_indexes
@@ -182,7 +182,8 @@ def test_a_compound_inside_one_array_of_documents_is_fine(tree):
     tree.app()
 
 
-def test_a_changed_broadcast_retention_keeps_publish_and_poll_working(mia_db):
+def test_a_changed_broadcast_retention_keeps_publish_and_poll_working(mia_db, monkeypatch):
+    monkeypatch.setattr(broadcast, "deployment", lambda client: "standalone")  # the polling transport
     reader = BroadcastBus(lambda: mia_db, "reader", {"retention": 60})
     reader.catch_up()
     BroadcastBus(lambda: mia_db, "a", {"retention": 60}).publish("/c", "one", None)

@@ -12,6 +12,11 @@ document, updates validate the values of ``$set``/``$inc``/... partially and wri
 fields (``$set`` with dotted keys, never a read-modify-write of the whole document). A unique-index
 violation raises a 409 ``DuplicateKey`` MiaError, an unreachable database a 503
 ``DatabaseUnavailable``; ``collection()`` gives the pymongo collection for anything else.
+
+Every update and filter is checked against what MongoDB refuses (core.data.update_rules: conflicting
+paths, ``_id``, bad operators, ``$where``) on every backend, so a project test on the embedded store
+fails where MongoDB would. ``guarded = True`` makes every write wait for ``mongo.guardedWriteConcern``
+(majority); reads follow the route's ``readPreference`` opt-in (core.data.consistency), else the primary.
 """
 from __future__ import annotations
 
