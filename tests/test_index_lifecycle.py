@@ -194,3 +194,24 @@ def test_a_changed_broadcast_retention_keeps_publish_and_poll_working(mia_db, mo
 
 def test_index_spec_is_the_one_models_use():
     assert all(isinstance(s, IndexSpec) for s in model_indexes(_model()))
+
+
+def test_an_index_whose_keys_change_keeps_its_constraint_while_it_is_rebuilt(mia_db, monkeypatch):
+    def pair(second: str) -> Any:
+        class Slot(BaseModel):
+            identity = "lifecycle-slot"
+            collection_name = "slots"
+            data = {"day": {"type": str}, "room": {"type": str}, "desk": {"type": str}}
+            compound_indexes = [{"fields": ["day", second], "name": "booking", "unique": True}]
+        return Slot
+
+    ensure_indexes(pair("room"))
+    changed = pair("desk")
+    recorder = Recorder(mia_db.slots, ["day"])
+    monkeypatch.setattr(changed, "collection", classmethod(lambda cls: recorder))
+    assert sync_indexes(changed)["recreated"] == ["booking"]
+    assert recorder.events == [("create", "booking__next"), ("drop", "booking"), ("create", "booking"),
+                               ("drop", "booking__next")]
+    info = mia_db.slots.index_information()
+    assert info["booking"]["key"] == [("day", 1), ("desk", 1)] and info["booking"]["unique"] is True
+    assert set(info) == {"_id_", "booking"}

@@ -14,7 +14,9 @@ build fails); builds of a large collection, or ones waiting for the voting membe
   (``mongo.commitQuorum``, default ``"votingMembers"``).
 * :func:`change` applies a changed TTL and non-unique -> unique with ``collMod`` (``prepareUnique``
   then ``unique``; existing duplicates fail it and the old index stays). Any other change builds the
-  new definition first (a temporary index) and drops the old one only after it exists.
+  new definition first (a temporary index, its last key's direction flipped so MongoDB accepts it
+  beside the final one) and drops the old one only after it exists: a failing build leaves the old
+  index, and a unique constraint is held by one of them at every moment.
 """
 from __future__ import annotations
 
@@ -157,19 +159,28 @@ def change(collection: Any, info: dict[str, Any], spec: IndexSpec) -> str:
     existing = collection.index_information()
     if temporary in existing:  # left by an interrupted replacement
         collection.drop_index(temporary)
-    # The new definition is built before the old one goes; same keys with other options may not
-    # exist twice, so that case builds a bridge on (keys..., _id) that serves the queries meanwhile.
-    if spec.kind == "text" or described(info)[1]:
-        collection.drop_index(spec.name)  # one text index per collection: MongoDB allows no second one
+    # The new definition is built first, under a temporary name and with its last key's direction
+    # flipped: MongoDB allows no second index with the same key pattern and options, and the
+    # direction changes neither uniqueness nor the lookups it serves. It holds the new constraint
+    # while the old index is dropped and the new one is built under its own name.
+    flipped = _flipped(spec.keys)
+    if spec.kind == "text" or described(info)[1] or flipped is None:
+        collection.drop_index(spec.name)  # text (one per collection) or hashed/geo keys: no stand-in
     else:
-        same_keys = described(info)[0] == declared(spec)[0]
-        build(collection, list(spec.keys) + [("_id", 1)] if same_keys else list(spec.keys), temporary,
-              {} if same_keys else dict(spec.options))
+        build(collection, flipped, temporary, dict(spec.options))
         collection.drop_index(spec.name)
     build(collection, list(spec.keys), spec.name, dict(spec.options))
     if temporary in collection.index_information():
         collection.drop_index(temporary)
     return "replaced"
+
+
+def _flipped(keys: tuple[tuple[str, Any], ...]) -> list[tuple[str, Any]] | None:
+    """``keys`` with the last direction reversed, or None when it is not 1/-1 (hashed, text, 2dsphere)."""
+    *head, (name, direction) = keys
+    if direction not in (1, -1) or isinstance(direction, bool):
+        return None
+    return [*head, (name, -direction)]
 
 
 def ensure_ttl(collection: Any, field_name: str, seconds: int) -> None:
