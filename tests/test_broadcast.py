@@ -192,6 +192,8 @@ def test_a_change_stream_resumes_after_the_last_delivered_message(monkeypatch):
     got: list[str] = []
     writer = BroadcastBus(lambda: fake, "writer")
     writer._indexed = True
+    assert writer.streaming()  # asked once per client: it opened (and closed) one stream
+    fake.resumed_after, fake.fail_next = [], True
     for i in range(5):
         writer.publish("/c", f"m{i}", None)  # published before the reader listens: not its business
     reader.start(lambda doc: got.append(doc["text"]))
@@ -208,6 +210,15 @@ def test_a_change_stream_resumes_after_the_last_delivered_message(monkeypatch):
 
 
 @pytest.mark.parametrize("mode", ["replicaSet", "sharded", "standalone", "embedded"])
-def test_the_transport_follows_the_deployment(mia_db, monkeypatch, mode):
+def test_the_transport_follows_the_deployment(monkeypatch, mode):
     monkeypatch.setattr(broadcast, "deployment", lambda client: mode)
-    assert BroadcastBus(lambda: mia_db, "x").streaming() is (mode in ("replicaSet", "sharded"))
+    bus = BroadcastBus(FakeReplicaSet, "x")
+    bus._indexed = True
+    assert bus.streaming() is (mode in ("replicaSet", "sharded"))
+
+
+def test_a_replica_set_that_cannot_open_a_change_stream_is_polled(mia_db, monkeypatch):
+    monkeypatch.setattr(broadcast, "deployment", lambda client: "replicaSet")  # hello says so; watch fails
+    bus = BroadcastBus(lambda: mia_db, "x")
+    assert bus.streaming() is False
+    assert bus.publish("/c", "numbered", None) == 1

@@ -29,6 +29,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -45,6 +46,7 @@ MAX_ATTEMPTS = 1000  # numbering retries of one publish (each a duplicate key an
 DEFAULTS: dict[str, Any] = {"pollInterval": 0.1, "idleInterval": 1.0, "retention": 60, "batch": 500}
 _PUBLISHED = threading.Condition()  # the embedded store lives in this process: a publish wakes its pollers
 _GENERATION = [0]  # publishes in this process so far (under _PUBLISHED): a reader never sleeps through one
+_STREAMS: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()  # client -> change streams work
 
 
 class BroadcastBus:
@@ -80,9 +82,24 @@ class BroadcastBus:
         return messages, database[SEQUENCE]
 
     def streaming(self) -> bool:
-        """Whether this deployment offers change streams (replica set or sharded cluster)."""
+        """Whether this deployment offers change streams: a replica set or sharded cluster whose server
+        opens one (asked once per client; every process asks the same server, so all agree)."""
         messages, _ = self._collections()
-        return deployment(messages.database.client) in ("replicaSet", "sharded")
+        client = messages.database.client
+        if deployment(client) not in ("replicaSet", "sharded"):
+            return False
+        known = _STREAMS.get(client)
+        if known is None:
+            from pymongo.errors import OperationFailure
+
+            try:
+                with messages.watch([], max_await_time_ms=1):
+                    known = True
+            except (OperationFailure, NotImplementedError, TypeError):  # 40573, or a stand-in without them
+                log.warning("broadcast: the server offers no change streams; polling wsBroadcasts")
+                known = False
+            _STREAMS[client] = known
+        return known
 
     # -- publishing ------------------------------------------------------------------------------
     def publish(self, channel: str, text: str | bytes, to: dict[str, Any] | None) -> Any:
