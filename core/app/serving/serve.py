@@ -79,6 +79,7 @@ def start(app: Flask, mode: str, root: Path | str | None = None, hot: bool = Fal
     Every serving process also runs its cron scheduler unless ``nocron`` (core/app/crons/modes.py: each
     process is one mia.js "server"; the database limits make that safe): the threaded server here, each
     granian or gunicorn worker after the fork."""
+    from core.app.serving.lifecycle import stop_process
     from core.shared import Shared
 
     environment = Shared.environment
@@ -105,7 +106,7 @@ def start(app: Flask, mode: str, root: Path | str | None = None, hot: bool = Fal
         finally:
             if unsubscribe is not None:
                 unsubscribe()
-            cron_modes.stop_for_process()  # running workers finish (cronJobs.stopTimeout), slots released
+            stop_process()  # requests are done: stop the crons (slots released), then close the databases
     if chosen == "gunicorn":
         return _run_gunicorn_engine(app, mode, root, environment, nocron)
     if chosen != "granian":
@@ -147,11 +148,13 @@ def granian_spec(listener: listen.Listener, mode: str, root: Path | str | None, 
         "graceful_timeout": graceful_timeout(environment),
         "websocket_url": websocket_url,
         "environment": environment if listener.role == "redirect" else None,
+        "parent": os.getpid(),
     }
 
 
 def _run_granian(app: Flask, mode: str, root: Path | str | None, planned: list[listen.Listener],
                  environment: dict[str, Any], nocron: bool = False) -> int:
+    from core.app.serving.lifecycle import stop_process
     from core.data import databases as db
 
     embedded = app.config["mia.databases"].mode() == "embedded"
@@ -196,7 +199,7 @@ def _run_granian(app: Flask, mode: str, root: Path | str | None, planned: list[l
             child.wait()
     if ws_server is not None:
         ws_server.stop(graceful_timeout(environment))
-        db.shutdown()
+        stop_process()
     return 1 if failed else 0
 
 
@@ -204,6 +207,7 @@ def _run_gunicorn_engine(app: Flask, mode: str, root: Path | str | None, environ
                          nocron: bool = False) -> int:
     from core.app.crons import modes as cron_modes
     from core.app.factory import create_app
+    from core.app.serving.lifecycle import die_with_parent
     from core.app.serving.memory import freeze_after_build, pause_collection
     from core.data import databases as db
 
@@ -212,6 +216,7 @@ def _run_gunicorn_engine(app: Flask, mode: str, root: Path | str | None, environ
     db.shutdown()
 
     def worker_app() -> Flask:  # runs in each worker after the fork: its own app, clients and scheduler
+        die_with_parent()  # a killed primary takes its workers with it
         pause_collection()  # one collection once the app is built (freeze_after_build), none during the build
         worker = create_app(mode, root, run_init=embedded)
         cron_modes.start_for_process(mode, nocron=nocron)
@@ -223,8 +228,13 @@ def _run_gunicorn_engine(app: Flask, mode: str, root: Path | str | None, environ
 
 
 def run_gunicorn(factory: Callable[[], Flask], environment: dict[str, Any]) -> None:
-    """Run ``factory`` under gunicorn gthread with the environment's workers, threads and TLS settings."""
+    """Run ``factory`` under gunicorn gthread with the environment's workers, threads and TLS settings.
+
+    A worker's requests are done when gunicorn calls ``worker_exit``: its crons stop, then its databases
+    close (core/app/serving/lifecycle.py)."""
     from gunicorn.app.base import BaseApplication
+
+    from core.app.serving.lifecycle import stop_process
 
     server = environment.get("server") or {}
     planned = [item for item in listen.plan(environment) if item.role == "app"]
@@ -238,6 +248,7 @@ def run_gunicorn(factory: Callable[[], Flask], environment: dict[str, Any]) -> N
         "preload_app": False, "control_socket_disable": True,  # gunicorn 27 would create ~/.gunicorn/
         "keyfile": item.key, "certfile": item.cert, "ca_certs": item.ca,
         "accesslog": None, "worker_tmp_dir": "/dev/shm" if os.path.isdir("/dev/shm") else None,
+        "worker_exit": lambda _arbiter, _worker: stop_process(),
     }
 
     class _App(BaseApplication):  # type: ignore[misc]

@@ -3,8 +3,9 @@
 One thread per connection, so a client that trickles its headers ties up only its own thread
 (the granian production server cuts it after ``server.headerTimeout`` instead). Errors the HTTP
 layer answers before the app sees the request (bad request line, URI over 64 KiB, too many or too
-long headers) are sent in mia's JSON envelope. SIGTERM and Ctrl-C stop accepting, let running
-requests finish (up to ``server.gracefulTimeout`` seconds) and then close the databases.
+long headers) are sent in mia's JSON envelope. SIGTERM and Ctrl-C stop accepting and let running
+requests finish (up to ``server.gracefulTimeout`` seconds); the caller then stops the crons and
+closes the databases (core/app/serving/lifecycle.py).
 """
 from __future__ import annotations
 
@@ -112,9 +113,10 @@ def start_listener(app: Any, listener: Listener, environment: dict[str, Any]) ->
 
 def serve_threaded(app: Any, listeners: list[Listener], environment: dict[str, Any], mode: str = "local",
                    root: Path | str | None = None, hot: bool = False) -> int:
-    """Serve every listener from this process until SIGTERM/SIGINT; ``hot`` reloads changed files."""
-    from core.data import databases as db
+    """Serve every listener from this process until SIGTERM/SIGINT; ``hot`` reloads changed files.
 
+    Returns once no request runs any more (or ``server.gracefulTimeout`` passed); the databases stay
+    open for the cron scheduler's stop."""
     target: Any = app
     watcher = None
     if hot:
@@ -140,5 +142,4 @@ def serve_threaded(app: Any, listeners: list[Listener], environment: dict[str, A
             item.server.server_close()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-        db.shutdown()  # saves the embedded store's snapshot (embedded.path), closes clients
     return 0

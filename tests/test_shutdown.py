@@ -1,0 +1,90 @@
+"""An orderly stop on every engine: SIGTERM while a cron job runs stops accepting, lets the job finish
+(or records it interrupted), releases its slot and heartbeat, and only then closes the databases; a
+second server on the same data takes the next tick at once."""
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+from serving_fixtures import ServerProcess, free_ports, serving_tree
+
+from core.app.factory import create_app
+
+pytestmark = pytest.mark.timeout(150)
+
+LONG_JOB = '''
+import os, time
+from core import BaseCronJob, Shared
+
+class Long(BaseCronJob):
+    identity = "long-job"
+    time = {"second": "*"}
+    max_instance_number_total = 1
+
+    def worker(self):
+        with open(os.environ["MIA_TEST_MARKS"], "a") as marks:
+            marks.write(f"start {os.getpid()}\\n")
+        time.sleep(5)
+        Shared.db().longRuns.insert_one({"pid": os.getpid()})  # the database is still open here
+        with open(os.environ["MIA_TEST_MARKS"], "a") as marks:
+            marks.write(f"end {os.getpid()}\\n")
+'''
+
+
+def wait_until(condition, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return condition()
+
+
+def marks(path) -> list[tuple[str, int]]:
+    if not path.exists():
+        return []
+    return [(word, int(pid)) for word, pid in (line.split() for line in path.read_text().splitlines() if line)]
+
+
+@pytest.mark.parametrize("engine", ["threaded", "granian", "gunicorn"])
+def test_sigterm_during_a_cron_job_stops_in_order_and_frees_the_next_tick(tmp_path, engine):
+    (port,) = free_ports(1)
+    data = tmp_path / "data" / "store.json"
+    env = {"server": {"http": {"host": "127.0.0.1", "port": port}, "engine": engine, "workers": 1,
+                      "gracefulTimeout": 15},
+           "cronJobs": {"enabled": True, "stopTimeout": 8}, "embedded": {"path": str(data)}, "logLevel": "warn"}
+    tree = serving_tree(tmp_path / "app", env)
+    tree.write("projects/base/crons/long.py", LONG_JOB)
+    path = tmp_path / "marks.txt"
+    extra = {"MIA_TEST_MARKS": str(path)}
+    with ServerProcess(tree.root, env=extra) as first:
+        first.wait_ready(f"http://127.0.0.1:{port}/t/hello")
+        assert wait_until(lambda: any(word == "start" for word, _ in marks(path)), 20), first.output()
+        time.sleep(1)  # SIGTERM one second into the five-second run
+        code = first.terminate()
+        out = first.output()
+    assert code == 0, out
+    assert "Traceback" not in out and "after close" not in out, out
+    first_pids = {pid for _, pid in marks(path)}
+
+    os.environ["MIA_TEST_MARKS"] = str(path)
+    try:
+        app = create_app("test", tree.root, run_init=False)
+        try:
+            from core.shared import Shared
+
+            doc = Shared.db().cronJobExecution.find_one({"typeName": "long-job"})
+            beats = Shared.db().cronServerHeartbeat.count_documents({"status": "active"})
+        finally:
+            app.config["mia.databases"].close_all()
+    finally:
+        del os.environ["MIA_TEST_MARKS"]
+    assert doc["stats"]["lastResult"] in ("success", "interrupted"), doc
+    assert doc["runningJobsOverall"] == [] and not any(doc["runningJobsByServer"].values()), doc
+    assert beats == 0
+
+    with ServerProcess(tree.root, env=extra) as second:  # the data file's lock is free; the job is not held
+        second.wait_ready(f"http://127.0.0.1:{port}/t/hello")
+        assert wait_until(lambda: any(word == "start" and pid not in first_pids for word, pid in marks(path)), 15), \
+            second.output()
