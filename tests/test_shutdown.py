@@ -88,3 +88,42 @@ def test_sigterm_during_a_cron_job_stops_in_order_and_frees_the_next_tick(tmp_pa
         second.wait_ready(f"http://127.0.0.1:{port}/t/hello")
         assert wait_until(lambda: any(word == "start" and pid not in first_pids for word, pid in marks(path)), 15), \
             second.output()
+
+
+def living_in_group(pgid: int) -> list[int]:
+    """Pids of the process group that are not zombies (read from /proc)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = open(f"/proc/{entry}/stat").read()
+        except OSError:
+            continue
+        fields = stat.rpartition(")")[2].split()
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            pids.append(int(entry))
+    return pids
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads the process table from /proc")
+@pytest.mark.parametrize("engine", ["granian", "gunicorn"])
+def test_kill_9_of_the_primary_takes_its_workers_with_it(tmp_path, engine):
+    import signal
+    import socket
+
+    (port,) = free_ports(1)
+    env = {"server": {"http": {"host": "127.0.0.1", "port": port}, "engine": engine, "workers": 1},
+           "embedded": {"path": str(tmp_path / "data" / "store.json")}, "logLevel": "warn"}
+    tree = serving_tree(tmp_path / "app", env)
+    with ServerProcess(tree.root) as first:
+        first.wait_ready(f"http://127.0.0.1:{port}/t/hello")
+        assert len(living_in_group(first.proc.pid)) >= 2  # the primary and at least one worker
+        os.kill(first.proc.pid, signal.SIGKILL)
+        first.proc.wait(10)
+        assert wait_until(lambda: not living_in_group(first.proc.pid), 5), first.output()
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    with ServerProcess(tree.root) as second:  # the port and the data file's lock are free
+        second.wait_ready(f"http://127.0.0.1:{port}/t/hello")
+        assert second.proc.poll() is None
