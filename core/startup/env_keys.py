@@ -79,6 +79,7 @@ KEYS: dict[str, Key] = {
     "memcached": Key((D, N), "memcached servers for caches and rate limits"),
     "memcached.servers": Key((S, L, N), "'a:11211,b:11211' or a list"),
     "memcached.flushOnStart": Key((B,), "flush memcached at start-up"),
+    "memcached.required": Key((B,), "/_mia/health/ready answers 503 while memcached is unreachable"),
     "memcached.options": Key((D,), "timeout, retries, retry (ms)", open=True),
     # request path
     "rateLimit": Key((D, N), "{maxRequests, interval}: per client IP across all routes", open=True),
