@@ -64,6 +64,7 @@ KEYS: dict[str, Key] = {
     "server.gracefulTimeout": Key((INT, F), "seconds a stopping server waits for running requests (default 30)"),
     "server.headerTimeout": Key((INT, F), "seconds a client has to send its request headers (default 10)"),
     "server.backpressure": Key((INT,), "production: requests in progress per worker before new ones wait"),
+    "server.bodyTimeout": Key((INT, F), "seconds without a byte of an announced body before 408 (default 30)"),
     # hosts, data, cache
     "hosts": Key((L, D), "vhosts: [{id, host, listener}]", open=True),
     "defaultMongoDatabase": Key((S,), "name of the default entry of mongoDatabases"),

@@ -33,12 +33,13 @@ def worker_app() -> Any:
     from core.app.crons.modes import start_for_process
     from core.app.factory import create_app
     from core.app.serving.listeners import refuse_upgrades
+    from core.app.serving.transport import refuse_broken_chunked
 
     app = create_app(spec["mode"], spec.get("root"), run_init=spec.get("run_init", False))
     start_for_process(spec["mode"], nocron=spec.get("nocron", False))  # every worker is a cron server
     at_worker_exit(stop_process)  # after granian finished the requests: crons, then the databases
     freeze_after_build()  # the collector neither rescans nor copies the start-up objects
-    return refuse_upgrades(app, spec.get("websocket_url"))
+    return refuse_broken_chunked(refuse_upgrades(app, spec.get("websocket_url")))
 
 
 def main(argv: list[str]) -> int:

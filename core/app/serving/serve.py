@@ -228,14 +228,18 @@ def _run_gunicorn_engine(app: Flask, mode: str, root: Path | str | None, environ
 
 
 def run_gunicorn(factory: Callable[[], Flask], environment: dict[str, Any]) -> None:
-    """Run ``factory`` under gunicorn gthread with the environment's workers, threads and TLS settings.
+    """Run ``factory`` under gunicorn gthread (``gunicorn_worker.JsonThreadWorker``: JSON parse errors, a body
+    timeout) with the environment's workers, threads and TLS settings.
 
     A worker's requests are done when gunicorn calls ``worker_exit``: its crons stop, then its databases
     close (core/app/serving/lifecycle.py)."""
     from gunicorn.app.base import BaseApplication
 
+    from core.app.serving import gunicorn_worker
     from core.app.serving.lifecycle import stop_process
+    from core.app.serving.transport import body_timeout
 
+    gunicorn_worker.BODY_TIMEOUT = body_timeout(environment)  # inherited by the forked workers
     server = environment.get("server") or {}
     planned = [item for item in listen.plan(environment) if item.role == "app"]
     if len(planned) != 1:
@@ -243,7 +247,8 @@ def run_gunicorn(factory: Callable[[], Flask], environment: dict[str, Any]) -> N
     item = planned[0]
     options: dict[str, Any] = {
         "bind": f"unix:{item.socket}" if item.socket else f"{item.host}:{item.port}",
-        "workers": workers(environment), "threads": int(server.get("threads", 4)), "worker_class": "gthread",
+        "workers": workers(environment), "threads": int(server.get("threads", 4)),
+        "worker_class": "core.app.serving.gunicorn_worker.JsonThreadWorker",
         "timeout": int(server.get("timeout", 30)), "graceful_timeout": int(graceful_timeout(environment)),
         "preload_app": False, "control_socket_disable": True,  # gunicorn 27 would create ~/.gunicorn/
         "keyfile": item.key, "certfile": item.cert, "ca_certs": item.ca,

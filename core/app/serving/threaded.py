@@ -9,7 +9,6 @@ closes the databases (core/app/serving/lifecycle.py).
 """
 from __future__ import annotations
 
-import json
 import signal
 import ssl
 import sys
@@ -18,20 +17,26 @@ import time
 from pathlib import Path
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer, DechunkedInput, WSGIRequestHandler, make_server
 
 from core.app.serving.listeners import Listener, redirect_app
+from core.app.serving.transport import StrictDechunkedInput, body_timeout, envelope
 
 
 class JsonErrorHandler(WSGIRequestHandler):
-    """werkzeug's handler with the transport-level errors in the JSON envelope instead of HTML."""
+    """werkzeug's handler with the transport-level errors in the JSON envelope instead of HTML.
+
+    Chunk sizes are read strictly; the socket's timeout (``server.bodyTimeout``, set per listener
+    by :func:`start_listener`) ends a request whose body stops coming with 408 (core/http/body.py)."""
+
+    def make_environ(self) -> dict[str, Any]:
+        environ = super().make_environ()
+        if isinstance(environ.get("wsgi.input"), DechunkedInput):
+            environ["wsgi.input"] = StrictDechunkedInput(self.rfile)
+        return environ
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        from core.errors import MiaError
-        from core.http.output import error_entries
-
-        status, entries, _ = error_entries(MiaError(int(code)), None)
-        body = json.dumps({"status": status, "errors": entries}).encode()
+        body = envelope(int(code))
         if getattr(self, "request_version", "HTTP/0.9") == "HTTP/0.9":  # an unparsable line: answer with a status line
             self.request_version = "HTTP/1.0"
         try:
@@ -57,8 +62,11 @@ class InFlight:
         with self.lock:
             self.count += 1
         try:
+            upgrade = bool(environ.get("HTTP_UPGRADE"))
+            if upgrade and environ.get("werkzeug.socket") is not None:
+                environ["werkzeug.socket"].settimeout(None)  # an idle WebSocket is not a stalled body
             result = self.app(environ, start_response)
-            if environ.get("HTTP_UPGRADE"):  # a WebSocket ran inside the call
+            if upgrade:  # a WebSocket ran inside the call
                 return result
             try:
                 return list(result)  # the body is produced while the request counts as running
@@ -106,7 +114,8 @@ def start_listener(app: Any, listener: Listener, environment: dict[str, Any]) ->
     host = f"unix://{listener.socket}" if listener.socket else listener.host
     if listener.socket:
         Path(listener.socket).unlink(missing_ok=True)
-    server = make_server(host, listener.port, in_flight, threaded=True, request_handler=JsonErrorHandler,
+    handler = type("JsonErrorHandler", (JsonErrorHandler,), {"timeout": body_timeout(environment)})
+    server = make_server(host, listener.port, in_flight, threaded=True, request_handler=handler,
                          ssl_context=_ssl_context(listener) if listener.cert else None)
     return Running(server, in_flight)
 
