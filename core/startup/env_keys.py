@@ -57,6 +57,8 @@ KEYS: dict[str, Key] = {
     "server.websocket": Key((D, N), "production: the listener for WebSocket routes"),
     "server.websocket.host": Key((S,), "WebSocket listener address (default: server.http.host)"),
     "server.websocket.port": Key((INT,), "WebSocket listener port"),
+    "server.websocket.engine": Key((S,), "WebSocket server with a MongoDB URL", choices=("gunicorn", "threaded")),
+    "server.websocket.connections": Key((INT,), "open WebSockets the gunicorn WebSocket server holds (default 2000)"),
     "server.engine": Key((S,), "production server", choices=("granian", "threaded", "gunicorn")),
     "server.workers": Key((INT,), "worker processes (production server)"),
     "server.threads": Key((INT,), "threads per worker for the WSGI app"),

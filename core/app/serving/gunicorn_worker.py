@@ -48,5 +48,6 @@ class JsonThreadWorker(ThreadWorker):  # type: ignore[misc]
         super().init_process()
 
     def handle_request(self, req: Any, conn: Any) -> Any:
-        conn.sock.settimeout(BODY_TIMEOUT)  # gthread made it blocking (no timeout) just before
+        upgrade = any(name == "UPGRADE" and value.lower() == "websocket" for name, value in req.headers)
+        conn.sock.settimeout(None if upgrade else BODY_TIMEOUT)  # an idle WebSocket is not a stalled body
         return super().handle_request(req, conn)

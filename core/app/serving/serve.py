@@ -56,6 +56,15 @@ def graceful_timeout(environment: dict[str, Any]) -> float:
     return float((environment.get("server") or {}).get("gracefulTimeout", 30))
 
 
+def websocket_settings(environment: dict[str, Any]) -> dict[str, Any]:
+    return dict((environment.get("server") or {}).get("websocket") or {})
+
+
+def websocket_connections(environment: dict[str, Any]) -> int:
+    """``server.websocket.connections``: open WebSockets the production WebSocket server holds (a thread each)."""
+    return int(websocket_settings(environment).get("connections", 2000))
+
+
 def check_shared_counters(app: Flask, environment: dict[str, Any], processes: int) -> None:
     """Several processes without memcached would each count rate limits alone (N x the limit).
 
@@ -165,13 +174,20 @@ def _run_granian(app: Flask, mode: str, root: Path | str | None, planned: list[l
               "each hold their own copy of the data; set MIA_MONGO_URL to share it", flush=True)
     check_shared_counters(app, environment, workers(environment) * len(app_listeners))
     ws_server = None
-    if websocket is not None:
+    children = []
+    ws_engine = "threaded" if embedded else str((websocket_settings(environment)).get("engine") or "gunicorn")
+    if websocket is not None and ws_engine == "threaded":  # the embedded store lives in one process: here
         from core.app.serving.threaded import start_listener
 
         ws_server = start_listener(app, websocket, environment)
     else:
         db.shutdown()  # the workers build their own clients; the embedded snapshot is saved for them
-    children = []
+    if websocket is not None and ws_engine == "gunicorn":
+        spec = {"mode": mode, "root": str(root or ROOT), "parent": os.getpid(),
+                "listener": {"host": websocket.host, "port": websocket.port},
+                "connections": websocket_connections(environment), "environment": {"server": environment["server"]}}
+        children.append(subprocess.Popen(
+            [sys.executable, "-m", "core.app.serving.ws_run", json.dumps(spec, default=str)], cwd=str(ROOT)))
     for item in planned:
         if item.role == "websocket":
             continue
@@ -227,9 +243,10 @@ def _run_gunicorn_engine(app: Flask, mode: str, root: Path | str | None, environ
     return 0
 
 
-def run_gunicorn(factory: Callable[[], Flask], environment: dict[str, Any]) -> None:
+def run_gunicorn(factory: Callable[[], Flask], environment: dict[str, Any], listener: listen.Listener | None = None,
+                 threads: int | None = None, processes: int | None = None) -> None:
     """Run ``factory`` under gunicorn gthread (``gunicorn_worker.JsonThreadWorker``: JSON parse errors, a body
-    timeout) with the environment's workers, threads and TLS settings.
+    timeout) with the environment's workers, threads and TLS settings, on its one app listener or ``listener``.
 
     A worker's requests are done when gunicorn calls ``worker_exit``: its crons stop, then its databases
     close (core/app/serving/lifecycle.py)."""
@@ -241,13 +258,15 @@ def run_gunicorn(factory: Callable[[], Flask], environment: dict[str, Any]) -> N
 
     gunicorn_worker.BODY_TIMEOUT = body_timeout(environment)  # inherited by the forked workers
     server = environment.get("server") or {}
-    planned = [item for item in listen.plan(environment) if item.role == "app"]
+    planned = [listener] if listener is not None else [item for item in listen.plan(environment) if item.role == "app"]
     if len(planned) != 1:
         raise StartupError("server.engine 'gunicorn' serves one listener; use granian for HTTP and HTTPS together")
     item = planned[0]
+    threads = threads or int(server.get("threads", 4))
     options: dict[str, Any] = {
         "bind": f"unix:{item.socket}" if item.socket else f"{item.host}:{item.port}",
-        "workers": workers(environment), "threads": int(server.get("threads", 4)),
+        "workers": processes or workers(environment), "threads": threads,
+        "worker_connections": max(1000, threads),  # gthread's cap on open connections per worker
         "worker_class": "core.app.serving.gunicorn_worker.JsonThreadWorker",
         "timeout": int(server.get("timeout", 30)), "graceful_timeout": int(graceful_timeout(environment)),
         "preload_app": False, "control_socket_disable": True,  # gunicorn 27 would create ~/.gunicorn/
