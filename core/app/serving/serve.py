@@ -4,15 +4,17 @@ Engines (``server.engine``; default ``granian`` when ``server.workers`` is set, 
 
 * ``granian``, the production server (chosen by measurement, README "Production server"): one
   granian process per app listener (HTTP, HTTPS, a unix socket) with ``server.workers`` workers and
-  ``server.threads`` blocking threads each. granian reads headers and body in Rust before a Python
-  thread is used, cuts clients that take longer than ``server.headerTimeout`` for their headers,
-  and on SIGTERM finishes running requests (``server.gracefulTimeout``). Its WSGI interface has no
-  WebSockets, so flask-sock routes are served by the ``server.websocket`` listener, a threaded
-  server in this (the primary) process; a handshake on the granian ports answers 426.
+  ``server.threads`` blocking threads each. granian reads headers in Rust before a Python thread is
+  used, cuts clients that take longer than ``server.headerTimeout`` for their headers, and on
+  SIGTERM finishes running requests (``server.gracefulTimeout``). Its WSGI interface has no
+  WebSockets, so flask-sock routes are served on the ``server.websocket`` listener by gunicorn
+  gthread in its own process (core/app/serving/ws_run.py; the threaded server in this process with
+  the embedded store); a handshake on the granian ports answers 426.
 * ``threaded``: werkzeug's threaded server, one thread per connection, every listener in this
   process (development, hot reload, and WebSockets on every port).
 * ``gunicorn``: gthread workers for operators who want it (one listener; no slow-client guard).
 
+Every engine stops in the same order (core/app/serving/lifecycle.py): requests, crons, databases.
 :func:`start` is the one entry point: ``server.py <env>`` calls it with the built app.
 """
 from __future__ import annotations

@@ -31,8 +31,9 @@ class JsonErrorHandler(WSGIRequestHandler):
 
     def make_environ(self) -> dict[str, Any]:
         environ = super().make_environ()
-        if isinstance(environ.get("wsgi.input"), DechunkedInput):
-            environ["wsgi.input"] = StrictDechunkedInput(self.rfile)
+        chunked = environ.get("wsgi.input")
+        if isinstance(chunked, DechunkedInput):
+            environ["wsgi.input"] = StrictDechunkedInput(chunked._rfile)
         return environ
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
