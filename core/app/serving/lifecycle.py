@@ -20,16 +20,15 @@ import logging
 import os
 import signal
 import sys
-import threading
 from collections.abc import Callable
 
 log = logging.getLogger("mia.server")
 PR_SET_PDEATHSIG = 1
-_stopped = threading.Lock()
 
 
 def stop_process() -> None:
-    """Stop this process's cron scheduler, then close its databases (idempotent)."""
+    """Stop this process's cron scheduler, write the pending access lines, then close its databases."""
+    from core.app import access_log
     from core.app.crons import modes as cron_modes
     from core.data import databases as db
 
@@ -37,6 +36,7 @@ def stop_process() -> None:
         cron_modes.stop_for_process()  # running workers finish or are recorded interrupted; slots released
     except Exception:  # the databases must close even when a job misbehaves
         log.exception("stopping the cron scheduler failed")
+    access_log.flush()  # the requests are done: their lines are written before the process goes
     db.shutdown()  # saves the embedded store's snapshot, closes clients
 
 

@@ -277,7 +277,7 @@ def run_gunicorn(factory: Callable[[], Flask], environment: dict[str, Any], list
         "worker_exit": lambda _arbiter, _worker: stop_process(),
     }
 
-    class _App(BaseApplication):  # type: ignore[misc]
+    class _App(BaseApplication):
         def load_config(self) -> None:
             for key, value in options.items():
                 if value is not None:
