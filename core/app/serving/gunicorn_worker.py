@@ -39,7 +39,7 @@ def strict_chunk_size(self: Any, unreader: Any, data: Any = None) -> Any:
     return size, rest
 
 
-class JsonThreadWorker(ThreadWorker):  # type: ignore[misc]
+class JsonThreadWorker(ThreadWorker):
     """gthread, answering parse errors in the envelope and timing out stalled bodies."""
 
     def init_process(self) -> None:
