@@ -107,23 +107,29 @@ def living_in_group(pgid: int) -> list[int]:
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads the process table from /proc")
-@pytest.mark.parametrize("engine", ["granian", "gunicorn"])
+@pytest.mark.parametrize("engine", ["granian", "gunicorn", "granian+websocket"])
 def test_kill_9_of_the_primary_takes_its_workers_with_it(tmp_path, engine):
     import signal
     import socket
 
-    (port,) = free_ports(1)
-    env = {"server": {"http": {"host": "127.0.0.1", "port": port}, "engine": engine, "workers": 1},
+    port, ws_port = free_ports(2)
+    env = {"server": {"http": {"host": "127.0.0.1", "port": port}, "engine": engine.split("+")[0], "workers": 1},
            "embedded": {"path": str(tmp_path / "data" / "store.json")}, "logLevel": "warn"}
+    if engine == "granian+websocket":  # the gunicorn WebSocket server (a MongoDB URL; routes never reach it)
+        env["server"]["websocket"] = {"port": ws_port, "connections": 50}
+        env["mongoDatabases"] = {"t": {"url": "mongodb://127.0.0.1:9/none?serverSelectionTimeoutMS=300"}}
     tree = serving_tree(tmp_path / "app", env)
     with ServerProcess(tree.root) as first:
         first.wait_ready(f"http://127.0.0.1:{port}/t/hello")
+        if engine == "granian+websocket":
+            first.wait_ready(f"http://127.0.0.1:{ws_port}/t/hello")
         assert len(living_in_group(first.proc.pid)) >= 2  # the primary and at least one worker
         os.kill(first.proc.pid, signal.SIGKILL)
         first.proc.wait(10)
         assert wait_until(lambda: not living_in_group(first.proc.pid), 5), first.output()
-        with pytest.raises(OSError):
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-    with ServerProcess(tree.root) as second:  # the port and the data file's lock are free
+        for freed in (port, ws_port) if engine == "granian+websocket" else (port,):
+            with pytest.raises(OSError):
+                socket.create_connection(("127.0.0.1", freed), timeout=1).close()
+    with ServerProcess(tree.root) as second:  # the ports and the data file's lock are free
         second.wait_ready(f"http://127.0.0.1:{port}/t/hello")
         assert second.proc.poll() is None
