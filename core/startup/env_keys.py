@@ -57,6 +57,8 @@ KEYS: dict[str, Key] = {
     "server.websocket": Key((D, N), "production: the listener for WebSocket routes"),
     "server.websocket.host": Key((S,), "WebSocket listener address (default: server.http.host)"),
     "server.websocket.port": Key((INT,), "WebSocket listener port"),
+    "server.websocket.engine": Key((S,), "WebSocket server with a MongoDB URL", choices=("gunicorn", "threaded")),
+    "server.websocket.connections": Key((INT,), "open WebSockets the gunicorn WebSocket server holds (default 2000)"),
     "server.engine": Key((S,), "production server", choices=("granian", "threaded", "gunicorn")),
     "server.workers": Key((INT,), "worker processes (production server)"),
     "server.threads": Key((INT,), "threads per worker for the WSGI app"),
@@ -64,6 +66,7 @@ KEYS: dict[str, Key] = {
     "server.gracefulTimeout": Key((INT, F), "seconds a stopping server waits for running requests (default 30)"),
     "server.headerTimeout": Key((INT, F), "seconds a client has to send its request headers (default 10)"),
     "server.backpressure": Key((INT,), "production: requests in progress per worker before new ones wait"),
+    "server.bodyTimeout": Key((INT, F), "seconds without a byte of an announced body before 408 (default 30)"),
     # hosts, data, cache
     "hosts": Key((L, D), "vhosts: [{id, host, listener}]", open=True),
     "defaultMongoDatabase": Key((S,), "name of the default entry of mongoDatabases"),
@@ -86,6 +89,7 @@ KEYS: dict[str, Key] = {
     "memcached": Key((D, N), "memcached servers for caches and rate limits"),
     "memcached.servers": Key((S, L, N), "'a:11211,b:11211' or a list"),
     "memcached.flushOnStart": Key((B,), "flush memcached at start-up"),
+    "memcached.required": Key((B,), "/_mia/health/ready answers 503 while memcached is unreachable"),
     "memcached.options": Key((D,), "timeout, retries, retry (ms)", open=True),
     # request path
     "rateLimit": Key((D, N), "{maxRequests, interval}: per client IP across all routes", open=True),
