@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-COMMANDS = ("check", "config", "crons", "docs", "new-project", "routes")
+COMMANDS = ("check", "config", "crons", "docs", "migrate", "new-project", "routes")
 FLAGS = ("hot", "nocron")
 USAGE = """usage: python server.py [ENV] [hot] [nocron] [cron=JOB[,JOB]] [KEY=VALUE ...] [COMMAND ...]
 
@@ -29,6 +29,7 @@ commands:
   crons                   list the cron jobs: pattern, next run, limits, state, last run (reads only)
   crons suspend|resume|run|stop JOB   act on a job: on MongoDB, or through a running server's
                           loopback endpoint /_mia/crons when it holds the embedded store
+  migrate                 bring a mia.js database to mia.py's shapes (idempotent; says what changed)
   docs --format json|yaml|md|html --out FILE   export the API docs and exit
   new-project NAME        create projects/NAME with one working route
   -h, --help              show this help
