@@ -84,18 +84,35 @@ class LongJob(BaseCronJob):
 '''
 
 
-def production_tree(root: Path, database: dict[str, Any], workers: int = 2) -> ProjectTree:
-    """A project served by granian with ``workers`` workers per server, cron on, on ``database``."""
+def production_tree(root: Path, database: dict[str, Any], *, engine: str, http: int, ws: int | None,
+                    workers: int = 2) -> ProjectTree:
+    """A project served by ``engine`` with ``workers`` workers on ``http`` (WebSockets on ``ws`` when
+    given: granian's listener in the primary), cron on, on ``database``."""
     tree = ProjectTree(root)
     tree.write("projects/base/controllers/shape.py", SHAPE_CONTROLLER)
     tree.write("projects/base/routes/t.py", SHAPE_ROUTES)
     tree.write("projects/base/crons/jobs.py", SHAPE_CRONS)
-    tree.env({**database, "logLevel": "warn",
-              "server": {"engine": "granian", "workers": workers, "threads": 4, "gracefulTimeout": 10,
-                         "http": {"host": "127.0.0.1", "port": 1}, "websocket": {"port": 2}},
-              "cronJobs": {"enabled": True, "stopTimeout": 10},
-              "websocket": {"pollInterval": 0.1}})
+    server: dict[str, Any] = {"engine": engine, "workers": workers, "threads": 4, "gracefulTimeout": 10,
+                              "http": {"host": "127.0.0.1", "port": http}}
+    if ws is not None:
+        server["websocket"] = {"port": ws}
+    tree.env({**database, "logLevel": "warn", "server": server,
+              "cronJobs": {"enabled": True, "stopTimeout": 10}, "websocket": {"pollInterval": 0.1}})
     return tree
+
+
+def post_json(url: str, body: dict[str, Any], timeout: float = 20) -> tuple[int, Any]:
+    """(status, JSON body) of a POST on a fresh connection."""
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read() or b"null")
 
 
 def generic_tree(root: Path, database: dict[str, Any]) -> ProjectTree:
