@@ -92,9 +92,7 @@ def production_tree(root: Path, database: dict[str, Any], *, engine: str, http: 
     tree.write("projects/base/controllers/shape.py", SHAPE_CONTROLLER)
     tree.write("projects/base/routes/t.py", SHAPE_ROUTES)
     tree.write("projects/base/crons/jobs.py", SHAPE_CRONS)
-    # gunicorn's gthread workers give each open WebSocket a thread for its lifetime: room for the tests' sockets
-    threads = 8 if engine == "gunicorn" else 4
-    server: dict[str, Any] = {"engine": engine, "workers": workers, "threads": threads, "gracefulTimeout": 10,
+    server: dict[str, Any] = {"engine": engine, "workers": workers, "threads": 4, "gracefulTimeout": 10,
                               "http": {"host": "127.0.0.1", "port": http}}
     if ws is not None:
         server["websocket"] = {"port": ws}
