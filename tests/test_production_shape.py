@@ -178,7 +178,7 @@ def test_a_rolling_restart_releases_the_cron_slots_and_the_other_server_takes_th
         assert not holders & stopped_ids, (job["typeName"], holders)
         assert not set(job.get("runningJobsByServer") or {}) & stopped_ids
     survivors = cluster.cron_pids(other)
-    taken = wait_for(lambda: long_runs.find_one({"started": {"$gt": stopped_at}}), 30, "the other server's longJob")
+    taken = wait_for(lambda: long_runs.find_one({"_id": {"$ne": running["_id"]}}), 30, "the other server's longJob")
     assert taken["pid"] in survivors
     ticks = cluster.db["tickRuns"]
     wait_for(lambda: ticks.count_documents({"pid": {"$in": list(survivors)}, "_id": {"$gt": _oid(stopped_at)}}) >= 3,
@@ -196,4 +196,4 @@ def _oid(moment: float) -> Any:
 
     from bson import ObjectId
 
-    return ObjectId.from_datetime(datetime.fromtimestamp(moment, UTC))
+    return ObjectId.from_datetime(datetime.fromtimestamp(moment + 1, UTC))  # ids count whole seconds
