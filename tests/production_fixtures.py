@@ -2,7 +2,7 @@
 database, process-tree helpers, and scripts that run the generic libs from several processes at once.
 
 ``production_tree`` writes a project with ``GET /t/pid`` (the answering process), ``POST /t/publish``
-(``Shared.ws("/t/live").broadcast``), the WebSocket route ``/t/live`` (its handler greets with its pid),
+(``Shared.ws("/t/live").broadcast``), the WebSocket route ``/t/live`` (its handler answers with its pid),
 the cron job ``tickCounter`` (every second, one instance overall; each run stores its scheduled tick)
 and ``longJob`` (every second, one instance overall, runs until the scheduler stops it).
 """
@@ -36,9 +36,11 @@ class Shape(Controller):
 
 
 class Feed(Controller):
+    """Answers a client's first message with this process's pid. Not on_connect: simple_websocket 1.1's
+    Client leaves a frame that came in one read with the 101 answer unread until more data arrives."""
     identity = "shapeFeed"
 
-    def on_connect(self, ws, req):
+    def on_message(self, ws, req, message):
         ws.send({"hello": os.getpid()})
 '''
 

@@ -138,8 +138,9 @@ def test_a_broadcast_from_any_worker_reaches_the_sockets_of_every_server(cluster
         for server in cluster.servers.values():
             for _ in range(2):
                 client = simple_websocket.Client.connect(server.ws_url())
+                client.send("hello?")  # the answer proves the socket is registered in its process's hub
                 greeting = client.receive(timeout=20)
-                assert greeting is not None, server.proc.output()[-3000:]
+                assert greeting is not None, (server.key, len(clients), server.proc.output()[-3000:])
                 clients.append((server.key, json.loads(greeting)["hello"], client))
             # granian's workers carry no WebSockets: the primary's listener holds them
             assert {pid for key, pid, _ in clients if key == server.key} == {server.proc.proc.pid}
