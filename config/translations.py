@@ -35,6 +35,8 @@ translations = {
                            "en": "The service is unavailable right now, please try again later"},
     "DatabaseUnavailable": {"de": "Die Datenbank ist gerade nicht erreichbar",
                             "en": "The database is not reachable right now"},
+    "DocumentTooLarge": {"de": "Das Dokument ist größer als die Datenbank speichern kann (16 MB)",
+                         "en": "The document is larger than the database can store (16 MB)"},
     "ServerBusy": {"de": "Der Server ist gerade ausgelastet", "en": "I'm busy right now, sorry."},
     "AdditionalParamsNotAllowed": {"de": "Mehr Parameter in [0] angegeben als erlaubt: [1]",
                                    "en": "More parameters in [0] given than allowed: [1]"},

@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import Response
 
+from core.data.consistency import ROUTE_READ_PREFERENCE
 from core.errors import MiaError, as_mia_error
 from core.http import cors
 from core.http.body import parse_body
@@ -65,6 +66,7 @@ class Pipeline:
             req.mia = MiaContext(None, default_culture=self.default_culture, request=req)
             return error_response(self._unmatched(err, req), req)
         route = target.route
+        ROUTE_READ_PREFERENCE.set(route.read_preference)  # every request sets it: threads are reused
         mia = req.mia = MiaContext(route.info, params, self.default_culture, request=req)
         mia.client_ip, mia.scheme = self.client_ip(req)
         res = MiaResponse()
@@ -87,19 +89,20 @@ class Pipeline:
             run_controllers(route.controllers, req, res, validated)
         except Exception as err:  # noqa: BLE001 - every failure becomes the JSON envelope
             mia_error = as_mia_error(err)
+            failure: BaseException = err
             if route.error_controllers:
                 # Error controllers are promised a MiaError (.status, .errors): a pymongo outage is
                 # the 503 it renders as, any other exception a 500 whose cause is the original.
                 handed = mia_error or _internal_error(err)
                 returned = run_error_controllers(route.error_controllers, handed, req, res)
-                err = err if returned is handed else returned
+                failure = err if returned is handed else returned
             if not res.sent:
-                response = error_response(err, req, res.headers)
+                response = error_response(failure, req, res.headers)
                 self._after(req, route, response)
                 return response
             if mia_error is None:  # answered anyway (res.send twice, an error controller sent): keep the trace
                 log.error("%s %s: %s raised, the response was already chosen", req.method, req.path,
-                          type(err).__name__, exc_info=err)
+                          type(failure).__name__, exc_info=failure)
         mia.debug_info["total"] = {"runtime": round((time.perf_counter() - started) * 1000, 3)}
         try:
             response = finish(res)

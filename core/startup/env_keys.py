@@ -72,6 +72,13 @@ KEYS: dict[str, Key] = {
     "mongoDatabases.*.url": Key((S, N), "mongodb:// URL; none: the embedded store", secret=True),
     "mongoDatabases.*.database": Key((S,), "database name (default: the URL's path)"),
     "mongoDatabases.*.options": Key((D,), "pymongo.MongoClient options", open=True),
+    "mongo": Key((D,), "MongoDB durability, freshness and index builds (README: Running on MongoDB)"),
+    "mongo.readPreference": Key((S,), "reads of every route unless its readPreference opts in",
+                                choices=("primary", "primaryPreferred", "secondary", "secondaryPreferred", "nearest")),
+    "mongo.guardedWriteConcern": Key((D,), "write concern of nonces, sessions, lockouts, cron slots, claims",
+                                     open=True),
+    "mongo.indexBuildTimeout": Key((INT, F), "seconds an index build may take (0: no limit)"),
+    "mongo.commitQuorum": Key((S, INT), "index builds on replica sets: votingMembers, majority or a number"),
     "embedded": Key((D,), "the embedded in-process store"),
     "embedded.path": Key((S, N), "file the embedded store is saved to and loaded from"),
     "skipDatabaseIndexingOnNewCollections": Key((B, S, INT),
@@ -128,7 +135,8 @@ KEYS: dict[str, Key] = {
     "websocket.maxMessageSize": Key((S, INT), "largest message accepted (e.g. '64kb')"),
     "websocket.pollInterval": Key((INT, F), "seconds between polls of the broadcast collection"),
     "websocket.retention": Key((INT, F), "seconds broadcast messages are kept"),
-    "websocket.gapTimeout": Key((INT, F), "seconds a missing broadcast number is waited for"),
+    "websocket.idleInterval": Key((INT, F), "longest wait between broadcast polls while none arrive"),
+    "websocket.gapTimeout": Key((INT, F), "unused: broadcast numbers have no gaps now (accepted for old files)"),
     "websocket.batch": Key((INT,), "broadcast messages read per poll"),
     "websocket.database": Key((S, N), "a key of mongoDatabases for the broadcast collection"),
     # notifications (core/notifications/settings.py)
@@ -141,6 +149,7 @@ KEYS: dict[str, Key] = {
     "logLevels": Key((D,), "per-identifier levels {identity: level}; LOG_LEVEL_<ID> overrides", open=True),
     "accessLog": Key((B,), "one access line per request (default on)"),
     "logTransport": Key((S, N), "'<config identity>.<function>' called for every log line, off the request"),
+    "logRedact": Key((list,), "more query parameter names whose values logs mask (key, token, password ... built in)"),
     "hot": Key((D,), "hot reload settings", open=True),
 }
 

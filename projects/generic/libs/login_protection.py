@@ -33,6 +33,7 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from core import Lib, MiaError, Shared
+from core.data.consistency import guarded_writes
 from core.validation.coercion import parse_date
 
 log = logging.getLogger("mia.generic.logins")
@@ -44,7 +45,7 @@ def _settings() -> dict[str, Any]:
 
 
 def _collection() -> Any:
-    return Shared.db()[COLLECTION]
+    return guarded_writes(Shared.db()[COLLECTION])  # a failover must not undo a lockout
 
 
 @lru_cache(maxsize=32)
