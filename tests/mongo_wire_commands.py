@@ -17,18 +17,19 @@ import traceback
 from datetime import UTC, datetime
 from typing import Any
 
-import mongomock_ng
 from mongomock_ng.filtering import filter_applies
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
 MAX_WIRE_VERSION = 21  # MongoDB 7.0; pymongo 4.20 accepts 9..29 (pymongo.common)
 VERSION = [7, 0, 0, 0]
 BATCH = 101  # MongoDB's default first batch
+MAX_DOCUMENT = 16 * 1024 * 1024
 CODE_NAMES = {
     1: "InternalError", 2: "BadValue", 9: "FailedToParse", 14: "TypeMismatch", 26: "NamespaceNotFound",
     27: "IndexNotFound", 40: "ConflictingUpdateOperators", 43: "CursorNotFound", 48: "NamespaceExists",
     52: "DollarPrefixedFieldName", 56: "EmptyFieldName", 57: "DottedFieldName", 59: "CommandNotFound",
-    66: "ImmutableField", 67: "CannotCreateIndex", 85: "IndexOptionsConflict", 86: "IndexKeySpecsConflict",
+    66: "ImmutableField", 67: "CannotCreateIndex", 72: "InvalidOptions", 73: "InvalidNamespace",
+    85: "IndexOptionsConflict", 86: "IndexKeySpecsConflict",
     197: "InvalidIndexSpecificationOption", 238: "NotImplemented", 28: "PathNotViable",
     359: "CannotConvertIndexToUnique", 11000: "DuplicateKey",
 }
@@ -67,6 +68,15 @@ def _failure(err: BaseException) -> CommandError:
     return CommandError(1, f"{type(err).__name__}: {err}")
 
 
+def _fits(document: Any, code: int, message: str) -> None:
+    """MongoDB's 16 MiB limit on a stored document (pymongo only refuses more than 16 MiB + 16 KiB itself)."""
+    import bson
+
+    size = len(bson.encode(document))
+    if size > MAX_DOCUMENT:
+        raise CommandError(code, f"{message}. size in bytes: {size}, max size: {MAX_DOCUMENT}")
+
+
 def _sort(spec: Any) -> list[tuple[str, Any]] | None:
     return list(spec.items()) if spec else None
 
@@ -80,10 +90,11 @@ class Backend:
     """One embedded store behind the endpoint; :meth:`run` answers one command document."""
 
     def __init__(self) -> None:
-        from core.data.embedded import make_thread_safe
+        from core.data.databases import Databases
 
-        make_thread_safe()  # the project's patches and refusals of the embedded store apply here too
-        self.client = mongomock_ng.MongoClient(tz_aware=True)
+        # The embedded store exactly as the project makes it (its patches and its refusals of what MongoDB
+        # refuses), in memory: no snapshot, no journal.
+        self.client = Databases({"defaultMongoDatabase": "wire", "mongoDatabases": {"wire": {"url": None}}}).client()
         self.lock = threading.Lock()
         self.cursors: dict[int, tuple[str, list[Any]]] = {}
         self.cursor_ids = itertools.count(1_000_001)
@@ -231,6 +242,7 @@ class Backend:
         coll, count = self._coll(database, body), [0]
 
         def one(doc: dict[str, Any], _index: int) -> None:
+            _fits(doc, 2, "object to insert too large")
             coll.insert_one(doc)
             count[0] += 1
 
@@ -250,6 +262,7 @@ class Backend:
             else:
                 if spec.get("multi"):
                     raise CommandError(9, "multi update is not supported for replacement-style update")
+                _fits(update, 17420, "Replacement document too large")
                 result = coll.replace_one(query, update, upsert=upsert)
             totals["n"] += result.matched_count + (1 if result.upserted_id is not None else 0)
             totals["nModified"] += result.modified_count
@@ -293,6 +306,7 @@ class Backend:
             if _is_operator_update(update):
                 result = coll.update_one(target, update, upsert=old is None, **options)
             else:
+                _fits(update, 17420, "Replacement document too large")
                 result = coll.replace_one(target, update, upsert=old is None)
         except DuplicateKeyError as err:
             raise CommandError(11000, "E11000 duplicate key error", **self._duplicate(coll, err)) from err
@@ -470,6 +484,8 @@ class Backend:
             answer["unique_new"] = unique
         if change:
             raise CommandError(197, f"unknown collMod index option(s): {sorted(change)}")
+        if not answer:
+            raise CommandError(72, "no expireAfterSeconds, hidden, prepareUnique or unique field")
         return answer
 
     @staticmethod

@@ -39,6 +39,7 @@ from core.data.databases import is_embedded
 
 log = logging.getLogger("mia.broadcast")
 
+READY_WAIT = 5.0  # seconds start() waits for the reader to read from "now" (bounds an outage's delay)
 MESSAGES = "wsBroadcasts"
 SEQUENCE = "wsBroadcastSequence"
 PRUNE_EVERY = 200
@@ -151,18 +152,20 @@ class BroadcastBus:
 
     # -- reading ---------------------------------------------------------------------------------
     def start(self, deliver: Callable[[dict[str, Any]], None]) -> None:
-        """Read while :meth:`idle` has not been called; idempotent, and restarted in a forked child."""
+        """Read while :meth:`idle` has not been called; idempotent, and restarted in a forked child.
+
+        Returns once the reader reads from "now" (at most ``READY_WAIT`` s): a socket registered before
+        this call then misses no message published after it (the reader's catch-up ran on its own thread)."""
         self._wanted.set()
-        if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
-            return
-        with self._lock:
-            if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
-                return
-            self._pid = os.getpid()
-            self._stopped.clear()
-            self._thread = threading.Thread(target=self._run, args=(deliver,), name="mia-broadcast-reader",
-                                            daemon=True)
-            self._thread.start()
+        if not (self._pid == os.getpid() and self._thread is not None and self._thread.is_alive()):
+            with self._lock:
+                if not (self._pid == os.getpid() and self._thread is not None and self._thread.is_alive()):
+                    self._pid = os.getpid()
+                    self._stopped.clear()
+                    self._thread = threading.Thread(target=self._run, args=(deliver,),
+                                                    name="mia-broadcast-reader", daemon=True)
+                    self._thread.start()
+        self.ready.wait(READY_WAIT)
 
     def idle(self) -> None:
         """No socket left in this process: stop reading until :meth:`start` is called again."""

@@ -309,6 +309,12 @@ def duplicate_key_error(err: BaseException) -> MiaError:
     return MiaError(409, code="DuplicateKey", msg=DUPLICATE_KEY_MSG, **extra)
 
 
+def _too_large(code: Any, message: Any) -> bool:
+    """The server's answer to a document over 16 MiB that pymongo let through (it refuses only past
+    16 MiB + 16 KiB): BSONObjectTooLarge, 17419/17420 for updates, BadValue "... too large" for inserts."""
+    return code in (10334, 17419, 17420) or (code == 2 and "too large" in str(message or ""))
+
+
 def translate_db_error(err: BaseException) -> MiaError | None:
     """pymongo's failures as mia errors: duplicates 409, an unreachable server 503 (never a 500)."""
     try:
@@ -321,8 +327,11 @@ def translate_db_error(err: BaseException) -> MiaError | None:
         write_errors = (err.details or {}).get("writeErrors") or []
         if any(e.get("code") == 11000 for e in write_errors):
             return duplicate_key_error(err)
+        if any(_too_large(e.get("code"), e.get("errmsg")) for e in write_errors):
+            return MiaError(413, code="DocumentTooLarge")
         return None
-    if isinstance(err, pe.DocumentTooLarge):
+    if isinstance(err, pe.DocumentTooLarge) or (isinstance(err, pe.OperationFailure)
+                                                and _too_large(err.code, str(err))):
         return MiaError(413, code="DocumentTooLarge")
     if isinstance(err, (pe.ConnectionFailure, pe.ServerSelectionTimeoutError, pe.AutoReconnect,
                         pe.NetworkTimeout, pe.ExecutionTimeout, pe.WTimeoutError, pe.CursorNotFound)):
