@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pymongo
 import pytest
-from mongo_fixtures import TEST_URL, mongo_server, shared_db  # noqa: F401 - fixtures
+from mongo_fixtures import TEST_URL
 from pymongo import IndexModel, ReturnDocument
 from pymongo.errors import BulkWriteError, CursorNotFound, DuplicateKeyError, OperationFailure
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.timeout(120)
 
 
 @pytest.fixture
-def db(shared_db):  # noqa: F811
+def db(shared_db):
     client = pymongo.MongoClient(shared_db.url, serverSelectionTimeoutMS=5000, tz_aware=True)
     yield client[shared_db.name]
     client.close()
@@ -140,7 +140,7 @@ for t in threads: t.join()
 '''
 
 
-def test_each_command_is_atomic_across_processes(db, shared_db):  # noqa: F811
+def test_each_command_is_atomic_across_processes(db, shared_db):
     procs = [subprocess.Popen([sys.executable, "-c", INCREMENT, shared_db.url, shared_db.name]) for _ in range(2)]
     assert [p.wait(120) for p in procs] == [0, 0]
     assert db.counter.find_one({"_id": "n"})["n"] == 2 * 4 * 50

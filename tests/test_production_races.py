@@ -15,7 +15,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from mongo_fixtures import mongo_server, shared_db  # noqa: F401 - fixtures
 from notify_fixtures import FAST, notification_config, smtp_server
 from production_fixtures import cheap_hashes, collect, generic_tree, race, wait_for
 
@@ -26,21 +25,21 @@ pytestmark = [pytest.mark.timeout(300), pytest.mark.filterwarnings("ignore:Requi
 CALLS = 20
 
 
-def _users(shared_db):  # noqa: F811
+def _users(shared_db):
     import pymongo
 
     client = pymongo.MongoClient(shared_db.url, serverSelectionTimeoutMS=5000, tz_aware=True)
     return client, client[shared_db.name]["users"]
 
 
-def _start(tmp_path: Path, shared_db, kind: str) -> tuple[list[subprocess.Popen], Path, object]:  # noqa: F811
+def _start(tmp_path: Path, shared_db, kind: str) -> tuple[list[subprocess.Popen], Path, object]:
     tree = generic_tree(tmp_path / "app", shared_db.settings())
     tree.app()  # indexes are built once, as the first server of a deployment does at start-up
     go = tmp_path / f"go-{kind}"
     return race(tree, kind, go), go, tree
 
 
-def test_twenty_sign_ups_with_one_email_from_two_processes_create_one_account(tmp_path, shared_db):  # noqa: F811
+def test_twenty_sign_ups_with_one_email_from_two_processes_create_one_account(tmp_path, shared_db):
     procs, go, _tree = _start(tmp_path, shared_db, "signup")
     results = collect(procs, go)
     client, users = _users(shared_db)
@@ -58,7 +57,7 @@ def test_twenty_sign_ups_with_one_email_from_two_processes_create_one_account(tm
 
 
 def test_twenty_first_logins_with_one_third_party_id_from_two_processes_create_one_account(tmp_path,
-                                                                                           shared_db):  # noqa: F811
+                                                                                           shared_db):
     procs, go, _tree = _start(tmp_path, shared_db, "thirdparty")
     results = collect(procs, go)
     client, users = _users(shared_db)
@@ -72,7 +71,7 @@ def test_twenty_first_logins_with_one_third_party_id_from_two_processes_create_o
     assert {r["ok"] for r in results} == {str(accounts[0]["_id"])}
 
 
-def test_twenty_logins_from_two_processes_never_exceed_the_device_limit(tmp_path, shared_db):  # noqa: F811
+def test_twenty_logins_from_two_processes_never_exceed_the_device_limit(tmp_path, shared_db):
     tree = generic_tree(tmp_path / "app", shared_db.settings())
     tree.app()
     cheap_hashes()
@@ -130,7 +129,7 @@ print(json.dumps(processor.run(limit={limit})))
 ITEMS = 100
 
 
-def test_two_processor_processes_drain_one_queue_exactly_once(tree, shared_db, tmp_path):  # noqa: F811
+def test_two_processor_processes_drain_one_queue_exactly_once(tree, shared_db, tmp_path):
     from core.notifications import NotificationManager
 
     with smtp_server(require_login=True) as smtp:

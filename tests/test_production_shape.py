@@ -24,7 +24,7 @@ from typing import Any
 import pymongo
 import pytest
 import simple_websocket
-from mongo_fixtures import mongo_server, with_database  # noqa: F401 - fixture
+from mongo_fixtures import with_database
 from production_fixtures import descendants, post_json, production_tree, wait_for
 from serving_fixtures import ServerProcess, free_ports, get
 
@@ -68,7 +68,7 @@ class Cluster:
 
 
 @pytest.fixture(scope="module")
-def cluster(mongo_server, tmp_path_factory):  # noqa: F811
+def cluster(mongo_server, tmp_path_factory):
     name = f"mia_test_{uuid.uuid4().hex[:12]}"
     url = with_database(mongo_server, name)
     database = {"defaultMongoDatabase": name, "mongoDatabases": {name: {"url": url, "database": name}}}

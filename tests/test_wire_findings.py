@@ -16,7 +16,6 @@ from typing import Any
 
 import pymongo
 import pytest
-from mongo_fixtures import mongo_server, shared_db  # noqa: F401 - fixtures
 
 from core import BaseModel
 from core.data.broadcast import BroadcastBus
@@ -36,7 +35,7 @@ class Big(Controller):
 '''
 
 
-def test_a_document_just_over_16_mib_answers_413_from_the_server_too(tree, shared_db):  # noqa: F811
+def test_a_document_just_over_16_mib_answers_413_from_the_server_too(tree, shared_db):
     tree.env(shared_db.settings())
     tree.write("projects/base/controllers/big.py", BIG_CONTROLLER)
     tree.write("projects/base/routes/big.py", "routes = {'prefix': '/b', 'routes': {'./x': {'post': "
@@ -56,7 +55,7 @@ def _texts(weights: dict[str, int] | None) -> Any:
     return Article
 
 
-def test_changed_text_weights_rebuild_the_index_on_the_server(tree, shared_db):  # noqa: F811
+def test_changed_text_weights_rebuild_the_index_on_the_server(tree, shared_db):
     tree.env(shared_db.settings())
     tree.app()
     ensure_indexes(_texts(None))
@@ -65,7 +64,7 @@ def test_changed_text_weights_rebuild_the_index_on_the_server(tree, shared_db): 
     assert sync_indexes(_texts({"body": 5})) == {"dropped": [], "recreated": [], "modified": [], "created": []}
 
 
-def test_a_reader_started_for_a_new_socket_misses_nothing_published_after(shared_db):  # noqa: F811
+def test_a_reader_started_for_a_new_socket_misses_nothing_published_after(shared_db):
     client = pymongo.MongoClient(shared_db.url, serverSelectionTimeoutMS=5000, tz_aware=True)
     database = client[shared_db.name]
     first_read = threading.Event()
