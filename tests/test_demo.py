@@ -274,7 +274,8 @@ EXERCISED_ELSEWHERE = {"devices", "device", "signUp", "getProfile", "updateProfi
                        "welcome", "notification",  # tests/test_notifications_demo.py
                        "jwt-login", "jwt-refresh", "jwt-revoke", "jwt-me", "todo-live",  # tests/test_realtime*.py
                        "jwt-revoke-all", "logoutEverywhere", "removeDevice", "requestPasswordReset",
-                       "resetPassword"}  # tests/test_session_revocation.py
+                       "resetPassword",  # tests/test_session_revocation.py
+                       "attestation-challenge", "attested-ping"}  # tests/test_attestation.py
 
 
 # ------------------------------------------------------------------------------------------ /demo-auth/v1
@@ -389,7 +390,7 @@ def test_authorized_services_listing_needs_no_key(client):
                           ("signUp", "POST"), ("getProfile", "GET"), ("updateProfile", "PUT"),
                           ("deleteAccount", "DELETE"), ("login", "POST"), ("logout", "POST"), ("todo-live", "WS"),
                           ("logoutEverywhere", "POST"), ("removeDevice", "DELETE"), ("requestPasswordReset", "POST"),
-                          ("resetPassword", "POST")}
+                          ("resetPassword", "POST"), ("attestation-challenge", "POST"), ("attested-ping", "GET")}
     assert items[("todos", "GET")]["authorization"] is True
     assert items[("todos", "GET")]["parameters"]["header"]["key"]["required"] is True
     assert items[("devices", "POST")]["authorization"] is False

@@ -245,20 +245,18 @@ class BroadcastBus:
 
     def poll(self) -> list[dict[str, Any]]:
         """One read: the new messages of other origins, in number order (also used by tests)."""
-        messages, _ = self._collections()
-        if self._floor is None:
-            self.catch_up()
+        messages, sequence = self._collections()
+        floor = self._floor if self._floor is not None else self._highest(messages, sequence)
         self.queries += 1
+        docs: list[dict[str, Any]] = []
         if is_embedded(messages):  # numbers are dense: equality probes are its fast path (a range scans)
-            docs = []
             while len(docs) < self.batch:
-                doc = messages.find_one({"_id": self._floor + len(docs) + 1})
+                doc = messages.find_one({"_id": floor + len(docs) + 1})
                 if doc is None:
                     break
                 docs.append(doc)
         else:
-            docs = list(messages.find({"_id": {"$gt": self._floor, "$type": "number"}}).sort("_id", 1)
+            docs = list(messages.find({"_id": {"$gt": floor, "$type": "number"}}).sort("_id", 1)
                         .limit(self.batch))
-        if docs:
-            self._floor = int(docs[-1]["_id"])
+        self._floor = int(docs[-1]["_id"]) if docs else floor
         return [d for d in docs if d.get("origin") != self.origin]

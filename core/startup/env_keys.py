@@ -57,6 +57,8 @@ KEYS: dict[str, Key] = {
     "server.websocket": Key((D, N), "production: the listener for WebSocket routes"),
     "server.websocket.host": Key((S,), "WebSocket listener address (default: server.http.host)"),
     "server.websocket.port": Key((INT,), "WebSocket listener port"),
+    "server.websocket.engine": Key((S,), "WebSocket server with a MongoDB URL", choices=("gunicorn", "threaded")),
+    "server.websocket.connections": Key((INT,), "open WebSockets the gunicorn WebSocket server holds (default 2000)"),
     "server.engine": Key((S,), "production server", choices=("granian", "threaded", "gunicorn")),
     "server.workers": Key((INT,), "worker processes (production server)"),
     "server.threads": Key((INT,), "threads per worker for the WSGI app"),
@@ -64,6 +66,7 @@ KEYS: dict[str, Key] = {
     "server.gracefulTimeout": Key((INT, F), "seconds a stopping server waits for running requests (default 30)"),
     "server.headerTimeout": Key((INT, F), "seconds a client has to send its request headers (default 10)"),
     "server.backpressure": Key((INT,), "production: requests in progress per worker before new ones wait"),
+    "server.bodyTimeout": Key((INT, F), "seconds without a byte of an announced body before 408 (default 30)"),
     # hosts, data, cache
     "hosts": Key((L, D), "vhosts: [{id, host, listener}]", open=True),
     "defaultMongoDatabase": Key((S,), "name of the default entry of mongoDatabases"),
@@ -86,6 +89,7 @@ KEYS: dict[str, Key] = {
     "memcached": Key((D, N), "memcached servers for caches and rate limits"),
     "memcached.servers": Key((S, L, N), "'a:11211,b:11211' or a list"),
     "memcached.flushOnStart": Key((B,), "flush memcached at start-up"),
+    "memcached.required": Key((B,), "/_mia/health/ready answers 503 while memcached is unreachable"),
     "memcached.options": Key((D,), "timeout, retries, retry (ms)", open=True),
     # request path
     "rateLimit": Key((D, N), "{maxRequests, interval}: per client IP across all routes", open=True),
@@ -141,6 +145,23 @@ KEYS: dict[str, Key] = {
     "websocket.database": Key((S, N), "a key of mongoDatabases for the broadcast collection"),
     # notifications (core/notifications/settings.py)
     "notifications": Key((D,), "processor settings: maxAttempts, backoff, lease, batch, ...", open=True),
+    # device attestation (projects/generic: generic-deviceAttestation; merged over generic-attestation)
+    "attestation": Key((D,), "device attestation: App Attest and Play Integrity settings"),
+    "attestation.challengeLifetime": Key((INT,), "seconds a registration challenge can be used (once)"),
+    "attestation.requiredOnRegistration": Key((B,), "registration without an attestation answers 403"),
+    "attestation.requiredForGroups": Key((L,), "route groups whose requests need an attested device"),
+    "attestation.apple": Key((D,), "App Attest: appIds, environment, roots"),
+    "attestation.apple.appIds": Key((L,), "'<TEAMID>.<bundle id>' of the apps"),
+    "attestation.apple.environment": Key((S,), "the aaguid to expect", choices=("production", "development")),
+    "attestation.apple.roots": Key((L, N), "PEM roots (None: Apple's App Attestation Root CA)"),
+    "attestation.play": Key((D,), "Play Integrity: packageNames, keys, verdict levels"),
+    "attestation.play.packageNames": Key((L,), "Android package names of the apps"),
+    "attestation.play.decryptionKey": Key((S, N), "Play Console response decryption key (base64)", secret=True),
+    "attestation.play.verificationKey": Key((S, N), "Play Console response verification key (base64 DER)"),
+    "attestation.play.maxAge": Key((INT,), "seconds a verdict stays acceptable"),
+    "attestation.play.deviceRecognitionVerdict": Key((S,), "the device level required"),
+    "attestation.play.appRecognitionVerdicts": Key((L,), "accepted app recognition verdicts"),
+    "attestation.play.certificateSha256Digests": Key((L, N), "accepted signing certificate digests"),
     # docs
     "openapiVersion": Key((S,), "OpenAPI version of the docs", choices=("3.1.0", "3.1", "3.0.3", "3.0")),
     # logging (core/app/logs.py)

@@ -126,6 +126,8 @@ class LoginProtection(Lib):
                                               {"$set": {"expires": now + timedelta(seconds=duration)}})
             if locked.matched_count:
                 log.warning("logins locked for %ss: %s", duration, key.split("|", 1)[0])
+                Shared.libs("generic-auditTrail").record("login.lockout", login=attempt.login,
+                                                         scope=key.partition("|")[0])
         attempt.keys = []
 
     def succeeded(self, attempt: Attempt) -> None:
