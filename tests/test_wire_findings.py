@@ -72,7 +72,7 @@ def test_a_reader_started_for_a_new_socket_misses_nothing_published_after(shared
     def slow_first_read() -> Any:  # the reader's first query is slow (a new connection to a far server)
         if threading.current_thread().name == "mia-broadcast-reader" and not first_read.is_set():
             first_read.set()
-            time.sleep(1.0)
+            time.sleep(0.3)
         return database
 
     reader = BroadcastBus(slow_first_read, "process-a", {"pollInterval": 0.05})
