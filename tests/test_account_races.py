@@ -242,3 +242,13 @@ def test_a_deleted_account_frees_its_names(client):
     other = Device(client)
     assert other.call("POST", path, {"login": "gus@example.com", "email": "fay@example.com",
                                      "password": PASSWORD}).status_code == 200
+
+
+def test_the_unique_claims_are_partial_unique_indexes(app):
+    """Valid on MongoDB 7/8: a unique multikey index per claim field, skipping documents without a key
+    (an empty array would be one shared key there)."""
+    indexes = users().index_information()
+    for field in ("nameKeys", "deviceKeys"):
+        entry = next(i for i in indexes.values() if i["key"] == [(field, 1)])
+        assert entry["unique"] is True and entry["partialFilterExpression"] == {field: {"$type": "string"}}
+        assert "sparse" not in entry

@@ -181,6 +181,7 @@ class Users(Controller):
     def logoutEverywhere(self, req: Any, res: Any) -> None:
         """Every session of the logged-in user ends: device logins (this one too), JWTs, refresh tokens."""
         _manager().logout_everywhere(_need(req.mia.user_data)["_id"])
+        Shared.libs("generic-auditTrail").record("session.revoke", req, reason="logout everywhere")
 
     def removeDevice(self, req: Any, res: Any) -> None:
         """Take a device off the account: its login and every JWT and refresh token of the account end;
@@ -188,6 +189,7 @@ class Users(Controller):
         user_data = _need(req.mia.user_data)
         device_id = req.mia.validated_parameters["path"]["deviceId"]
         _manager().remove_device(user_data["_id"], device_id, group_and_app(req)[1], (req.mia.device or {}).get("id"))
+        Shared.libs("generic-auditTrail").record("device.remove", req, deviceId=device_id, reason="removed by its user")
 
     def setParametersForFbLogin(self, req: Any, res: Any) -> None:
         service = user_service(req)
