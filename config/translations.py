@@ -35,6 +35,8 @@ translations = {
                            "en": "The service is unavailable right now, please try again later"},
     "DatabaseUnavailable": {"de": "Die Datenbank ist gerade nicht erreichbar",
                             "en": "The database is not reachable right now"},
+    "InsufficientStorage": {"de": "Der Datenspeicher kann nicht auf die Platte schreiben (voll); nichts wurde geändert",
+                            "en": "The data store cannot write to its disk (full); nothing was changed"},
     "ServerBusy": {"de": "Der Server ist gerade ausgelastet", "en": "I'm busy right now, sorry."},
     "AdditionalParamsNotAllowed": {"de": "Mehr Parameter in [0] angegeben als erlaubt: [1]",
                                    "en": "More parameters in [0] given than allowed: [1]"},

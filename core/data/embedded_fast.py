@@ -26,6 +26,8 @@ from typing import Any
 
 from bson import ObjectId
 
+from core.data import embedded_index as _index
+
 # Values copy.copy returns unchanged (or, for datetime and ObjectId, as an equal new object of a
 # type nobody can change in place): a copied document may share them with the stored one.
 _IMMUTABLE = frozenset({str, int, float, bool, type(None), bytes, _dt.datetime, ObjectId})
@@ -246,7 +248,25 @@ def iter_documents(self: Any, filter: Any) -> Any:
     equalities = _equalities(filter)
     if equalities is None:
         return (document for document in list(self._store.documents) if applies(filter, document))
-    return _matching(list(self._store.documents), filter, equalities, applies)  # the list taken now, as mongomock
+    candidates = _indexed(self._store, equalities)
+    if candidates is None:
+        candidates = list(self._store.documents)  # the list taken now, as mongomock
+    return _matching(candidates, filter, equalities, applies)
+
+
+def _indexed(store: Any, equalities: list[tuple[list[str], Any]]) -> list[Any] | None:
+    """The candidates of an equality on ``_id`` or on a single-field index (core.data.embedded_index), else None."""
+    if not equalities:
+        return None
+    store._remove_expired_documents()  # what a scan would have done first
+    for parts, value in equalities:
+        if len(parts) == 1 and parts[0] == "_id":
+            return _index.lookup(store, "_id", value)
+    for parts, value in equalities:
+        found = _index.lookup(store, ".".join(parts), value)
+        if found is not None:
+            return found
+    return None
 
 
 def targets() -> list[tuple[Any, str, str, Callable[..., Any]]]:
