@@ -276,7 +276,6 @@ def store_key(doc_id: Any) -> Any:
 
 def ensure_uniques(self: Any, new_data: Any) -> None:
     """``Collection._ensure_uniques`` by hash lookups; raises as MongoDB does (11000, or 171 for parallel arrays)."""
-    from mongomock_ng import WriteError
     from pymongo.errors import DuplicateKeyError
 
     store = self._store
@@ -285,7 +284,8 @@ def ensure_uniques(self: Any, new_data: Any) -> None:
         try:
             keys = index.keys_of(new_data)
         except ParallelArrays as exc:
-            raise WriteError(str(exc), 171) from None
+            # a DuplicateKeyError subclass: mongomock rolls an insert or update back only for that
+            raise _parallel_error()(str(exc), 171, {"index": index.name}) from None
         if not index.unique:
             continue
         for key in keys:
@@ -294,6 +294,19 @@ def ensure_uniques(self: Any, new_data: Any) -> None:
                     f"E11000 duplicate key error collection: {self.full_name} index: {index.name} dup key",
                     11000, {"keyPattern": dict(index.spec["key"]), "index": index.name,
                             "keyValue": {f: _plain(new_data, f) for f in index.fields}})
+
+
+def _parallel_error() -> type:
+    """pymongo's DuplicateKeyError as code 171 (cannot index parallel arrays), made once."""
+    global _PARALLEL
+    if _PARALLEL is None:
+        from pymongo.errors import DuplicateKeyError
+
+        _PARALLEL = type("CannotIndexParallelArrays", (DuplicateKeyError,), {"__module__": __name__})
+    return _PARALLEL
+
+
+_PARALLEL: type | None = None
 
 
 def _plain(document: Any, field: str) -> Any:
@@ -319,6 +332,8 @@ def lookup(store: Any, path: str, value: Any) -> list[Any] | None:
     if path == "_id":
         document = store._documents.get(value)
         return [] if document is None else [document]
+    if type(value) is not str and type(value) is not ObjectId:
+        return None  # numbers: mongomock's matcher takes True for 1, which no index key does
     for index in state(store).indexes.values():
         if index.fields[0] == path and len(index.fields) == 1 and index.partial is None:
             documents = store._documents
