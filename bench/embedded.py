@@ -78,45 +78,54 @@ def per_call_us(fn, calls: int) -> float:
     return (time.perf_counter() - start) / calls * 1e6
 
 
+def measure(size: int, calls: int) -> tuple[float, float, float, str]:
+    """(insert_one us, find_one by indexed id us, find_one by _id us, duplicate verdict) at ``size`` documents."""
+    coll = mongomock_ng.MongoClient(tz_aware=True)["bench"][f"devices{size}"]
+    fill(coll, device, size, DEVICE_INDEXES)
+    insert = per_call_us(lambda i: coll.insert_one(device(10_000_000 + i)), calls)
+    find = per_call_us(lambda i: coll.find_one({"id": f"{(i * 7919) % size:032x}"}), calls)
+    some = coll.find_one({"id": f"{size // 2:032x}"})["_id"]
+    by_id = per_call_us(lambda i: coll.find_one({"_id": some}), calls)
+    try:
+        coll.insert_one({"id": f"{size // 3:032x}"})
+        refused = "ACCEPTED"
+    except DuplicateKeyError:
+        refused = "refused"
+    return insert, find, by_id, refused
+
+
 def writes_and_reads(sizes: list[int], calls: int = 2000) -> None:
     print("\n== insert_one / find_one on devices (3 unique + 2 plain indexes), microseconds per call ==")
     print(f"{'documents':>10} {'insert_one':>11} {'find_one id':>12} {'find _id':>9} {'duplicate':>10}")
-    first: dict[str, float] = {}
+    figures = []
     for size in sizes:
-        coll = mongomock_ng.MongoClient(tz_aware=True)["bench"][f"devices{size}"]
-        fill(coll, device, size, DEVICE_INDEXES)
-        insert = per_call_us(lambda i: coll.insert_one(device(10_000_000 + i)), calls)
-        find = per_call_us(lambda i: coll.find_one({"id": f"{(i * 7919) % size:032x}"}), calls)
-        some = coll.find_one({"id": f"{size // 2:032x}"})["_id"]
-        by_id = per_call_us(lambda i: coll.find_one({"_id": some}), calls)
-        try:
-            coll.insert_one({"id": f"{size // 3:032x}"})
-            refused = "ACCEPTED"
-        except DuplicateKeyError:
-            refused = "refused"
+        insert, find, by_id, refused = measure(size, calls)
+        figures.append((size, insert, find))
         print(f"{size:>10,} {insert:>11.1f} {find:>12.1f} {by_id:>9.1f} {refused:>10}", flush=True)
-        first = first or {"insert": insert, "find": find, "size": size}
-        last = {"insert": insert, "find": find, "size": size}
-        del coll
-    print(f"ratio insert_one {last['size']:,}/{first['size']:,} = {last['insert'] / first['insert']:.2f}; "
-          f"find_one = {last['find'] / first['find']:.2f}")
+    (small, insert0, find0), (large, insert1, find1) = figures[0], figures[-1]
+    print(f"ratio insert_one {large:,}/{small:,} = {insert1 / insert0:.2f}; find_one = {find1 / find0:.2f}")
 
 
-def baseline(sizes: list[int], calls: int = 200) -> None:
-    print("\n== baseline: mongomock-ng's own unique check and scan (our index structures swapped out) ==")
+def baseline_size(size: int, calls: int) -> tuple[float, float]:
     from mongomock_ng import collection as mcoll
 
+    coll = mongomock_ng.MongoClient(tz_aware=True)["bench"][f"base{size}"]
+    fill(coll, device, size, DEVICE_INDEXES)
     ours = mcoll.Collection._ensure_uniques, mcoll.Collection._iter_documents
+    mcoll.Collection._ensure_uniques = embedded_index.ORIGINALS["_ensure_uniques"]
+    mcoll.Collection._iter_documents = embedded_fast.ORIGINALS["_iter_documents"]
+    try:
+        insert = per_call_us(lambda i: coll.insert_one(device(10_000_000 + i)), calls)
+        find = per_call_us(lambda i: coll.find_one({"id": f"{i:032x}"}), calls)
+    finally:
+        mcoll.Collection._ensure_uniques, mcoll.Collection._iter_documents = ours
+    return insert, find
+
+
+def baseline(sizes: list[int], calls: int = 100) -> None:
+    print("\n== baseline: mongomock-ng's own unique check and scan (our index structures swapped out) ==")
     for size in sizes:
-        coll = mongomock_ng.MongoClient(tz_aware=True)["bench"][f"base{size}"]
-        fill(coll, device, size, DEVICE_INDEXES)
-        mcoll.Collection._ensure_uniques = embedded_index.ORIGINALS["_ensure_uniques"]
-        mcoll.Collection._iter_documents = embedded_fast.ORIGINALS["_iter_documents"]
-        try:
-            insert = per_call_us(lambda i: coll.insert_one(device(10_000_000 + i)), calls)
-            find = per_call_us(lambda i: coll.find_one({"id": f"{i:032x}"}), calls)
-        finally:
-            mcoll.Collection._ensure_uniques, mcoll.Collection._iter_documents = ours
+        insert, find = baseline_size(size, calls)
         print(f"{size:>10,} insert_one {insert:>9.1f} us   find_one {find:>9.1f} us", flush=True)
 
 

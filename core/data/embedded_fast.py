@@ -210,6 +210,16 @@ def _equalities(filter: Any) -> list[tuple[list[str], Any]] | None:
     return out
 
 
+def _probes(filter: Any) -> list[tuple[list[str], Any]]:
+    """The plain ``field: value`` equalities beside operators (``{"access.key": k, "x": {"$exists": False}}``):
+    a matching document must satisfy each, so an index on one of them narrows the candidates."""
+    if type(filter) is not dict:
+        return []
+    return [(key.split("."), value) for key, value in filter.items()
+            if type(key) is str and not key.startswith("$") and type(value) in _EQUAL_BY_VALUE
+            and "" not in key.split(".")]
+
+
 def _equal(equalities: list[tuple[list[str], Any]], document: Any) -> bool | None:
     """Whether ``document`` matches, when every path runs through plain dicts to a value of the
     wanted type; None (let mongomock decide) for arrays, None, other mappings or other types."""
@@ -247,7 +257,10 @@ def iter_documents(self: Any, filter: Any) -> Any:
         applies(filter, {})  # an invalid filter raises on an empty collection too
     equalities = _equalities(filter)
     if equalities is None:
-        return (document for document in list(self._store.documents) if applies(filter, document))
+        candidates = _indexed(self._store, _probes(filter))
+        if candidates is None:
+            candidates = list(self._store.documents)
+        return (document for document in candidates if applies(filter, document))
     candidates = _indexed(self._store, equalities)
     if candidates is None:
         candidates = list(self._store.documents)  # the list taken now, as mongomock

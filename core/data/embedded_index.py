@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import itertools
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from bson import Binary, Decimal128, ObjectId
@@ -33,23 +33,24 @@ _UNDEFINED = ("$undefined",)  # the key of an empty array
 _NULL = ("$null",)
 _BUILDS = [0]  # full (re)builds since start: tests count work with it
 _ORDERED = frozenset({1, -1, "hashed"})  # index kinds kept here (not text, 2d, 2dsphere)
+_SELF_KEYED = frozenset({str, int, float, ObjectId})  # values that are their own index key
 
 
 def canon(value: Any) -> Any:
     """A hashable key equal for values MongoDB's index holds as equal (1 == 1.0, True != 1, ...)."""
     cls = type(value)
-    if cls is str or cls is ObjectId:
+    if cls in _SELF_KEYED:  # a string never equals a number or a date; 1 == 1.0 is what MongoDB says too
         return value
     if value is None:
         return _NULL
     if cls is bool:
         return ("$bool", value)
-    if isinstance(value, (int, float)) and cls is not bool:
-        return ("$num", value)
-    if cls is _dt.datetime:
+    if isinstance(value, (int, float)):
+        return value
+    if cls is _dt.datetime:  # stored naive UTC, to the millisecond (mongomock's form)
         if value.tzinfo is not None:
             value = (value - value.utcoffset()).replace(tzinfo=None)  # type: ignore[operator]
-        return ("$date", value.replace(microsecond=value.microsecond // 1000 * 1000))
+        return value.replace(microsecond=value.microsecond // 1000 * 1000)
     if isinstance(value, Mapping):
         return ("$doc", *((k, canon(v)) for k, v in value.items()))
     if isinstance(value, (list, tuple)):
@@ -108,16 +109,28 @@ class ParallelArrays(Exception):
 class Index:
     """One index of one collection store: key -> ids (one id, or a dict used as an ordered set)."""
 
-    __slots__ = ("name", "spec", "fields", "paths", "unique", "sparse", "partial", "keys", "of")
+    __slots__ = ("name", "spec", "fields", "paths", "plain", "unique", "sparse", "partial", "keys", "of", "built")
 
     def __init__(self, name: str, spec: dict[str, Any]) -> None:
         self.name, self.spec = name, spec
         self.fields = [field for field, _direction in spec["key"]]
         self.paths = [field.split(".") for field in self.fields]
+        self.plain = self.paths[0] if len(self.paths) == 1 else None
         self.unique, self.sparse = bool(spec.get("unique")), bool(spec.get("sparse"))
         self.partial = spec.get("partialFilterExpression")
         self.keys: dict[Any, Any] = {}
         self.of: dict[Any, Any] = {}  # id -> its key, or a _Keys tuple of keys
+        self.built = False  # unique indexes are built at once, the others on their first lookup
+
+    def build(self, documents: dict[Any, Any]) -> None:
+        """Index every stored document (one pass; a document with parallel arrays is left out, as before)."""
+        keys_of, add = self.keys_of, self.add
+        for doc_id, document in list(documents.items()):
+            try:
+                add(doc_id, keys_of(document))
+            except ParallelArrays:
+                continue
+        self.built = True
 
     def current(self, spec: dict[str, Any]) -> bool:
         return spec is self.spec and bool(spec.get("unique")) == self.unique and \
@@ -127,6 +140,13 @@ class Index:
         """The index keys of ``document`` (none when a sparse or partial index leaves it out)."""
         if self.partial is not None and not _filter_applies(self.partial, document):
             return []
+        if self.plain is not None:  # one field through plain dicts to a string: the usual key
+            value = document
+            for part in self.plain:
+                value = value.get(part, _NOTHING) if type(value) is dict else _NOTHING
+            cls = type(value)
+            if cls in _SELF_KEYED or cls is _dt.datetime and value.tzinfo is None and not value.microsecond % 1000:
+                return [value]
         if len(self.paths) == 1:
             values: list[Any] = []
             _values(document, self.paths[0], 0, values)
@@ -153,6 +173,16 @@ class Index:
         return list(held) if type(held) is _Ids else [held]
 
     def add(self, doc_id: Any, keys: list[Any]) -> None:
+        if len(keys) == 1:
+            key = keys[0]
+            held = self.keys.setdefault(key, doc_id)
+            if held is not doc_id and held != doc_id:
+                if type(held) is _Ids:
+                    held[doc_id] = None
+                else:
+                    self.keys[key] = _Ids(((held, None), (doc_id, None)))
+            self.of[doc_id] = key
+            return
         for key in keys:
             held = self.keys.get(key, _NOTHING)
             if held is _NOTHING:
@@ -220,20 +250,33 @@ def _filter_applies(flt: Any, document: Any) -> bool:
 
 
 def state(store: Any) -> State:
-    """The store's index structures, (re)built from its documents when missing or out of date."""
+    """The store's index structures, (re)built when missing or out of date (its unique indexes at once)."""
     current = store.__dict__.get("_mia_index")
     if current is not None and current.current(store):
         return current
-    current = State(store)
-    _BUILDS[0] += 1
-    for index in current.indexes.values():
-        for doc_id, document in list(store._documents.items()):
-            try:
-                index.add(doc_id, index.keys_of(document))
-            except ParallelArrays:
-                continue  # written before this check existed: left out of the index, as it is
-    store._mia_index = current
+    with _write_lock():  # no write may slip between the pass over the documents and its end
+        current = State(store)
+        _BUILDS[0] += 1
+        for index in current.indexes.values():
+            if index.unique:
+                index.build(store._documents)
+        store._mia_index = current
     return current
+
+
+def built(store: Any, index: Index) -> Index:
+    """``index`` with every document in it (a plain index is built on its first lookup)."""
+    if not index.built:
+        with _write_lock():
+            if not index.built:
+                index.build(store._documents)
+    return index
+
+
+def _write_lock() -> Any:
+    from core.data.embedded import WRITE_LOCK
+
+    return WRITE_LOCK
 
 
 def _known(store: Any) -> State | None:
@@ -250,6 +293,8 @@ def set_item(self: Any, key: Any, value: Any) -> None:
     known = _known(self)
     if known is not None:
         for index in known.indexes.values():
+            if not index.built:
+                continue
             index.remove(key)
             try:
                 index.add(key, index.keys_of(value))
@@ -262,7 +307,8 @@ def del_item(self: Any, key: Any) -> None:
     known = _known(self)
     if known is not None:
         for index in known.indexes.values():
-            index.remove(key)
+            if index.built:
+                index.remove(key)
 
 
 def store_key(doc_id: Any) -> Any:
@@ -321,7 +367,8 @@ def duplicates(store: Any, name: str) -> tuple[Any, list[Any]] | None:
     index = state(store).indexes.get(name)
     if index is None or not index.unique:
         return None
-    for key, held in index.keys.items():
+    index.built = True
+    for key, held in index.keys.items() if index.unique else ():
         if type(held) is _Ids:
             return key, list(held)
     return None
@@ -337,12 +384,8 @@ def lookup(store: Any, path: str, value: Any) -> list[Any] | None:
     for index in state(store).indexes.values():
         if index.fields[0] == path and len(index.fields) == 1 and index.partial is None:
             documents = store._documents
-            return [documents[i] for i in index.holders(canon(value)) if i in documents]
+            return [documents[i] for i in built(store, index).holders(canon(value)) if i in documents]
     return None
-
-
-def indexed_paths(store: Any) -> Iterable[str]:
-    return (i.fields[0] for i in state(store).indexes.values() if len(i.fields) == 1 and i.partial is None)
 
 
 def create_index(self: Any, keys: Any, cache_for: int = 300, session: Any = None, **kwargs: Any) -> str:
@@ -352,19 +395,20 @@ def create_index(self: Any, keys: Any, cache_for: int = 300, session: Any = None
     from pymongo.errors import DuplicateKeyError, OperationFailure
 
     index_list = helpers.create_index_list(keys)
-    if not kwargs.get("unique") or not all(d in _ORDERED for _f, d in index_list):
+    if not all(d in _ORDERED for _f, d in index_list):
         return ORIGINALS["create_index"](self, keys, cache_for, session, **kwargs)
     name = kwargs.pop("name", None) or helpers.gen_index_name(index_list)
     config: dict[str, Any] = {"key": index_list}
     if kwargs.get("sparse"):
         config["sparse"] = True
-    config["unique"] = True
+    if kwargs.get("unique"):
+        config["unique"] = True
     for option in ("expireAfterSeconds", "partialFilterExpression"):
         if kwargs.get(option) is not None:
             config[option] = kwargs[option]
     store = self._store
     existing = store.indexes.get(name)
-    if existing is not None:
+    if existing is not None:  # the same index again changes nothing (and rebuilds nothing)
         if existing != config:
             raise OperationFailure(f"Index with name: {name} already exists with different options", 85)
         return name
@@ -374,7 +418,8 @@ def create_index(self: Any, keys: Any, cache_for: int = 300, session: Any = None
             index.add(doc_id, index.keys_of(document))
         except ParallelArrays as exc:
             raise OperationFailure(f"{exc} (index {name})", 171) from None
-    for key, held in index.keys.items():
+    index.built = True
+    for key, held in index.keys.items() if index.unique else ():
         if type(held) is _Ids:
             raise DuplicateKeyError(f"E11000 duplicate key error collection: {self.full_name} index: {name} dup key",
                                     11000, {"keyPattern": dict(index_list), "index": name,
