@@ -187,7 +187,7 @@ def serve(root: Path, port: int) -> tuple[float, float, list[str]]:
                 if process.poll() is not None:
                     raise SystemExit(f"server exited:\n{log.read_text()[-3000:]}")
                 try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/demo/v1/todo?limit=1", timeout=5) as r:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_mia/health", timeout=5) as r:
                         if r.status == 200:
                             break
                 except OSError:
