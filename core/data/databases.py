@@ -187,7 +187,7 @@ class Databases:
         if client is None or self._snapshot is None:
             return False
         journal = getattr(self, "_journal", None)
-        from core.data.embedded import WRITE_LOCK
+        from core.data.embedded_lock import WRITE_LOCK
 
         with WRITE_LOCK:
             saved = bool(self._snapshot.save(client, journal.seq if journal else 0))

@@ -14,17 +14,13 @@ from __future__ import annotations
 
 import functools
 import logging
-import threading
 from collections.abc import Callable
 from typing import Any
 
+from core.data.embedded_lock import WRITE_LOCK
+
 log = logging.getLogger("mia.db")
 
-# mongomock checks, then acts: two threads deleting (or expiring) one document raised KeyError, a
-# unique index could be checked by two inserts at once. The threaded server runs requests in
-# parallel, so every write of the embedded store goes through one lock (it serves one developer's
-# process; MongoDB does its own locking), and snapshots are taken under it too.
-WRITE_LOCK = threading.RLock()
 _WRITES = {
     "Collection": ("insert_one", "insert_many", "update_one", "update_many", "replace_one", "delete_one",
                    "delete_many", "find_one_and_delete", "find_one_and_replace", "find_one_and_update",

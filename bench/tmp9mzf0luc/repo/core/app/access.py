@@ -1,0 +1,91 @@
+"""The outermost WSGI layer: request id, one access line per request, the health endpoint.
+
+* ``X-Request-Id``: taken from the request when it is 1-128 safe characters, else a new random
+  id; returned on every answer and written on the access line (``environ["mia.request_id"]``).
+* Access line (logger ``mia.access``, level info, ``accessLog: False`` turns it off):
+  ``GET /demo/v1/todo 200 1.8ms id=<request id>``, carrying the route identity so that
+  ``LOG_LEVEL_<IDENTITY>`` silences or opens it per route. Query keys and tokens are masked.
+* ``GET /_mia/health``: database and cache reachability for load balancers, 200 or 503, no
+  secrets. It is answered here, before routing, so no project route can shadow it.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import time
+from typing import Any
+
+HEALTH_PATH = "/_mia/health"
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
+access_log = logging.getLogger("mia.access")
+
+
+def health(app: Any) -> tuple[int, dict[str, Any]]:
+    """``(status, body)``: ``database`` and ``cache`` are ``ok``, ``embedded``/``local`` or ``unavailable``."""
+    checks: dict[str, str] = {}
+    databases = app.config.get("mia.databases")
+    try:
+        if databases is None:
+            checks["database"] = "none"
+        elif databases.mode() == "embedded":
+            checks["database"] = "embedded"
+        else:
+            databases.client().admin.command("ping")
+            checks["database"] = "ok"
+    except Exception:  # noqa: BLE001 - any failure means unreachable; details stay in the log
+        logging.getLogger("mia.health").warning("database unreachable", exc_info=True)
+        checks["database"] = "unavailable"
+    backend = app.config.get("mia.cache")
+    try:
+        if backend is None or getattr(backend, "kind", "") != "memcached":
+            checks["cache"] = "local"
+        else:
+            backend.get("mia-health-check")
+            checks["cache"] = "ok"
+    except Exception:  # noqa: BLE001
+        logging.getLogger("mia.health").warning("cache unreachable", exc_info=True)
+        checks["cache"] = "unavailable"
+    status = 503 if "unavailable" in checks.values() else 200
+    body: dict[str, Any] = {"status": status, "response": checks}
+    if status == 503:
+        body["errors"] = [{"code": "ServiceUnavailable", "msg": "a dependency is unreachable"}]
+    return status, body
+
+
+def install(app: Any, environment: dict[str, Any]) -> None:
+    """Wrap ``app.wsgi_app`` with the request id, the access line and the health endpoint."""
+    inner = app.wsgi_app
+    enabled = environment.get("accessLog", True) is not False
+
+    def wsgi(environ: dict[str, Any], start_response: Any) -> Any:
+        started = time.perf_counter()
+        given = environ.get("HTTP_X_REQUEST_ID")
+        request_id = given if given and _SAFE_ID.match(given) else os.urandom(16).hex()  # uuid4's bytes, cheaper
+        environ["mia.request_id"] = request_id
+        seen: list[str] = []
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            seen.append(status)
+            headers.append(("X-Request-Id", request_id))
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+        if environ.get("PATH_INFO") == HEALTH_PATH:
+            code, body = health(app)
+            data = json.dumps(body).encode()
+            start(f"{code} {'OK' if code == 200 else 'Service Unavailable'}",
+                  [("Content-Type", "application/json"), ("Content-Length", str(len(data))),
+                   ("Cache-Control", "no-store")])
+            return [data]
+        result = inner(environ, start)
+        if enabled and access_log.isEnabledFor(logging.INFO):
+            path = environ.get("PATH_INFO", "")
+            if environ.get("QUERY_STRING"):
+                path = f"{path}?{environ['QUERY_STRING']}"
+            access_log.info("%s %s %s %.1fms id=%s", environ.get("REQUEST_METHOD"), path,
+                            (seen[-1] if seen else "-").split(" ", 1)[0], (time.perf_counter() - started) * 1000,
+                            request_id, extra={"identity": environ.get("mia.identity"), "request_id": request_id})
+        return result
+
+    app.wsgi_app = wsgi

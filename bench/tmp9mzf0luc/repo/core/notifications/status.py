@@ -1,0 +1,60 @@
+"""One status document per send (Parse Server's ``_PushStatus``), in collection ``notificationStatus``.
+
+A send is one manager call: a mail to an address, a push to one device or to every device of a
+user. Its document counts the targets, and as the processor finishes items it counts ``numSent``
+and ``numFailed``, per platform (``sentPerType.ios``, ``failedPerType.email``, ...) and failures per
+reason (``errorsByReason.BadDeviceToken``). ``status`` goes ``pending`` -> ``running`` (first item
+finished, more to go) -> ``succeeded`` (all finished, at least one delivered) | ``failed`` (all
+finished, none delivered).
+Counting uses ``$inc`` and is called once per item, after the item's own final write succeeded.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bson import ObjectId
+from pymongo import ReturnDocument
+
+from core.notifications.queue import now
+
+_UNSAFE_KEY = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def create(collection: Any, *, config_id: str, kind: str, template: str, target: dict[str, Any],
+           num_targets: int, schedule: Any) -> ObjectId:
+    document = {"_id": ObjectId(), "configId": config_id, "type": kind, "template": template, "target": target,
+                "status": "pending", "numTargets": num_targets, "numSent": 0, "numFailed": 0,
+                "sentPerType": {}, "failedPerType": {}, "errorsByReason": {}, "schedule": schedule,
+                "created": now(), "updated": now(), "finished": None}
+    collection.insert_one(document)
+    return document["_id"]
+
+
+def key(value: Any) -> str:
+    """A field-name-safe key (no dots or dollars) for a platform or reason."""
+    return _UNSAFE_KEY.sub("_", str(value or "unknown"))[:64] or "unknown"
+
+
+def record(collection: Any, status_id: Any, platform: str | None, delivered: bool, reason: str | None = None) -> None:
+    """Count one finished item; settle the status once every target is finished."""
+    if status_id is None:
+        return
+    kind = key(platform)
+    inc = {"numSent": 1, f"sentPerType.{kind}": 1} if delivered else {
+        "numFailed": 1, f"failedPerType.{kind}": 1, f"errorsByReason.{key(reason)}": 1}
+    after = collection.find_one_and_update({"_id": status_id}, {"$inc": inc, "$set": {"updated": now()}},
+                                           return_document=ReturnDocument.AFTER)
+    if not after or after["status"] not in ("pending", "running"):
+        return
+    if after["numSent"] + after["numFailed"] >= after["numTargets"]:
+        settled = "succeeded" if after["numSent"] > 0 else "failed"
+        collection.update_one({"_id": status_id, "status": {"$in": ["pending", "running"]}},
+                              {"$set": {"status": settled, "finished": now()}})
+    elif after["status"] == "pending":
+        collection.update_one({"_id": status_id, "status": "pending"}, {"$set": {"status": "running"}})
+
+
+def remove_finished(collection: Any, older_than: Any) -> int:
+    return collection.delete_many({"status": {"$in": ["succeeded", "failed"]},
+                                   "finished": {"$lt": older_than}}).deleted_count

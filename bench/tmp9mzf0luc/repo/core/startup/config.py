@@ -1,0 +1,117 @@
+"""Reads the root configuration: config/system.py, config/env/<mode>.py, config/translations.py.
+
+Each file defines one dict named after the file (``system``, ``environment``, ``translations``).
+Process environment variables override what secrets and deployments need: any key through
+``MIA_CFG_<PATH>`` (core/startup/env_check.py), and the shortcuts ``PORT``,
+``MIA_MONGO_URL`` / ``MIA_MONGO_URL_<NAME>``, ``MIA_MEMCACHED_SERVERS``. Every key is checked
+against the table in core/startup/env_keys.py.
+"""
+from __future__ import annotations
+
+import copy
+import importlib.util
+import os
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from core.errors import StartupError
+from core.startup import env_check
+
+DEFAULT_SYSTEM: dict[str, Any] = {
+    "path": {
+        "projects": "projects",
+        "modules": {name: name for name in
+                    ("routes", "models", "controllers", "crons", "public", "libs", "config", "init")},
+        "init": "init",
+    },
+    "defaultCulture": {"language": "en", "region": "gb"},
+}
+
+
+
+
+def load_module(path: Path, name: str) -> ModuleType:
+    """Import a Python file under a unique module name; a failure names the file."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise StartupError("cannot load module", str(path))
+    module = importlib.util.module_from_spec(spec)
+    # Registered as a normal import does: dataclasses, typing.get_type_hints and pickle look the
+    # module up in sys.modules (a @dataclass under ``from __future__ import annotations`` needs it).
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except StartupError:
+        sys.modules.pop(name, None)
+        raise
+    except Exception as exc:  # a syntax or runtime error in project code
+        sys.modules.pop(name, None)
+        raise StartupError(f"error while loading: {type(exc).__name__}: {exc}", str(path)) from exc
+    return module
+
+
+def _read_dict(path: Path, attr: str, required: bool) -> dict[str, Any]:
+    if not path.exists():
+        if required:
+            raise StartupError(f"configuration file is missing (expected a dict named '{attr}')", str(path))
+        return {}
+    module = load_module(path, f"mia_config_{attr}_{path.stem}")
+    value = getattr(module, attr, None)
+    if not isinstance(value, dict):
+        raise StartupError(f"must define a dict named '{attr}'", str(path))
+    return copy.deepcopy(value)
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def load_root_config(root: Path, mode: str, overrides: dict[str, Any] | None = None
+                     ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Return ``(system, environment, translations)`` for ``mode``."""
+    config_dir = root / "config"
+    system = _merge(DEFAULT_SYSTEM, _read_dict(config_dir / "system.py", "system", False))
+    env_file = config_dir / "env" / f"{mode}.py"
+    if env_file.exists():
+        environment = _read_dict(env_file, "environment", True)
+    elif isinstance(system.get(mode), dict):
+        environment = copy.deepcopy(system[mode])
+    else:
+        known = sorted(p.stem for p in (config_dir / "env").glob("*.py"))
+        raise StartupError(f"unknown environment '{mode}'; known: {', '.join(known) or 'none'}", str(env_file))
+    environment = _merge(environment, overrides or {})
+    environment["mode"] = mode
+    env_check.validate(environment, str(env_file))
+    apply_process_environment(environment)
+    env_check.apply_overrides(environment, os.environ)
+    env_check.validate(environment, f"process environment ({env_check.PREFIX}*)")
+    translations = _read_dict(config_dir / "translations.py", "translations", False)
+    return system, environment, translations
+
+
+def apply_process_environment(environment: dict[str, Any]) -> None:
+    """Let PORT, MIA_MONGO_URL[_NAME] and MIA_MEMCACHED_SERVERS override file values."""
+    port = os.environ.get("PORT")
+    if port:
+        if not port.isdigit():
+            raise StartupError(f"PORT must be a number, got {port!r}")
+        environment.setdefault("server", {}).setdefault("http", {})["port"] = int(port)
+    databases = environment.setdefault("mongoDatabases", {})
+    default_name = environment.get("defaultMongoDatabase")
+    if os.environ.get("MIA_MONGO_URL") and default_name:
+        databases.setdefault(default_name, {})["url"] = os.environ["MIA_MONGO_URL"]
+    for name, settings in databases.items():
+        url = os.environ.get(f"MIA_MONGO_URL_{name.upper()}")
+        if url:
+            settings["url"] = url
+    servers = os.environ.get("MIA_MEMCACHED_SERVERS")
+    if servers:
+        environment.setdefault("memcached", {})["servers"] = servers

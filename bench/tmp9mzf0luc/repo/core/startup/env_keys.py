@@ -1,0 +1,169 @@
+"""The table of known environment keys: what ``config/env/<env>.py`` may set, with types.
+
+Why a table: a typo in an environment file (``rateLimt``, ``swagerMode``) used to pass silently
+and switch a feature off. Start-up now checks every key against :data:`KEYS` and fails naming the
+file and the key, with a "did you mean" for near misses. The same table types the values of
+``MIA_CFG_<PATH>`` process-environment overrides and marks the secrets ``server.py <env> config``
+masks.
+
+To add a key, add one line to :data:`KEYS` (or call :func:`register` from an init-free module):
+``"path.with.dots": Key((types...), "what it does")``. A ``*`` segment matches any name (entries of
+a map such as ``mongoDatabases``); ``open=True`` accepts any contents below the key (options passed
+through to a library).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+NoneType = type(None)
+LOG_LEVELS = ("none", "fatal", "error", "warn", "info", "debug", "trace")
+
+
+@dataclass(frozen=True)
+class Key:
+    """One known key: accepted value types, a one-line description, secret/open flags, choices."""
+
+    types: tuple[type, ...]
+    doc: str = ""
+    secret: bool = False
+    open: bool = False
+    choices: tuple[Any, ...] = ()
+
+
+S, INT, B, N, L, D, F = str, int, bool, NoneType, list, dict, float
+
+KEYS: dict[str, Key] = {
+    # set by the server itself
+    "mode": Key((S,), "the environment's name (set by the server)"),
+    # listeners (core/app/serving/listeners.py)
+    "server": Key((D,), "listeners and the production server"),
+    "server.http": Key((D, N), "the HTTP listener"),
+    "server.http.host": Key((S,), "HTTP address (default 127.0.0.1)"),
+    "server.http.port": Key((INT,), "HTTP port (default 3000)"),
+    "server.http.socket": Key((S, N), "serve HTTP on this unix socket path instead of host:port"),
+    "server.http.redir": Key((B,), "answer HTTP with a 301 to HTTPS, path and query kept"),
+    "server.http.redirHostname": Key((S, N), "host name for the redirect (default: the Host header)"),
+    "server.http.redirFallbackHostname": Key((S, N), "host for the redirect when there is no Host header"),
+    "server.http.redirPort": Key((INT, N), "port for the redirect (default: the HTTPS port)"),
+    "server.https": Key((D, N), "the HTTPS listener (served together with HTTP)"),
+    "server.https.host": Key((S,), "HTTPS address (default: server.http.host)"),
+    "server.https.port": Key((INT,), "HTTPS port"),
+    "server.https.cert": Key((S,), "certificate chain file (PEM)"),
+    "server.https.key": Key((S,), "private key file (PEM)"),
+    "server.https.ca": Key((S, N), "CA file for client certificates"),
+    "server.https.passphrase": Key((S, N), "passphrase of the key file", secret=True),
+    "server.https.options": Key((D,), "mia.js form: {key, cert, ca, passphrase} file paths", open=True),
+    "server.websocket": Key((D, N), "production: the listener for WebSocket routes"),
+    "server.websocket.host": Key((S,), "WebSocket listener address (default: server.http.host)"),
+    "server.websocket.port": Key((INT,), "WebSocket listener port"),
+    "server.engine": Key((S,), "production server", choices=("granian", "threaded", "gunicorn")),
+    "server.workers": Key((INT,), "worker processes (production server)"),
+    "server.threads": Key((INT,), "threads per worker for the WSGI app"),
+    "server.timeout": Key((INT, F), "gunicorn worker timeout in seconds"),
+    "server.gracefulTimeout": Key((INT, F), "seconds a stopping server waits for running requests (default 30)"),
+    "server.headerTimeout": Key((INT, F), "seconds a client has to send its request headers (default 10)"),
+    "server.backpressure": Key((INT,), "production: requests in progress per worker before new ones wait"),
+    # hosts, data, cache
+    "hosts": Key((L, D), "vhosts: [{id, host, listener}]", open=True),
+    "defaultMongoDatabase": Key((S,), "name of the default entry of mongoDatabases"),
+    "mongoDatabases": Key((D,), "databases by name"),
+    "mongoDatabases.*": Key((D,), "one database"),
+    "mongoDatabases.*.url": Key((S, N), "mongodb:// URL; none: the embedded store", secret=True),
+    "mongoDatabases.*.database": Key((S,), "database name (default: the URL's path)"),
+    "mongoDatabases.*.options": Key((D,), "pymongo.MongoClient options", open=True),
+    "embedded": Key((D,), "the embedded in-process store"),
+    "embedded.path": Key((S, N), "file the embedded store is saved to and loaded from"),
+    "skipDatabaseIndexingOnNewCollections": Key((B, S, INT),
+                                                  "skip indexing new collections at start-up (true/yes/on/1)"),
+    "memcached": Key((D, N), "memcached servers for caches and rate limits"),
+    "memcached.servers": Key((S, L, N), "'a:11211,b:11211' or a list"),
+    "memcached.flushOnStart": Key((B,), "flush memcached at start-up"),
+    "memcached.options": Key((D,), "timeout, retries, retry (ms)", open=True),
+    # request path
+    "rateLimit": Key((D, N), "{maxRequests, interval}: per client IP across all routes", open=True),
+    "maxLag": Key((INT, F, N), "overload guard: event-loop lag in ms before 503 ServerBusy"),
+    "maxConcurrentRequests": Key((INT, N), "overload guard: requests in progress before 503 ServerBusy"),
+    "trustedProxies": Key((L,), "IPs or CIDRs whose X-Forwarded-* headers are believed"),
+    "debug": Key((B,), "allow debug blocks (the request must also send 'debug: true')"),
+    "checkResponseSchemes": Key((B,), "validate responses against responseSchemes (tests)"),
+    "tryCatchForRouteFunctions": Key((B,), "mia.js compatibility; always on"),
+    # docs
+    "swaggerMode": Key((B, S, INT), "mount /docs and /api-docs"),
+    "swagger": Key((D,), "docs settings", open=True),
+    "title": Key((S,), "API title in the docs"),
+    "description": Key((S,), "API description in the docs"),
+    "version": Key((S,), "API version in the docs"),
+    # cron
+    "cronJobs": Key((D,), "cron scheduler settings"),
+    "cronJobs.enabled": Key((B,), "run the cron scheduler"),
+    "cronJobs.allowedHosts": Key((L,), "host names that may run cron jobs (empty: any)"),
+    "cronJobs.environment": Key((L,), "environments that may run cron jobs (empty: any)"),
+    "cronJobs.deadServerInterval": Key((INT, F), "ms without a heartbeat before a server counts as dead"),
+    "cronJobs.managerTime": Key((D,), "the manager job's pattern (mia's time keys)", open=True),
+    "cronJobs.misfireGraceTime": Key((INT, F, N), "seconds a late tick may still run"),
+    "cronJobs.stopTimeout": Key((INT, F), "seconds running workers get on shutdown"),
+    "cronJobs.ensureIndexes": Key((D,), "generic-ensureIndexes settings"),
+    "cronJobs.ensureIndexes.enabled": Key((B,), "let generic-ensureIndexes work"),
+    "cronJobs.ensureIndexes.startUp": Key((B,), "one generic-ensureIndexes run when the scheduler starts"),
+    # demo and the embedded store's journal (hardening)
+    "allowDemo": Key((B,), "load and seed the demo projects (development only; default off)"),
+    "embedded.journalMaxBytes": Key((INT,), "journal size that triggers a compaction into the snapshot"),
+    "embedded.fsync": Key((B,), "fsync every journaled write (default on)"),
+    "embedded.lockWait": Key((INT, F), "seconds to wait for the data file's lock at start"),
+    # JWT sessions (projects/generic: generic-validateJWT, generic-jwtKeys, generic-jwtSessions)
+    "jwt": Key((D,), "JWT sessions: algorithms, keys by kid, issuer, audience, leeway, lifetimes"),
+    "jwt.algorithms": Key((L,), "accepted algorithms (pinned: HS256, RS256, ES256, ...)"),
+    "jwt.issuer": Key((S, N), "iss to issue and require"),
+    "jwt.audience": Key((S, L, N), "aud to issue and require"),
+    "jwt.signingKey": Key((S, N), "kid of the key that signs new tokens"),
+    "jwt.leeway": Key((INT, F), "seconds of clock skew allowed for exp/nbf/iat"),
+    "jwt.accessTokenLifetime": Key((INT, F), "access token lifetime in seconds"),
+    "jwt.refreshTokenLifetime": Key((INT, F), "refresh token lifetime in seconds"),
+    "jwt.keys": Key((D,), "keys by kid: {alg, secret|secretEnv|secretFile, publicKey..., privateKey...}",
+                    open=True),
+    # WebSocket routes and the broadcast bus (core/http/websocket.py, core/data/broadcast.py)
+    "websocket": Key((D,), "WebSocket settings"),
+    "websocket.pingInterval": Key((INT, F), "seconds between pings; a client missing a pong is reaped"),
+    "websocket.maxMessageSize": Key((S, INT), "largest message accepted (e.g. '64kb')"),
+    "websocket.pollInterval": Key((INT, F), "seconds between polls of the broadcast collection"),
+    "websocket.retention": Key((INT, F), "seconds broadcast messages are kept"),
+    "websocket.gapTimeout": Key((INT, F), "seconds a missing broadcast number is waited for"),
+    "websocket.batch": Key((INT,), "broadcast messages read per poll"),
+    "websocket.database": Key((S, N), "a key of mongoDatabases for the broadcast collection"),
+    # notifications (core/notifications/settings.py)
+    "notifications": Key((D,), "processor settings: maxAttempts, backoff, lease, batch, ...", open=True),
+    # docs
+    "openapiVersion": Key((S,), "OpenAPI version of the docs", choices=("3.1.0", "3.1", "3.0.3", "3.0")),
+    # logging (core/app/logs.py)
+    "logLevel": Key((S,), "none, fatal, error, warn, info, debug, trace", choices=LOG_LEVELS),
+    "logFormat": Key((S,), "text or json", choices=("text", "json")),
+    "logLevels": Key((D,), "per-identifier levels {identity: level}; LOG_LEVEL_<ID> overrides", open=True),
+    "accessLog": Key((B,), "one access line per request (default on)"),
+    "logTransport": Key((S, N), "'<config identity>.<function>' called for every log line, off the request"),
+    "hot": Key((D,), "hot reload settings", open=True),
+}
+
+
+def register(path: str, *types: type, doc: str = "", secret: bool = False, open: bool = False) -> None:
+    """Declare one more key (for modules that add settings); ``types`` as :class:`Key` takes them."""
+    KEYS[path] = Key(tuple(types) or (object,), doc, secret=secret, open=open)
+
+
+def lookup(path: list[str]) -> tuple[str, Key] | None:
+    """The table entry for a concrete key path (``*`` segments match any name), or None."""
+    for pattern, key in KEYS.items():
+        parts = pattern.split(".")
+        if len(parts) == len(path) and all(p == "*" or p == q for p, q in zip(parts, path, strict=False)):
+            return pattern, key
+    return None
+
+
+def children(prefix: list[str]) -> list[str]:
+    """Known names directly below ``prefix`` (for "did you mean")."""
+    found: set[str] = set()
+    for pattern in KEYS:
+        parts = pattern.split(".")
+        if len(parts) == len(prefix) + 1 and all(p == "*" or p == q for p, q in zip(parts, prefix, strict=False)):
+            found.add(parts[-1])
+    return sorted(found - {"*"})

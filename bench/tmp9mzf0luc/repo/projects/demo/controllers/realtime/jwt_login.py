@@ -1,0 +1,52 @@
+"""JWT login for the demo's users (``demo-jwtLogin``), and ``demo-me``, a route only a session reaches.
+
+The users are generic-users accounts of the group ``demo`` (sign up through ``/demo-auth/v1/users/me``).
+``account`` (the tenant id) is the user's group; the session's groups come from ``demo-config.jwtGroups``
+(default ``["users"]``).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from core import Controller, MiaError, Shared
+
+T = "generic-translations"
+
+
+class JwtLogin(Controller):
+    identity = "demo-jwtLogin"
+    version = "1.0"
+    group = "demo"
+    preconditions = {
+        "login": {
+            "parameters": {"body": {
+                "login": {"type": str, "required": True, "minLength": 1, "maxLength": 200, "desc": "Login name"},
+                "password": {"type": str, "required": True, "minLength": 1, "maxLength": 200, "desc": "Password"},
+            }},
+            "responses": {200: "Success", 401: "InvalidCredentials"},
+        },
+        "me": {"responses": {200: "Success"}},
+    }
+
+    def login(self, req: Any, res: Any) -> None:
+        body = req.mia.validated_parameters["body"]
+        group = req.mia.route.group
+        passwords = Shared.libs("generic-passwords")
+        user = Shared.models("generic-user-model").find_one({"login": body["login"], "group": group,
+                                                             "status": "active"})
+        if user is None:
+            passwords.burn(body["password"])  # as slow as a wrong password: logins cannot be probed
+            ok = False
+        else:
+            salt = str(Shared.config("generic-identity.userService.salt") or "")
+            ok, _ = passwords.verify(user.get("passHash"), body["password"], group, salt)
+        if not ok:
+            raise MiaError(401, code="InvalidCredentials", msg=req.mia.translator(T, "InvalidCredentials"))
+        table = Shared.config("demo-config.jwtGroups") or {}
+        groups = table.get(user["login"], table.get("*", ["users"]))
+        res.response = Shared.libs("generic-jwtSessions").issue(group, user["login"], groups)
+
+    def me(self, req: Any, res: Any) -> None:
+        session = dict(req.mia.session or {})
+        session.pop("token", None)
+        res.response = session
