@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import os
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -69,13 +71,18 @@ def fill(collection, make, size: int, indexes) -> None:
     for name, spec in indexes:
         store.create_index(name, spec)
     embedded_index.state(store)
+    gc.freeze()  # as start-up does after loading a snapshot (core.data.embedded_snapshot)
 
 
-def per_call_us(fn, calls: int) -> float:
-    start = time.perf_counter()
-    for i in range(calls):
-        fn(i)
-    return (time.perf_counter() - start) / calls * 1e6
+def per_call_us(fn, calls: int, rounds: int = 5) -> float:
+    """Microseconds per call: the median over ``rounds`` batches (a shared machine's bursts fall out)."""
+    means, per = [], max(calls // rounds, 1)
+    for batch in range(rounds):
+        start = time.perf_counter()
+        for i in range(batch * per, (batch + 1) * per):
+            fn(i)
+        means.append((time.perf_counter() - start) / per * 1e6)
+    return statistics.median(means)
 
 
 def measure(size: int, calls: int) -> tuple[float, float, float, str]:
@@ -100,6 +107,8 @@ def writes_and_reads(sizes: list[int], calls: int = 2000) -> None:
     figures = []
     for size in sizes:
         insert, find, by_id, refused = measure(size, calls)
+        gc.unfreeze()
+        gc.collect()
         figures.append((size, insert, find))
         print(f"{size:>10,} {insert:>11.1f} {find:>12.1f} {by_id:>9.1f} {refused:>10}", flush=True)
     (small, insert0, find0), (large, insert1, find1) = figures[0], figures[-1]
@@ -126,13 +135,14 @@ def baseline(sizes: list[int], calls: int = 100) -> None:
     print("\n== baseline: mongomock-ng's own unique check and scan (our index structures swapped out) ==")
     for size in sizes:
         insert, find = baseline_size(size, calls)
+        gc.unfreeze()
         print(f"{size:>10,} insert_one {insert:>9.1f} us   find_one {find:>9.1f} us", flush=True)
 
 
 def journaled(size: int, calls: int = 500) -> None:
     from core.data.databases import Databases
 
-    with tempfile.TemporaryDirectory(dir=ROOT / "bench") as folder:
+    with tempfile.TemporaryDirectory(prefix="mia-bench-") as folder:
         env = {"defaultMongoDatabase": "b", "mongoDatabases": {"b": {"url": None}},
                "embedded": {"path": f"{folder}/s.bson"}}
         databases = Databases(env)
@@ -203,7 +213,7 @@ def serve(root: Path, port: int) -> tuple[float, float, list[str]]:
 def startup(parts: list[tuple[str, object, int]], label: str) -> None:
     from core.data.embedded_snapshot import Snapshot
 
-    with tempfile.TemporaryDirectory(dir=ROOT / "bench") as folder:
+    with tempfile.TemporaryDirectory(prefix="mia-bench-") as folder:
         port = free_port()
         root = make_root(Path(folder), port)
         empty_seconds, empty_rss, _ = serve(root, port)  # creates the collections and indexes, saves them

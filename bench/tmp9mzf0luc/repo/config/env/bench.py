@@ -1,1 +1,0 @@
-environment = {'logLevel': 'info', 'debug': False, 'hosts': [], 'allowDemo': True, 'server': {'http': {'host': '127.0.0.1', 'port': 39605}}, 'defaultMongoDatabase': 'mia', 'mongoDatabases': {'mia': {'url': None}}, 'embedded': {'path': 'data/store.bson'}}
