@@ -110,8 +110,19 @@ class Index:
 
     def build(self, documents: dict[Any, Any]) -> None:
         """Index every stored document (one pass; a document with parallel arrays is left out, as before)."""
-        keys_of, add = self.keys_of, self.add
-        for doc_id, document in list(documents.items()):
+        keys_of, add, rest = self.keys_of, self.add, list(documents.items())
+        if self.plain is not None and self.partial is None:  # the usual case inline: one key per document
+            plain, of, setdefault, others = self.plain, self.of, self.keys.setdefault, []
+            for doc_id, document in rest:
+                value = document
+                for part in plain:
+                    value = value.get(part, _NOTHING) if type(value) is dict else _NOTHING
+                if type(value) in _SELF_KEYED and setdefault(value, doc_id) is doc_id:
+                    of[doc_id] = value
+                else:
+                    others.append((doc_id, document))
+            rest = others
+        for doc_id, document in rest:
             try:
                 add(doc_id, keys_of(document))
             except ParallelArrays:

@@ -89,7 +89,7 @@ class Snapshot:
                 is_bson = handle.read(12)[4:12] == b"\x02format\x00"  # the header's first field
                 handle.seek(0)
                 count = self._load_bson(client, handle) if is_bson else self._load_json(client, handle)
-        except (OSError, ValueError, bson.errors.BSONError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, StopIteration, bson.errors.BSONError) as exc:
             raise StartupError(f"embedded store snapshot is unreadable ({exc}); restore it from a backup or "
                                "delete it (and its journal) to start empty", str(self.path)) from exc
         finally:
