@@ -209,3 +209,20 @@ def test_start_up_load_refuses_a_shared_element_and_accepts_a_repeated_one(tmp_p
     snapshot.save(client)
     with pytest.raises(StartupError, match="emails_1.*share the key 'a@x'"):
         Databases(snapshot_env(path)).database()
+
+
+def test_fields_under_one_shared_array_are_paired_per_element_not_parallel():
+    """The generic user model's unique (accessTokens.appId, accessTokens.device.id): one array, keys per element."""
+    users = mongomock_ng.MongoClient(tz_aware=True)["idx"]["users"]
+    users.create_index([("accessTokens.appId", 1), ("accessTokens.device.id", 1)], unique=True, sparse=True)
+    users.insert_one({"_id": "a", "accessTokens": [{"appId": "x", "device": {"id": "d1"}},
+                                                   {"appId": "y", "device": {"id": "d2"}}]})
+    users.insert_one({"_id": "b", "accessTokens": [{"appId": "x", "device": {"id": "d2"}}]})  # (x, d2) is new
+    users.insert_many([{"_id": "c", "accessTokens": []}, {"_id": "d", "accessTokens": []}, {"_id": "e"}])
+    with pytest.raises(DuplicateKeyError):
+        users.insert_one({"_id": "f", "accessTokens": [{"appId": "y", "device": {"id": "d2"}}]})
+    users.update_one({"_id": "a"}, {"$pull": {"accessTokens": {"appId": "y"}}})
+    users.insert_one({"_id": "f", "accessTokens": [{"appId": "y", "device": {"id": "d2"}}]})
+    with pytest.raises(WriteError) as caught:
+        users.insert_one({"_id": "g", "accessTokens": [{"appId": [1, 2], "device": [{"id": 1}, {"id": 2}]}]})
+    assert caught.value.code == 171

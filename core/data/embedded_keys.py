@@ -88,6 +88,34 @@ def _values(value: Any, parts: list[str], i: int, out: list[Any]) -> bool:
     return False
 
 
+def _array_prefix(document: Any, parts: list[str]) -> int | None:
+    """How many path parts lead to the first array on the path (all of them if the value is one), else None."""
+    value = document
+    for i, part in enumerate(parts):
+        if isinstance(value, (list, tuple)):
+            if not part.isdigit():
+                return i
+            value = value[int(part)] if int(part) < len(value) else _NOTHING
+        elif isinstance(value, Mapping):
+            value = value.get(part, _NOTHING)
+        else:
+            return None
+    return len(parts) if isinstance(value, (list, tuple)) else None
+
+
+def _single(document: Any, parts: list[str]) -> Any:
+    """The value at ``parts`` through mappings and numeric positions (``_NOTHING`` when absent)."""
+    value = document
+    for part in parts:
+        if isinstance(value, Mapping):
+            value = value.get(part, _NOTHING)
+        elif isinstance(value, (list, tuple)) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return _NOTHING
+    return value
+
+
 class ParallelArrays(Exception):
     """A compound index key over two array fields (MongoDB's code 171)."""
 
@@ -150,18 +178,28 @@ class Index:
             if self.sparse and all(v is _NOTHING for v in values):
                 return []
             return list(dict.fromkeys(_NULL if v is _NOTHING else canon(v) for v in values))
-        per_field, arrays = [], []
-        for field, parts in zip(self.fields, self.paths, strict=True):
-            values = []
-            if _values(document, parts, 0, values):
-                arrays.append(field)
-            per_field.append(values)
-        if len(arrays) > 1:
-            raise ParallelArrays(f"cannot index parallel arrays [{arrays[0]}] [{arrays[1]}]")
-        if self.sparse and all(v is _NOTHING for values in per_field for v in values):
-            return []
-        expanded = [[_NULL if v is _NOTHING else canon(v) for v in values] for values in per_field]
-        return list(dict.fromkeys(itertools.product(*expanded)))
+        prefixes = [_array_prefix(document, parts) for parts in self.paths]
+        arrays = list(dict.fromkeys(tuple(parts[:i]) for parts, i in zip(self.paths, prefixes, strict=True)
+                                    if i is not None))
+        if len(arrays) > 1:  # two different arrays; fields under one shared array are not parallel
+            raise ParallelArrays(f"cannot index parallel arrays [{'.'.join(arrays[0])}] [{'.'.join(arrays[1])}]")
+        prefix = arrays[0] if arrays else ()
+        elements = (_single(document, list(prefix)) or [_NOTHING]) if arrays else [document]
+        keys: list[Any] = []
+        for element in elements:  # one key set per element of the shared array, its fields from that element
+            per_field, expanded = [], 0
+            for parts, i in zip(self.paths, prefixes, strict=True):
+                values: list[Any] = []
+                expanded += _values(document, parts, 0, values) if i is None else \
+                    _values(element, parts[len(prefix):], 0, values)
+                per_field.append(values)
+            if expanded > 1:
+                raise ParallelArrays(f"cannot index parallel arrays under {'.'.join(prefix) or 'the document'}")
+            if self.sparse and all(v is _NOTHING for values in per_field for v in values):
+                continue
+            keys.extend(itertools.product(*[[_NULL if v is _NOTHING else canon(v) for v in values]
+                                             for values in per_field]))
+        return list(dict.fromkeys(keys))
 
     def holders(self, key: Any) -> list[Any]:
         held = self.keys.get(key, _NOTHING)
