@@ -9,6 +9,10 @@ and journal (what is durable), and the caller gets NotDurable (507 with the JSON
 
 ``make_thread_safe`` installs the lock together with the store's short paths (core.data.embedded_fast),
 TTL bookkeeping (core.data.embedded_ttl) and index structures (core.data.embedded_index).
+
+Entry points for checks of what MongoDB refuses: every write call of the code above passes through
+``_locked``'s ``call`` (kind, method name, arguments) before mongomock runs it; every find, count,
+update and delete selects its documents through ``embedded_fast.iter_documents`` (the filter).
 """
 from __future__ import annotations
 
