@@ -46,4 +46,23 @@ translations = {
     "SessionMissing": {"de": "Für diesen Service musst du angemeldet sein", "en": "This service needs a session"},
     "UpgradeRequired": {"de": "Diese Adresse ist eine WebSocket-Route: öffne sie mit einem WebSocket-Client",
                         "en": "This is a WebSocket route: connect with a WebSocket client"},
+    # idempotent routes (core/http/idempotency.py)
+    "IdempotencyKeyMissing": {"de": "Dieser Service braucht den Header Idempotency-Key",
+                              "en": "This service needs an Idempotency-Key header"},
+    "IdempotencyKeyInvalid": {"de": "Der Idempotency-Key muss 1 bis 255 sichtbare ASCII-Zeichen lang sein",
+                              "en": "The Idempotency-Key must be 1 to 255 visible ASCII characters"},
+    "IdempotencyKeyMismatch": {"de": "Dieser Idempotency-Key wurde schon für eine andere Anfrage verwendet",
+                               "en": "This Idempotency-Key was already used for a different request"},
+    # device attestation (projects/generic: generic-deviceAttestation)
+    "AttestationInvalid": {"de": "Die Attestierung des Geräts ist ungültig",
+                           "en": "The device attestation is not valid"},
+    "AttestationRequired": {"de": "Dieser Service braucht eine Attestierung des Geräts",
+                            "en": "This service needs a device attestation"},
+    "DeviceNotAttested": {"de": "Dieser Service ist nur für attestierte Geräte",
+                          "en": "This service is for attested devices only"},
+    "AssertionRequired": {"de": "Dieser Service braucht den Header X-App-Attest-Assertion",
+                          "en": "This service needs an X-App-Attest-Assertion header"},
+    "AssertionInvalid": {"de": "Die Assertion des Geräts ist ungültig", "en": "The device assertion is not valid"},
+    "IdempotencyKeyInUse": {"de": "Eine Anfrage mit diesem Idempotency-Key läuft noch: bitte später wiederholen",
+                            "en": "A request with this Idempotency-Key is still running: retry later"},
 }

@@ -133,6 +133,23 @@ KEYS: dict[str, Key] = {
     "websocket.database": Key((S, N), "a key of mongoDatabases for the broadcast collection"),
     # notifications (core/notifications/settings.py)
     "notifications": Key((D,), "processor settings: maxAttempts, backoff, lease, batch, ...", open=True),
+    # device attestation (projects/generic: generic-deviceAttestation; merged over generic-attestation)
+    "attestation": Key((D,), "device attestation: App Attest and Play Integrity settings"),
+    "attestation.challengeLifetime": Key((INT,), "seconds a registration challenge can be used (once)"),
+    "attestation.requiredOnRegistration": Key((B,), "registration without an attestation answers 403"),
+    "attestation.requiredForGroups": Key((L,), "route groups whose requests need an attested device"),
+    "attestation.apple": Key((D,), "App Attest: appIds, environment, roots"),
+    "attestation.apple.appIds": Key((L,), "'<TEAMID>.<bundle id>' of the apps"),
+    "attestation.apple.environment": Key((S,), "the aaguid to expect", choices=("production", "development")),
+    "attestation.apple.roots": Key((L, N), "PEM roots (None: Apple's App Attestation Root CA)"),
+    "attestation.play": Key((D,), "Play Integrity: packageNames, keys, verdict levels"),
+    "attestation.play.packageNames": Key((L,), "Android package names of the apps"),
+    "attestation.play.decryptionKey": Key((S, N), "Play Console response decryption key (base64)", secret=True),
+    "attestation.play.verificationKey": Key((S, N), "Play Console response verification key (base64 DER)"),
+    "attestation.play.maxAge": Key((INT,), "seconds a verdict stays acceptable"),
+    "attestation.play.deviceRecognitionVerdict": Key((S,), "the device level required"),
+    "attestation.play.appRecognitionVerdicts": Key((L,), "accepted app recognition verdicts"),
+    "attestation.play.certificateSha256Digests": Key((L, N), "accepted signing certificate digests"),
     # docs
     "openapiVersion": Key((S,), "OpenAPI version of the docs", choices=("3.1.0", "3.1", "3.0.3", "3.0")),
     # logging (core/app/logs.py)
@@ -141,6 +158,7 @@ KEYS: dict[str, Key] = {
     "logLevels": Key((D,), "per-identifier levels {identity: level}; LOG_LEVEL_<ID> overrides", open=True),
     "accessLog": Key((B,), "one access line per request (default on)"),
     "logTransport": Key((S, N), "'<config identity>.<function>' called for every log line, off the request"),
+    "logRedact": Key((list,), "more query parameter names whose values logs mask (key, token, password ... built in)"),
     "hot": Key((D,), "hot reload settings", open=True),
 }
 

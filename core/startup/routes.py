@@ -14,6 +14,7 @@ from typing import Any
 from core.errors import StartupError
 from core.http.chain import ChainStep, resolve_chain
 from core.http.context import RouteInfo
+from core.http.idempotency import Rule, compile_rule, with_idempotency
 from core.http.policy import Policy, compile_policy, with_policy
 from core.http.ratelimit import parse_limit
 from core.shared import RegistryError, Shared
@@ -29,11 +30,11 @@ METHOD_KEYS: dict[str, tuple[str, str]] = {
 }
 FILE_KEYS = {"group", "name", "version", "hostId", "environment", "prefix", "corsHeaders", "rateLimit",
              "deprecated", "routes", "parameterOverflow", "bodyParser", "bodyparser", "description",
-             "modified", "docs"}
+             "modified", "docs", "idempotent"}
 METHOD_FIELDS = {"identity", "description", "docs", "deprecated", "environment", "bodyParser", "bodyparser",
                  "authorization", "session", "controller", "errorController", "corsHeaders",
                  "responseSchemes", "rateLimit", "parameterOverflow", "modified", "summary", "tags",
-                 "policy", "handler", "maxMessageSize"}
+                 "policy", "handler", "maxMessageSize", "idempotent"}
 WS_ONLY_FIELDS = {"handler", "maxMessageSize"}
 BODY_TYPES = {"json", "raw", "text", "urlencoded", "none"}
 OVERFLOW_MODES = {"ignore", "log", "block"}
@@ -76,6 +77,7 @@ class RouteMethod:
     policy: Policy | None = None
     socket: SocketHandler | None = None   # ws routes: the controller that receives the socket
     max_message_size: int | None = None   # ws routes: bytes per incoming message
+    idempotency: Rule | None = None       # ``idempotent``: Idempotency-Key claims and replays
 
     @property
     def is_websocket(self) -> bool:
@@ -313,6 +315,11 @@ def _compile_method(route_file: RouteFile, spec: dict[str, Any], prefix: str, pa
                            "'ws' routes", where)
     policy = compile_policy(method_spec.get("policy"), where, label)
     controllers = with_policy(controllers, policy, where, label)
+    # A file-level ``idempotent`` covers the file's writes; on a GET or ws method it must be said per method.
+    idempotent = method_spec.get("idempotent", spec.get("idempotent") if verb != "GET" else None)
+    idempotency = compile_rule(idempotent, where, label)
+    if idempotency is not None:
+        controllers = with_idempotency(controllers, idempotency, verb, where, label)
     cors = method_spec.get("corsHeaders", spec.get("corsHeaders")) or {}
     if not isinstance(cors, dict):
         raise StartupError(f"corsHeaders of {label} must be a dict", where)
@@ -336,7 +343,7 @@ def _compile_method(route_file: RouteFile, spec: dict[str, Any], prefix: str, pa
                        modified=method_spec.get("modified"), name=info.name, policy=policy,
                        socket=_socket_handler(method_spec.get("handler"), where, label) if key == "ws" else None,
                        max_message_size=parse_size(method_spec["maxMessageSize"], where)
-                       if "maxMessageSize" in method_spec else None)
+                       if "maxMessageSize" in method_spec else None, idempotency=idempotency)
 
 
 HOOKS = {"onConnect": "on_connect", "onMessage": "on_message", "onDisconnect": "on_disconnect"}

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import copy
 import re
-from typing import Any
+from typing import Any, cast
 
 import marshmallow
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import fields
 
+from core.app.docs.extensions import add_idempotency, idempotency_headers, idempotency_parameter
 from core.app.docs.versions import OPENAPI_VERSION, openapi_version, upgrade_to_31
 from core.errors import StartupError
 from core.shared import flag
@@ -91,6 +92,7 @@ class ErrorDescriptionSchema(marshmallow.Schema):
     msg = fields.String(metadata={"description": "Translated message"})
     id = fields.String(metadata={"description": "The failing parameter"})
     in_ = fields.String(data_key="in", metadata={"description": "Where the failing parameter was sent"})
+    reason = fields.String(metadata={"description": "Which check failed (device attestation and assertions)"})
 
 
 class ErrorSchema(marshmallow.Schema):
@@ -113,7 +115,9 @@ class SuccessSchema(marshmallow.Schema):
 def _schema_name(schema: Any) -> str | None:
     """Named components for the envelopes; every compiled rule schema is inlined."""
     cls = schema if isinstance(schema, type) else type(schema)
-    return {ErrorSchema: "Error", ErrorDescriptionSchema: "ErrorDescription", SuccessSchema: "Success"}.get(cls)
+    names: dict[type, str] = {ErrorSchema: "Error", ErrorDescriptionSchema: "ErrorDescription",
+                              SuccessSchema: "Success"}
+    return names.get(cls)
 
 
 _CONVERTERS: dict[str, Any] = {}
@@ -121,8 +125,9 @@ _CONVERTERS: dict[str, Any] = {}
 
 def _converter(version: str) -> Any:
     if version not in _CONVERTERS:
-        spec = APISpec("mia", "1", version, plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)])
-        _CONVERTERS[version] = spec.plugins[0].converter
+        plugin = MarshmallowPlugin(schema_name_resolver=cast(Any, _schema_name))  # None inlines: apispec documents it
+        APISpec("mia", "1", version, plugins=[plugin])
+        _CONVERTERS[version] = plugin.converter
     return _CONVERTERS[version]
 
 
@@ -207,6 +212,7 @@ def _responses(route: RouteMethod, schemes: dict[str, dict[str, Any]], has_body:
         target.extend(c for c in codes if c not in target)
     if route.policy is not None:
         merged.setdefault(403, []).append("GroupPolicyViolation")
+    add_idempotency(route, merged)
     if not any(200 <= status < 300 for status in merged):
         merged[200] = ["Success"]
     success_media, error_media = produces(route.controllers), produces(route.error_controllers)
@@ -220,6 +226,7 @@ def _responses(route: RouteMethod, schemes: dict[str, dict[str, Any]], has_body:
         elif status >= 400:
             entry["content"] = _content(error_media, schemes.get("error", ErrorSchema))
         out[str(status)] = entry
+    idempotency_headers(route, out)
     return out
 
 
@@ -265,7 +272,7 @@ def _operation(route: RouteMethod, path_names: list[str], used_ids: set[str],
         operation["summary"] = str(route.description)
     if route.info.deprecated:
         operation["deprecated"] = True
-    params = _parameters(route, path_names)
+    params = _parameters(route, path_names) + [p for p in [idempotency_parameter(route)] if p]
     if params:
         operation["parameters"] = params
     body = _section_fields(route, "body")
@@ -330,7 +337,7 @@ def build_document(routes: list[RouteMethod], environment: dict[str, Any]) -> di
         title=str(environment.get("title") or "API"),
         version=str(environment.get("version") or "1.0"),
         openapi_version=version,
-        plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)],
+        plugins=[MarshmallowPlugin(schema_name_resolver=cast(Any, _schema_name))],
         info={"description": str(environment.get("description") or "API documentation")},
     )
     spec.components.schema("Error", schema=ErrorSchema)

@@ -81,6 +81,7 @@ class LoginProtection(Lib):
                 collection.update_one({"_id": key}, {"$set": {"lockedUntil": until, "count": 0,
                                                               "expires": until}})
                 log.warning("logins locked for %ss: %s", duration, key.split("|", 1)[0])
+                Shared.libs("generic-auditTrail").record("login.lockout", login=login, scope=key.partition("|")[0])
 
     def succeeded(self, group: Any, login: Any) -> None:
         _collection().delete_one({"_id": _keys(group, login, None)[0][0]})
