@@ -144,7 +144,7 @@ class Databases:
             from core.data.embedded import make_thread_safe
 
             make_thread_safe()  # the threaded server writes from several threads at once
-            client = mongomock_ng.MongoClient(tz_aware=True)
+            client: Any = mongomock_ng.MongoClient(tz_aware=True)
             path = self.snapshot_path()
             if path is not None:
                 self._open_embedded(client, path)
@@ -282,7 +282,7 @@ def _duplicate_fields(err: Any) -> list[str]:
 def duplicate_key_error(err: BaseException) -> MiaError:
     """409 ``DuplicateKey`` naming the fields of the violated unique index (never their values)."""
     fields = _duplicate_fields(err)
-    extra = {"id": ",".join(fields)} if fields else {}
+    extra: dict[str, Any] = {"id": ",".join(fields)} if fields else {}
     return MiaError(409, code="DuplicateKey", msg=DUPLICATE_KEY_MSG, **extra)
 
 

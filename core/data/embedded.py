@@ -161,7 +161,7 @@ def make_thread_safe() -> None:
                 self._documents.pop(key, None)
 
         delete._mia_locked = True  # type: ignore[attr-defined]
-        store.__delitem__ = delete
+        setattr(store, "__delitem__", delete)  # noqa: B010 - mypy refuses assigning to a method
     embedded_fast.install()
     embedded_ttl.install()
     embedded_index.install()  # after the two above: it keeps their store methods underneath its own

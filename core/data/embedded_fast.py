@@ -134,6 +134,7 @@ def copy_only_fields(self: Any, doc: Any, fields: Any, container: Any, filter: A
     if plan is None or type(doc) is not dict:
         return ORIGINALS["_copy_only_fields"](self, doc, fields, container, filter)
     names, include, id_value = plan
+    copy: Callable[[Any], Any]
     if aware is None:
         copy, kept_as_is = functools.partial(copy_field, container=container), _IMMUTABLE
     else:

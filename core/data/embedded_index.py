@@ -21,7 +21,7 @@ that value (MongoDB returns index order, not insertion order, too).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from bson import ObjectId
 from mongomock_ng.helpers import NOTHING as _NOTHING
@@ -207,7 +207,7 @@ def create_index(self: Any, keys: Any, cache_for: int = 300, session: Any = None
     index_list = helpers.create_index_list(keys)
     if not all(d in _ORDERED for _f, d in index_list):
         return ORIGINALS["create_index"](self, keys, cache_for, session, **kwargs)
-    name = kwargs.pop("name", None) or helpers.gen_index_name(index_list)
+    name = kwargs.pop("name", None) or helpers.gen_index_name(cast(Any, index_list))
     config: dict[str, Any] = {"key": index_list}
     if kwargs.get("sparse"):
         config["sparse"] = True
@@ -256,6 +256,7 @@ def install() -> None:
     ORIGINALS["__setitem__"], ORIGINALS["__delitem__"] = cls.__dict__["__setitem__"], cls.__dict__["__delitem__"]
     ORIGINALS["_ensure_uniques"] = collection.Collection.__dict__["_ensure_uniques"]
     ORIGINALS["create_index"] = collection.Collection.__dict__["create_index"]
-    cls.__setitem__, cls.__delitem__ = set_item, del_item
-    collection.Collection._ensure_uniques = ensure_uniques
-    collection.Collection.create_index = create_index
+    for owner, name, method in ((cls, "__setitem__", set_item), (cls, "__delitem__", del_item),
+                                (collection.Collection, "_ensure_uniques", ensure_uniques),
+                                (collection.Collection, "create_index", create_index)):
+        setattr(owner, name, method)

@@ -35,7 +35,7 @@ def canon(value: Any) -> Any:
         return value
     if cls is _dt.datetime:  # stored naive UTC, to the millisecond (mongomock's form)
         if value.tzinfo is not None:
-            value = (value - value.utcoffset()).replace(tzinfo=None)  # type: ignore[operator]
+            value = (value - value.utcoffset()).replace(tzinfo=None)
         return value.replace(microsecond=value.microsecond // 1000 * 1000)
     if isinstance(value, Mapping):
         return ("$doc", *((k, canon(v)) for k, v in value.items()))
@@ -189,10 +189,10 @@ class Index:
         for element in elements:  # one key set per element of the shared array, its fields from that element
             per_field, expanded = [], 0
             for parts, i in zip(self.paths, prefixes, strict=True):
-                values: list[Any] = []
-                expanded += _values(document, parts, 0, values) if i is None else \
-                    _values(element, parts[len(prefix):], 0, values)
-                per_field.append(values)
+                found: list[Any] = []
+                expanded += _values(document, parts, 0, found) if i is None else \
+                    _values(element, parts[len(prefix):], 0, found)
+                per_field.append(found)
             if expanded > 1:
                 raise ParallelArrays(f"cannot index parallel arrays under {'.'.join(prefix) or 'the document'}")
             if self.sparse and all(v is _NOTHING for values in per_field for v in values):

@@ -44,7 +44,7 @@ log = logging.getLogger("mia.db")
 FORMAT = "mia-embedded-snapshot/1"
 BSON_FORMAT = "mia-embedded-snapshot/2"
 JSON_OPTIONS = json_util.RELAXED_JSON_OPTIONS.with_options(tz_aware=True, tzinfo=_dt.UTC)
-_STORED = CodecOptions(tz_aware=False)  # the store keeps naive UTC datetimes, as mongomock does
+_STORED: CodecOptions[Any] = CodecOptions(tz_aware=False)  # the store keeps naive UTC datetimes, as mongomock does
 _INDEX_OPTIONS = ("unique", "sparse", "expireAfterSeconds", "partialFilterExpression")
 PROGRESS_EVERY = 250_000
 BATCH = 5_000  # documents per BSON record of a snapshot
@@ -135,7 +135,8 @@ class Snapshot:
         store = database[coll_name]._store
         if not store._documents:
             store._documents = {}  # a plain dict keeps the order too, in less memory than an OrderedDict
-        target, key_of, loaded, reported, seen = store._documents, embedded_index.store_key, 0, 0, {}
+        target, key_of, loaded, reported = store._documents, embedded_index.store_key, 0, 0
+        seen: dict[str, str] = {}
         while loaded < count:
             batch = next(batches)
             for document in batch:
