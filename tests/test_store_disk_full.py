@@ -26,6 +26,7 @@ from core.data import databases as db
 from core.data import journal as journal_module
 from core.data.databases import Databases
 from core.data.embedded import detach_journal
+from core.data.embedded_snapshot import Snapshot
 from core.data.journal import NotDurable
 from core.errors import StartupError
 
@@ -74,19 +75,24 @@ def fill(collection, start: int, acked: list[str]) -> tuple[str, NotDurable]:
     raise AssertionError("the disk never filled")
 
 
-def test_a_full_disk_refuses_the_write_and_loses_no_acknowledged_one(small_disk):
+def test_a_full_disk_refuses_the_write_and_loses_no_acknowledged_one(small_disk, monkeypatch):
     path = small_disk / "store.bson"
     first = Databases(env_for(path))
     todos = first.database()["todos"]
     todos.create_index("name", unique=True)
+    reloads = []
+    real_load = Snapshot.load
+    monkeypatch.setattr(Snapshot, "load", lambda self, client: reloads.append(1) or real_load(self, client))
     acked: list[str] = []
     refused, error = fill(todos, 0, acked)
     assert error.status == 507 and error.errors[0]["code"] == "InsufficientStorage"
     assert todos.find_one({"name": refused}) is None and todos.count_documents({}) == len(acked) > 100
     assert len(journal_lines(path)) == len(acked) + 1  # the index and every acknowledged insert, whole
+    assert len(reloads) == 1  # the refused insert was taken back by reloading what is durable
     with pytest.raises(NotDurable):
         todos.update_many({}, {"$set": {"pad": "y" * 400}})
     assert todos.count_documents({"pad": "x" * 120}) == len(acked)  # the refused update is not visible
+    assert len(reloads) == 1  # refused before it ran: the disk is still full
     (small_disk / "filler").unlink()
     more = [f"after-{i}" for i in range(50)]
     for name in more:

@@ -107,6 +107,14 @@ def _journal(kind: str, name: str, args: tuple, kwargs: dict[str, Any], result: 
             log.error("embedded store: compacting the journal failed (%s); it is retried later", exc)
 
 
+def _refuse_while_full(kind: str, target: Any) -> None:
+    """After a refused write, the next ones are refused before they run while the disk is still full
+    (a refusal after the write would reload the whole store each time)."""
+    hook = _ATTACHED.get(id(_client_of(kind, target)))
+    if hook is not None:
+        hook[0].check_space()
+
+
 def _compact_or_undo(compact: Callable[[], Any]) -> None:
     from core.data.journal import NotDurable
 
@@ -128,6 +136,8 @@ def _locked(method: Callable[..., Any], kind: str = "") -> Callable[..., Any]:
     @functools.wraps(method)
     def call(*args: Any, **kwargs: Any) -> Any:
         with WRITE_LOCK:
+            if _DEPTH[0] == 0 and _ATTACHED:
+                _refuse_while_full(kind, args[0])
             _DEPTH[0] += 1
             try:
                 result = method(*args, **kwargs)

@@ -32,6 +32,7 @@ except ImportError:  # pragma: no cover - Windows
 
 log = logging.getLogger("mia.db")
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+SPACE_NEEDED = 64 * 1024  # free bytes after which writes are tried again once the disk refused one
 _UPSERT_CAPABLE = {"update_one", "update_many", "replace_one", "find_one_and_update", "find_one_and_replace"}
 
 
@@ -68,6 +69,7 @@ class Journal:
         self.seq = 0
         self.fd: int | None = None
         self.broken: OSError | None = None  # set when a failed write could not be cut back
+        self.full: OSError | None = None  # set when the disk refused a write, until it has space again
 
     # -- lock ----------------------------------------------------------------------------------------
     def open_locked(self, wait_seconds: float = 3.0) -> None:
@@ -184,8 +186,22 @@ class Journal:
                 os.fsync(self.fd)
         except OSError as exc:
             self._cut(start, exc)
+            self.full = exc
             raise NotDurable(exc, broken=self.broken is not None) from exc
         self.seq += 1
+
+    def check_space(self) -> None:
+        """While the disk that refused a write has less than ``SPACE_NEEDED`` free, raise NotDurable at once."""
+        if self.full is None or self.fd is None:
+            return
+        try:
+            stat = os.fstatvfs(self.fd)
+            free = stat.f_bavail * stat.f_frsize
+        except OSError:
+            free = SPACE_NEEDED  # cannot tell: let the write try
+        if free < SPACE_NEEDED:
+            raise NotDurable(self.full)
+        self.full = None
 
     def _cut(self, size: int, cause: OSError) -> None:
         """Take a partly written entry off the end again (truncating needs no free space)."""
