@@ -19,6 +19,7 @@ from typing import Any
 
 from flask import Response
 
+from core.data.consistency import ROUTE_READ_PREFERENCE
 from core.errors import MiaError, as_mia_error
 from core.http import cors, idempotency
 from core.http.body import parse_body
@@ -68,6 +69,7 @@ class Pipeline:
             req.mia = MiaContext(None, default_culture=self.default_culture, request=req)
             return error_response(self._unmatched(err, req), req)
         route = target.route
+        ROUTE_READ_PREFERENCE.set(route.read_preference)  # every request sets it: threads are reused
         mia = req.mia = MiaContext(route.info, params, self.default_culture, request=req)
         mia.client_ip, mia.scheme = self.client_ip(req)
         res = MiaResponse()

@@ -49,6 +49,7 @@ class Processor:
         self.items = collection(self.settings, "queue", self.db)
         self.statuses = collection(self.settings, "status", self.db)
         queue.ensure_indexes(self.items)
+        status.ensure_indexes(self.statuses)
 
     def run(self, limit: int | None = None) -> dict[str, int]:
         """Claim and process due items until none is due or ``limit`` (default ``batch``) were claimed."""

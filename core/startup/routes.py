@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.data.consistency import READ_MODES
 from core.errors import StartupError
 from core.http.chain import ChainStep, resolve_chain
 from core.http.context import RouteInfo
@@ -30,11 +31,11 @@ METHOD_KEYS: dict[str, tuple[str, str]] = {
 }
 FILE_KEYS = {"group", "name", "version", "hostId", "environment", "prefix", "corsHeaders", "rateLimit",
              "deprecated", "routes", "parameterOverflow", "bodyParser", "bodyparser", "description",
-             "modified", "docs", "idempotent"}
+             "modified", "docs", "idempotent", "readPreference"}
 METHOD_FIELDS = {"identity", "description", "docs", "deprecated", "environment", "bodyParser", "bodyparser",
                  "authorization", "session", "controller", "errorController", "corsHeaders",
                  "responseSchemes", "rateLimit", "parameterOverflow", "modified", "summary", "tags",
-                 "policy", "handler", "maxMessageSize", "idempotent"}
+                 "policy", "handler", "maxMessageSize", "idempotent", "readPreference"}
 WS_ONLY_FIELDS = {"handler", "maxMessageSize"}
 BODY_TYPES = {"json", "raw", "text", "urlencoded", "none"}
 OVERFLOW_MODES = {"ignore", "log", "block"}
@@ -78,6 +79,7 @@ class RouteMethod:
     socket: SocketHandler | None = None   # ws routes: the controller that receives the socket
     max_message_size: int | None = None   # ws routes: bytes per incoming message
     idempotency: Rule | None = None       # ``idempotent``: Idempotency-Key claims and replays
+    read_preference: str | None = None    # readPreference: this route's model reads may use secondaries
 
     @property
     def is_websocket(self) -> bool:
@@ -313,6 +315,10 @@ def _compile_method(route_file: RouteFile, spec: dict[str, Any], prefix: str, pa
     if key != "ws" and not WS_ONLY_FIELDS.isdisjoint(method_spec):
         raise StartupError(f"{', '.join(sorted(set(method_spec) & WS_ONLY_FIELDS))} of {label} only apply to "
                            "'ws' routes", where)
+    read_preference = method_spec.get("readPreference", spec.get("readPreference"))
+    if read_preference is not None and read_preference not in READ_MODES:
+        raise StartupError(f"readPreference of {label} must be one of {', '.join(READ_MODES)}, "
+                           f"got {read_preference!r}", where)
     policy = compile_policy(method_spec.get("policy"), where, label)
     controllers = with_policy(controllers, policy, where, label)
     # A file-level ``idempotent`` covers the file's writes; on a GET or ws method it must be said per method.
@@ -343,7 +349,8 @@ def _compile_method(route_file: RouteFile, spec: dict[str, Any], prefix: str, pa
                        modified=method_spec.get("modified"), name=info.name, policy=policy,
                        socket=_socket_handler(method_spec.get("handler"), where, label) if key == "ws" else None,
                        max_message_size=parse_size(method_spec["maxMessageSize"], where)
-                       if "maxMessageSize" in method_spec else None, idempotency=idempotency)
+                       if "maxMessageSize" in method_spec else None, idempotency=idempotency,
+                       read_preference=read_preference)
 
 
 HOOKS = {"onConnect": "on_connect", "onMessage": "on_message", "onDisconnect": "on_disconnect"}
