@@ -47,7 +47,7 @@ class State:
         if store._documents is not self.documents:
             return False
         count = 0
-        for name, spec in store.indexes.items():
+        for name, spec in list(store.indexes.items()):  # a copy: a writer may add an index meanwhile
             if not _ordered(spec):
                 continue
             index = self.indexes.get(name)
@@ -194,7 +194,8 @@ def lookup(store: Any, path: str, value: Any) -> list[Any] | None:
     for index in state(store).indexes.values():
         if index.fields[0] == path and len(index.fields) == 1 and index.partial is None:
             documents = store._documents
-            return [documents[i] for i in built(store, index).holders(canon(value)) if i in documents]
+            found = (documents.get(i) for i in built(store, index).holders(canon(value)))
+            return [document for document in found if document is not None]  # deleted meanwhile: gone
     return None
 
 
