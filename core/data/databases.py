@@ -184,7 +184,8 @@ class Databases:
 
     def _open_embedded(self, client: Any, path: Path) -> None:
         """Lock the data file, load the snapshot, replay the journal, compact, then journal every write."""
-        from core.data.embedded import JSON_OPTIONS, Snapshot, attach_journal
+        from core.data.embedded import attach_journal, reload
+        from core.data.embedded_snapshot import JSON_OPTIONS, Snapshot
         from core.data.journal import Journal
 
         settings = self.environment.get("embedded") or {}
@@ -192,7 +193,7 @@ class Databases:
         journal.open_locked(float(settings.get("lockWait", 3)))  # StartupError: another process has it
         try:
             self._snapshot = Snapshot(path)
-            count = self._snapshot.load(client)
+            self._snapshot.load(client)
             replayed = journal.replay(client, self._snapshot.journal_seq)
         except BaseException:
             journal.close()
@@ -200,9 +201,12 @@ class Databases:
         self._journal = journal
         if replayed:
             log.warning("embedded store: replayed %d journaled write(s) after an unclean stop", replayed)
-            self.compact(client)
-        log.info("embedded store: loaded %d document(s) from %s", count, path)
-        attach_journal(client, journal, lambda: self.compact(client))
+            try:
+                self.compact(client)
+            except OSError as exc:  # a full disk: the journal keeps the writes until a later compaction
+                log.error("embedded store: compacting at start failed (%s)", exc)
+        attach_journal(client, journal, lambda: self.compact(client),
+                       lambda: reload(client, self._snapshot, journal))
 
     def compact(self, client: Any | None = None) -> bool:
         """Fold the journal into a fresh snapshot and empty it (start, clean shutdown, journal too big)."""
@@ -210,7 +214,7 @@ class Databases:
         if client is None or self._snapshot is None:
             return False
         journal = getattr(self, "_journal", None)
-        from core.data.embedded import WRITE_LOCK
+        from core.data.embedded_lock import WRITE_LOCK
 
         with WRITE_LOCK:
             saved = bool(self._snapshot.save(client, journal.seq if journal else 0))
