@@ -15,6 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from mongo_fixtures import mongo_server, shared_db  # noqa: E402,F401  (one MongoDB wire endpoint per session)
+
 from core.app.factory import create_app  # noqa: E402
 from core.app.kit.testing import free_port, serve_live  # noqa: E402,F401  (shared with users' projects)
 
