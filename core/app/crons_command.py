@@ -87,7 +87,7 @@ def read_only_database(path: Path, name: str) -> Any:
     """The embedded store's data file as a private in-memory copy: no lock taken, nothing written."""
     import mongomock_ng
 
-    from core.data.embedded import JSON_OPTIONS, Snapshot
+    from core.data.embedded_snapshot import JSON_OPTIONS, Snapshot
     from core.data.journal import Journal
 
     client: Any = mongomock_ng.MongoClient(tz_aware=True)
