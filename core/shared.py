@@ -179,7 +179,7 @@ class _StateAttr(Generic[T]):
 
     def __get__(self, obj: Any, objtype: Any = None) -> T:
         state = _bound.get()  # the request path's case, inlined: every Shared lookup passes here
-        return (state if state is not None else current_state()).__dict__[self.name]  # type: ignore[no-any-return]
+        return (state if state is not None else current_state()).__dict__[self.name]
 
     def __set__(self, obj: Any, value: T) -> None:
         setattr(current_state(), self.name, value)
