@@ -23,6 +23,7 @@ DEFAULT_CODES: dict[int, str] = {
     429: "RateLimitExceeded",
     500: "InternalServerError",
     503: "ServiceUnavailable",
+    504: "ControllerTimeout",
 }
 
 

@@ -85,6 +85,7 @@ KEYS: dict[str, Key] = {
     "maxLag": Key((INT, F, N), "overload guard: event-loop lag in ms before 503 ServerBusy"),
     "maxConcurrentRequests": Key((INT, N), "overload guard: requests in progress before 503 ServerBusy"),
     "trustedProxies": Key((L,), "IPs or CIDRs whose X-Forwarded-* headers are believed"),
+    "controllerTimeout": Key((INT, F, N), "seconds an async controller may run before 504 ControllerTimeout (30)"),
     "debug": Key((B,), "allow debug blocks (the request must also send 'debug: true')"),
     "checkResponseSchemes": Key((B,), "validate responses against responseSchemes (tests)"),
     "tryCatchForRouteFunctions": Key((B,), "mia.js compatibility; always on"),
