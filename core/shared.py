@@ -107,6 +107,8 @@ class Shared:
     route_files: list[Any] = []
     init_modules: list[Any] = []
     services: list[Any] = []  # the compiled route methods (mia.js's registeredServices), set by the factory
+    disabled: dict[tuple[str, str], str] = {}  # (kind, identity) -> file of a class with ``disabled = True``
+    warnings: list[str] = []  # start-up warnings (the summary prints them; ``routes`` too)
 
     # Process-wide handles, filled lazily by core.data.databases / core.data.cache (never imported here).
     _handles: dict[str, Any] = {}
@@ -200,6 +202,8 @@ class Shared:
         cls.route_files = []
         cls.init_modules = []
         cls.services = []
+        cls.disabled = {}
+        cls.warnings = []
         # Looked up on the type: a cached pymongo Database answers any attribute with a Collection.
         for closer in [h for h in cls._handles.values() if callable(getattr(type(h), "close_all", None))]:
             closer.close_all()

@@ -271,6 +271,7 @@ def test_every_demo_route_is_exercised_here_and_documented(app, client):
 EXERCISED_ELSEWHERE = {"devices", "device", "signUp", "getProfile", "updateProfile", "deleteAccount", "login",
                        "logout",
                        "welcome", "notification",  # tests/test_notifications_demo.py
+                       "welcome-owned", "notification-owned",  # tests/test_notifications_status_ids.py
                        "jwt-login", "jwt-refresh", "jwt-revoke", "jwt-me", "todo-live"}  # tests/test_realtime*.py
 
 
@@ -384,7 +385,8 @@ def test_authorized_services_listing_needs_no_key(client):
     assert set(items) == {("todos", "GET"), ("todo", "GET"), ("create-todo", "POST"), ("update-todo", "PUT"),
                           ("delete-todo", "DELETE"), ("services", "GET"), ("devices", "POST"), ("device", "PUT"),
                           ("signUp", "POST"), ("getProfile", "GET"), ("updateProfile", "PUT"),
-                          ("deleteAccount", "DELETE"), ("login", "POST"), ("logout", "POST"), ("todo-live", "WS")}
+                          ("deleteAccount", "DELETE"), ("login", "POST"), ("logout", "POST"), ("todo-live", "WS"),
+                          ("welcome-owned", "POST"), ("notification-owned", "GET")}
     assert items[("todos", "GET")]["authorization"] is True
     assert items[("todos", "GET")]["parameters"]["header"]["key"]["required"] is True
     assert items[("devices", "POST")]["authorization"] is False

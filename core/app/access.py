@@ -83,7 +83,8 @@ def install(app: Any, environment: dict[str, Any]) -> None:
             path = environ.get("PATH_INFO", "")
             if environ.get("QUERY_STRING"):
                 path = f"{path}?{environ['QUERY_STRING']}"
-            access_log.info("%s %s %s %.1fms id=%s", environ.get("REQUEST_METHOD"), path,
+            method = "WS" if environ.get("HTTP_UPGRADE", "").lower() == "websocket" else environ.get("REQUEST_METHOD")
+            access_log.info("%s %s %s %.1fms id=%s", method, path,
                             (seen[-1] if seen else "-").split(" ", 1)[0], (time.perf_counter() - started) * 1000,
                             request_id, extra={"identity": environ.get("mia.identity"), "request_id": request_id})
         return result

@@ -25,6 +25,7 @@ from core.http.output import error_response
 from core.http.pipeline import Pipeline
 from core.http.router import HostResolver, Router
 from core.shared import Shared
+from core.startup import checks
 from core.startup.config import load_root_config
 from core.startup.loader import Loader, run_init_modules
 from core.startup.routes import compile_route_files, websocket_options
@@ -53,10 +54,15 @@ def create_app(mode: str = "local", root: Path | str | None = None, overrides: d
         cache_backend = cache.install(Shared.environment)  # memcached or in-process; flushOnStart
     else:
         databases, cache_backend = reuse.config["mia.databases"], reuse.config["mia.cache"]
+    Shared.warnings, Shared.disabled = [], {}  # also on a hot reload: this build's own
     loaded = Loader(root).load()
     log.install_transport(Shared.environment)  # logTransport names a project config's function
     hosts = HostResolver(Shared.environment.get("hosts") or [])  # validates the vhost entries first
+    checks.compile_models()  # also for `routes` and `docs`: a model typo stops them as it stops the start
     routes = compile_route_files(loaded.route_files, mode, hosts.ids)
+    Shared.warnings += checks.chain_warnings(routes)
+    for line in Shared.warnings:
+        logger.warning(line)
     ws_routes = [route for route in routes if route.is_websocket]
     router = Router([route for route in routes if not route.is_websocket], hosts)
     Shared.services = routes  # mia's Shared.registeredServices() (generic-servicesManager reads it)
@@ -84,6 +90,7 @@ def create_app(mode: str = "local", root: Path | str | None = None, overrides: d
     app.config["mia.cache"] = cache_backend
     app.config["mia.overload"] = monitor
     app.config["mia.hub"] = hub
+    app.config["mia.warnings"] = list(Shared.warnings)
     docs_site.install(app, routes, router, Shared.environment)  # OpenAPI per vhost; /docs, /api-docs if swaggerMode
     static.install(app, root, loaded.projects)  # projects/<p>/public at /<p>/assets/
     websocket.install(app, ws_routes, pipeline, hub, ws_ping, ws_limit)  # flask-sock; handshake = the chain

@@ -88,6 +88,12 @@ def _register(registry: _Registry, cls: type, obj: Any, path: Path, project: str
             str(path))
 
 
+# Kinds whose classes ``disabled = True`` leaves out (mia.js honoured it for models only): a disabled
+# controller is not registered and the route methods using it are not mounted (a start-up warning
+# names them); a disabled cron job is neither listed nor run.
+DISABLEABLE = ("models", "controllers", "crons")
+
+
 class Loader:
     """Scans ``<root>/projects`` and fills :class:`Shared` (usable without a running server)."""
 
@@ -132,7 +138,8 @@ class Loader:
                 for path, folder in self.files(project, kind):
                     module = load_module(path, _module_name(project, kind, path, folder))
                     for cls in _classes(module, base):
-                        if getattr(cls, "disabled", False) and kind == "models":
+                        if getattr(cls, "disabled", False) is True and kind in DISABLEABLE:
+                            Shared.disabled[(kind, str(cls.identity))] = str(path)  # not registered: not run
                             continue
                         obj = self._instantiate(cls, path) if instantiate else cls
                         _register(registry, cls, obj, path, project)

@@ -246,6 +246,22 @@ def _compile_file(route_file: RouteFile, mode: str, known_hosts: set[str], share
 _CHAIN_ENTRY_KEYS = frozenset({"name", "version", "function"})
 
 
+def _disabled_controller(method_spec: dict[str, Any]) -> str | None:
+    """The name of a controller with ``disabled = True`` that the method's chains use, if any."""
+    if not Shared.disabled:
+        return None
+    for field_name in ("controller", "errorController", "handler"):
+        entries = method_spec.get(field_name)
+        for entry in entries if isinstance(entries, list) else [entries]:
+            name = entry.get("name") if isinstance(entry, dict) else None
+            if isinstance(name, str) and ("controllers", name) in Shared.disabled:
+                try:
+                    Shared.controllers(name, str(entry.get("version", "1.0")))
+                except RegistryError:
+                    return name  # no enabled version of it either
+    return None
+
+
 def _chain_key(controllers: Any, error_controllers: Any, key: str) -> tuple[Any, ...] | None:
     """A hashable key for a route's chain entries, or None when they are not plain name/version/function dicts.
 
@@ -284,6 +300,12 @@ def _compile_method(route_file: RouteFile, spec: dict[str, Any], prefix: str, pa
         unknown = set(method_spec) - METHOD_FIELDS
         raise StartupError(f"unknown keys in route method {label}: {', '.join(sorted(unknown))}", where)
     if not _in_environment(method_spec.get("environment"), mode):
+        return None
+    off = _disabled_controller(method_spec)
+    if off is not None:
+        Shared.warnings.append(f"route {key} {full_path(prefix, path, METHOD_KEYS[key][1])} "
+                               f"({method_spec.get('identity') or '-'}) is not mounted: controller {off} is "
+                               f"disabled (in {where})")
         return None
     verb, suffix = METHOD_KEYS[key]
     url = full_path(prefix, path, suffix)
