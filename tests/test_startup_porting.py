@@ -166,3 +166,47 @@ def test_an_unknown_word_gets_a_did_you_mean(argv, hint):
     done = subprocess.run([sys.executable, "server.py", *argv], cwd=ROOT, capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 2 and hint in done.stderr
+
+
+# ------------------------------------------------------------------------------------------ cron patterns
+def _job(tree, time: str) -> None:
+    tree.write("projects/base/crons/job.py", f'''
+from core import BaseCronJob
+
+class Job(BaseCronJob):
+    identity = "hourlyReport"
+    time = {time}
+    def worker(self):
+        pass
+''')
+
+
+def test_an_empty_cron_field_stops_start_up_naming_job_and_file(tree):
+    _job(tree, '{"second": "0", "minute": "", "timezone": "UTC"}')
+    with pytest.raises(StartupError) as caught:
+        tree.app()
+    assert "hourlyReport" in str(caught.value) and "time.minute is empty" in str(caught.value)
+    assert caught.value.path.endswith("crons/job.py")
+
+
+def test_a_missing_timezone_stops_start_up_or_takes_the_environments(tree):
+    _job(tree, '{"second": "0", "minute": "0"}')
+    with pytest.raises(StartupError) as caught:
+        tree.app()
+    assert "hourlyReport has no time.timezone" in str(caught.value) and caught.value.path.endswith("crons/job.py")
+    tree.env({"cronJobs": {"timezone": "Europe/Berlin"}})
+    app = tree.app()
+    assert "cron jobs without a timezone use cronJobs.timezone 'Europe/Berlin': hourlyReport" in summary(app)
+    from core.cron import cron_trigger
+    assert str(cron_trigger({"second": "0", "minute": "0"}).timezone) == "Europe/Berlin"
+    assert str(cron_trigger({"second": "0", "timezone": "UTC"}).timezone) == "UTC"  # the job's own wins
+
+
+def test_a_pattern_that_can_never_fire_warns_at_start_up(tree):
+    _job(tree, '{"second": "0", "minute": "0", "hour": "0", "dayOfMonth": "30-31", "month": "1", '
+               '"timezone": "UTC"}')  # February 30/31
+    app = tree.app()
+    [warning] = app.config["mia.warnings"]
+    assert "cron job hourlyReport can never fire" in warning and "crons/job.py" in warning
+    _job(tree, '{"second": "0", "minute": "0", "hour": "0", "dayOfMonth": "29", "month": "1", "timezone": "UTC"}')
+    assert tree.app().config["mia.warnings"] == []  # February 29 comes in leap years

@@ -61,6 +61,8 @@ def create_app(mode: str = "local", root: Path | str | None = None, overrides: d
     checks.compile_models()  # also for `routes` and `docs`: a model typo stops them as it stops the start
     routes = compile_route_files(loaded.route_files, mode, hosts.ids)
     Shared.warnings += checks.chain_warnings(routes)
+    cron_warnings, notes = checks.check_crons()
+    Shared.warnings += cron_warnings
     for line in Shared.warnings:
         logger.warning(line)
     ws_routes = [route for route in routes if route.is_websocket]
@@ -91,6 +93,7 @@ def create_app(mode: str = "local", root: Path | str | None = None, overrides: d
     app.config["mia.overload"] = monitor
     app.config["mia.hub"] = hub
     app.config["mia.warnings"] = list(Shared.warnings)
+    app.config["mia.notes"] = notes
     docs_site.install(app, routes, router, Shared.environment)  # OpenAPI per vhost; /docs, /api-docs if swaggerMode
     static.install(app, root, loaded.projects)  # projects/<p>/public at /<p>/assets/
     websocket.install(app, ws_routes, pipeline, hub, ws_ping, ws_limit)  # flask-sock; handshake = the chain

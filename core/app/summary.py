@@ -37,5 +37,6 @@ def summary(app: Flask) -> str:
         lines.append("mia: database: MongoDB at the configured URL")
     lines.append(f"mia: {len(routes)} routes mounted")
     lines += format_route_table(routes, indent="  ")
+    lines += [f"mia: {line}" for line in app.config.get("mia.notes") or []]
     lines += [f"mia: WARNING: {line}" for line in app.config.get("mia.warnings") or []]
     return "\n".join(lines)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+from core.cron import PatternError, complete_time, environment_timezone, never_fires
 from core.errors import StartupError
 from core.shared import Shared
 
@@ -57,3 +58,31 @@ def chain_warnings(routes: list[Any]) -> list[str]:
                      f"no step sends an answer, so it answers 404; add e.g. generic-defaultResponse "
                      f"(in {route.file.path})")
     return lines
+
+
+def check_crons() -> tuple[list[str], list[str]]:
+    """(warnings, notes) about the registered cron jobs; raises StartupError naming job and file.
+
+    A job without ``time.timezone`` takes the environment's ``cronJobs.timezone`` (said in the
+    summary); with neither, start-up stops: servers of one cluster in two zones would fire at
+    different instants. A pattern that can never fire is a warning.
+    """
+    warnings, defaulted = [], []
+    zone = environment_timezone()
+    for identity, _, job in Shared.cron_registry.items():
+        where = getattr(job, "source_file", None)
+        try:
+            time = complete_time(job.time)
+        except PatternError as exc:
+            raise StartupError(f"cron job {identity}: {exc}", where) from None
+        if time["timezone"] is None:
+            if zone is None:
+                raise StartupError(f"cron job {identity} has no time.timezone and the environment sets no "
+                                   "cronJobs.timezone: name the zone (e.g. 'UTC')", where)
+            defaulted.append(identity)
+        if never_fires(job.time):
+            warnings.append(f"cron job {identity} can never fire: no chosen month has its dayOfMonth "
+                            f"(time {job.time}) (in {where})")
+    notes = [f"cron jobs without a timezone use cronJobs.timezone {zone!r}: {', '.join(defaulted)}"] if defaulted \
+        else []
+    return warnings, notes

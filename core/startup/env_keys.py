@@ -98,6 +98,7 @@ KEYS: dict[str, Key] = {
     # cron
     "cronJobs": Key((D,), "cron scheduler settings"),
     "cronJobs.enabled": Key((B,), "run the cron scheduler"),
+    "cronJobs.timezone": Key((S, N), "time zone (IANA name) of jobs whose time names none, e.g. 'UTC'"),
     "cronJobs.allowedHosts": Key((L,), "host names that may run cron jobs (empty: any)"),
     "cronJobs.environment": Key((L,), "environments that may run cron jobs (empty: any)"),
     "cronJobs.deadServerInterval": Key((INT, F), "ms without a heartbeat before a server counts as dead"),
