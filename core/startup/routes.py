@@ -33,8 +33,8 @@ FILE_KEYS = {"group", "name", "version", "hostId", "environment", "prefix", "cor
 METHOD_FIELDS = {"identity", "description", "docs", "deprecated", "environment", "bodyParser", "bodyparser",
                  "authorization", "session", "controller", "errorController", "corsHeaders",
                  "responseSchemes", "rateLimit", "parameterOverflow", "modified", "summary", "tags",
-                 "policy", "handler", "maxMessageSize"}
-WS_ONLY_FIELDS = {"handler", "maxMessageSize"}
+                 "policy", "handler", "maxMessageSize", "messages"}
+WS_ONLY_FIELDS = {"handler", "maxMessageSize", "messages"}
 BODY_TYPES = {"json", "raw", "text", "urlencoded", "none"}
 OVERFLOW_MODES = {"ignore", "log", "block"}
 DEFAULT_LIMIT = 512 * 1024
@@ -76,6 +76,7 @@ class RouteMethod:
     policy: Policy | None = None
     socket: SocketHandler | None = None   # ws routes: the controller that receives the socket
     max_message_size: int | None = None   # ws routes: bytes per incoming message
+    messages: dict[str, str] | None = None  # ws routes: what the server sends and the client may send (docs)
 
     @property
     def is_websocket(self) -> bool:
@@ -358,7 +359,20 @@ def _compile_method(route_file: RouteFile, spec: dict[str, Any], prefix: str, pa
                        modified=method_spec.get("modified"), name=info.name, policy=policy,
                        socket=_socket_handler(method_spec.get("handler"), where, label) if key == "ws" else None,
                        max_message_size=parse_size(method_spec["maxMessageSize"], where)
-                       if "maxMessageSize" in method_spec else None)
+                       if "maxMessageSize" in method_spec else None,
+                       messages=_messages(method_spec.get("messages"), where, label))
+
+
+def _messages(spec: Any, where: str, label: str) -> dict[str, str] | None:
+    """A ws route's ``messages``: ``{"send": text, "receive": text}`` (server -> client, client -> server)."""
+    if spec is None:
+        return None
+    if isinstance(spec, str):
+        return {"send": spec}
+    if not isinstance(spec, dict) or not set(spec) <= {"send", "receive"} or not all(
+            isinstance(v, str) for v in spec.values()):
+        raise StartupError(f"messages of {label} must be {{'send': text, 'receive': text}}", where)
+    return dict(spec)
 
 
 HOOKS = {"onConnect": "on_connect", "onMessage": "on_message", "onDisconnect": "on_disconnect"}
