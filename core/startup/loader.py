@@ -16,7 +16,7 @@ from types import ModuleType
 from typing import Any
 
 from core.errors import StartupError
-from core.shared import Config, Controller, Identified, Lib, Shared, _Registry
+from core.shared import Config, Controller, Identified, Lib, RegistryError, Shared, _Registry
 from core.startup.config import load_module
 
 SKIP_DIRS = {".git", ".svn", "__pycache__", "node_modules"}
@@ -92,6 +92,22 @@ def _register(registry: _Registry, cls: type, obj: Any, path: Path, project: str
 # controller is not registered and the route methods using it are not mounted (a start-up warning
 # names them); a disabled cron job is neither listed nor run.
 DISABLEABLE = ("models", "controllers", "crons")
+
+
+def disabled_controller(method_spec: dict[str, Any]) -> str | None:
+    """The name of a controller with ``disabled = True`` that the method's chains use, if any."""
+    if not Shared.disabled:
+        return None
+    for field_name in ("controller", "errorController", "handler"):
+        entries = method_spec.get(field_name)
+        for entry in entries if isinstance(entries, list) else [entries]:
+            name = entry.get("name") if isinstance(entry, dict) else None
+            if isinstance(name, str) and ("controllers", name) in Shared.disabled:
+                try:
+                    Shared.controllers(name, str(entry.get("version", "1.0")))
+                except RegistryError:
+                    return name  # no enabled version of it either
+    return None
 
 
 class Loader:

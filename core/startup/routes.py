@@ -17,7 +17,7 @@ from core.http.context import RouteInfo
 from core.http.policy import Policy, compile_policy, with_policy
 from core.http.ratelimit import parse_limit
 from core.shared import RegistryError, Shared
-from core.startup.loader import RouteFile
+from core.startup.loader import RouteFile, disabled_controller
 from core.validation.preconditions import PreconditionSet, compile_preconditions
 
 # method key -> (HTTP verb, automatic path suffix)
@@ -247,22 +247,6 @@ def _compile_file(route_file: RouteFile, mode: str, known_hosts: set[str], share
 _CHAIN_ENTRY_KEYS = frozenset({"name", "version", "function"})
 
 
-def _disabled_controller(method_spec: dict[str, Any]) -> str | None:
-    """The name of a controller with ``disabled = True`` that the method's chains use, if any."""
-    if not Shared.disabled:
-        return None
-    for field_name in ("controller", "errorController", "handler"):
-        entries = method_spec.get(field_name)
-        for entry in entries if isinstance(entries, list) else [entries]:
-            name = entry.get("name") if isinstance(entry, dict) else None
-            if isinstance(name, str) and ("controllers", name) in Shared.disabled:
-                try:
-                    Shared.controllers(name, str(entry.get("version", "1.0")))
-                except RegistryError:
-                    return name  # no enabled version of it either
-    return None
-
-
 def _chain_key(controllers: Any, error_controllers: Any, key: str) -> tuple[Any, ...] | None:
     """A hashable key for a route's chain entries, or None when they are not plain name/version/function dicts.
 
@@ -302,7 +286,7 @@ def _compile_method(route_file: RouteFile, spec: dict[str, Any], prefix: str, pa
         raise StartupError(f"unknown keys in route method {label}: {', '.join(sorted(unknown))}", where)
     if not _in_environment(method_spec.get("environment"), mode):
         return None
-    off = _disabled_controller(method_spec)
+    off = disabled_controller(method_spec)
     if off is not None:
         Shared.warnings.append(f"route {key} {full_path(prefix, path, METHOD_KEYS[key][1])} "
                                f"({method_spec.get('identity') or '-'}) is not mounted: controller {off} is "

@@ -18,7 +18,6 @@ operation without any declared 2xx answer documents ``200 Success``; operations 
 from __future__ import annotations
 
 import copy
-import inspect
 import re
 from typing import Any
 
@@ -28,6 +27,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import fields
 
 from core.app.docs.versions import OPENAPI_VERSION, openapi_version, upgrade_to_31
+from core.app.docs.websocket_docs import websocket_section, ws_messages
 from core.errors import StartupError
 from core.shared import flag
 from core.startup.routes import RouteMethod
@@ -296,45 +296,6 @@ def websocket_operation(route: RouteMethod, path_names: list[str], used_ids: set
     operation["x-maxMessageSize"] = route.max_message_size
     operation["x-messages"] = ws_messages(route)
     return operation
-
-
-def ws_messages(route: RouteMethod) -> dict[str, str]:
-    """What a socket carries: the route's ``messages``, else the handler's docstrings (``on_connect``
-    and ``on_message``), else that only broadcasts arrive."""
-    if route.messages:
-        return dict(route.messages)
-    out: dict[str, str] = {}
-    handler = route.socket
-    hooks = (("send", getattr(handler, "on_connect", None)), ("receive", getattr(handler, "on_message", None)))
-    for key, hook in hooks:
-        doc = inspect.getdoc(hook) if hook is not None else None
-        if doc:
-            out[key] = doc
-    return out or {"send": "broadcasts to this path (Shared.ws(path).broadcast)"}
-
-
-def websocket_section(document: dict[str, Any]) -> str:
-    """Markdown for ``info.description``: Swagger UI shows no path-item extensions, so each ws route is
-    described there too (path, description, authentication, policy, messages)."""
-    lines = ["", "", "## WebSocket routes", "",
-             "Open with an HTTP `GET` and `Upgrade: websocket`; the handshake runs the route's checks and answers "
-             "the JSON error envelope when it refuses. Described in this document as `x-websocket` on each path.",
-             ""]
-    for path, item in document.get("paths", {}).items():
-        operation = item.get("x-websocket")
-        if not isinstance(operation, dict):
-            continue
-        auth = " or ".join(f"`{name}`" for requirement in operation.get("security") or [] for name in requirement)
-        lines.append(f"**WS {path}**: {operation.get('summary') or ''}")
-        lines.append(f"- auth: {auth or 'none'}" + (f"; policy: groups {', '.join(operation['x-policy']['groups'])} "
-                                                    f"({operation['x-policy']['groupPolicy']})"
-                                                    if operation.get("x-policy") else ""))
-        for key, label in (("send", "server sends"), ("receive", "client may send")):
-            text = (operation.get("x-messages") or {}).get(key)
-            if text:
-                lines.append(f"- {label}: {' '.join(text.split())}")
-        lines.append("")
-    return "\n".join(lines)
 
 
 def _sort_key(route: RouteMethod) -> str:
