@@ -210,3 +210,17 @@ def test_a_pattern_that_can_never_fire_warns_at_start_up(tree):
     assert "cron job hourlyReport can never fire" in warning and "crons/job.py" in warning
     _job(tree, '{"second": "0", "minute": "0", "hour": "0", "dayOfMonth": "29", "month": "1", "timezone": "UTC"}')
     assert tree.app().config["mia.warnings"] == []  # February 29 comes in leap years
+
+
+# ------------------------------------------------------------------------------------------ malformed JSON
+def test_malformed_json_answers_400_with_the_parsers_reason_and_position(client):
+    reply = client.post("/demo/v1/todo", data='{"name": "x",\n  }', content_type="application/json")
+    assert reply.status_code == 400
+    [entry] = reply.get_json()["errors"]
+    assert entry == {"code": "BadRequest", "msg": "Something is not ok with your request",
+                     "reason": "Expecting property name enclosed in double quotes", "position": 16, "line": 2,
+                     "column": 3}
+    reply = client.post("/demo/v1/todo", data='{"name": NaN}', content_type="application/json")
+    assert reply.get_json()["errors"][0]["reason"] == "NaN is not JSON"
+    reply = client.post("/demo/v1/todo", data='"just a string"', content_type="application/json")
+    assert reply.get_json()["errors"][0]["reason"] == "a JSON body must be an object or an array"
