@@ -190,7 +190,8 @@ def pattern_text(time: dict[str, Any]) -> str:
     """mia's pattern string ``second minute hour dayOfMonth month dayOfWeek`` (for listings and logs)."""
     full = complete_time(time)
     text = " ".join(str(full[name]) for name, *_ in FIELDS)
-    return f"{text} ({full['timezone']})" if full["timezone"] else text
+    zone = full["timezone"] or environment_timezone()
+    return f"{text} ({zone})" if zone else text
 
 
 def _count(value: Any, key: str) -> int:
