@@ -101,7 +101,9 @@ def disabled_controller(method_spec: dict[str, Any]) -> str | None:
     for field_name in ("controller", "errorController", "handler"):
         entries = method_spec.get(field_name)
         for entry in entries if isinstance(entries, list) else [entries]:
-            name = entry.get("name") if isinstance(entry, dict) else None
+            if not isinstance(entry, dict):
+                continue
+            name = entry.get("name")
             if isinstance(name, str) and ("controllers", name) in Shared.disabled:
                 try:
                     Shared.controllers(name, str(entry.get("version", "1.0")))
@@ -155,7 +157,8 @@ class Loader:
                     module = load_module(path, _module_name(project, kind, path, folder))
                     for cls in _classes(module, base):
                         if getattr(cls, "disabled", False) is True and kind in DISABLEABLE:
-                            Shared.disabled[(kind, str(cls.identity))] = str(path)  # not registered: not run
+                            # not registered, so never listed, run or mounted
+                            Shared.disabled[(kind, str(getattr(cls, "identity", None)))] = str(path)
                             continue
                         obj = self._instantiate(cls, path) if instantiate else cls
                         _register(registry, cls, obj, path, project)

@@ -19,6 +19,7 @@ import smtplib
 import ssl
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from email.policy import default as default_policy
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
@@ -27,7 +28,7 @@ from core.notifications.headers import HeaderInjection, custom_header, header_va
 
 
 def _domain(sender: str) -> str | None:
-    addresses = getattr(EmailMessage().policy.header_factory("From", sender), "addresses", ())
+    addresses = getattr(default_policy.header_factory("From", sender), "addresses", ())
     return addresses[0].domain or None if addresses else None
 
 
