@@ -176,3 +176,44 @@ def test_async_controllers_on_every_engine(tmp_path, engine):
     assert answers["/a/handled"] == (409, {"handled": "AsyncConflict", "status": 409})
     assert answers["/a/slow"][0] == 504
     assert answers["/a/lib"] == (200, {"status": 200, "response": {"fetched": "x"}})
+
+
+WS_HANDLER = '''
+import asyncio
+from core import Controller
+
+class Echo(Controller):
+    identity = "async-echo"
+
+    async def on_connect(self, ws, req):
+        await asyncio.sleep(0)
+        ws.send({"event": "hello"})
+
+    async def on_message(self, ws, req, message):
+        await asyncio.sleep(0)
+        ws.send({"echo": message})
+'''
+
+
+def test_async_websocket_handler_hooks_run(tmp_path):
+    import simple_websocket
+
+    from conftest import serve_live
+
+    tree = _tree(tmp_path)
+    tree.write("projects/base/controllers/echo.py", WS_HANDLER)
+    tree.write("projects/base/routes/ws.py", '''
+routes = {"group": "t", "prefix": "/w", "routes": {
+    "./echo": {"ws": {"identity": "w-echo", "handler": {"name": "async-echo"}}},
+}}
+''')
+    app = tree.app()
+    try:
+        with serve_live(app) as url:
+            client = simple_websocket.Client.connect(url.replace("http", "ws", 1) + "/w/echo")
+            assert client.receive(timeout=5) == '{"event":"hello"}'
+            client.send("ping")
+            assert client.receive(timeout=5) == '{"echo":"ping"}'
+            client.close()
+    finally:
+        app.config["mia.hub"].close_all()

@@ -99,6 +99,7 @@ def wrap(fn: Callable[..., Coroutine[Any, Any, Any]], timeout: float | None = DE
 
     call.__wrapped__ = fn  # type: ignore[attr-defined]
     call.__name__ = getattr(fn, "__name__", "call")
+    call.__doc__ = getattr(fn, "__doc__", None)
     return call
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.errors import StartupError
+from core.http import coroutines
 from core.http.chain import ChainStep, resolve_chain
 from core.http.context import RouteInfo
 from core.http.policy import Policy, compile_policy, with_policy
@@ -384,6 +385,8 @@ def _socket_handler(spec: Any, where: str, label: str) -> SocketHandler | None:
         fn = getattr(controller, wanted or default, None)
         if wanted and not callable(fn):
             raise StartupError(f"{name} {version}->{wanted} does not exists (handler {key} of {label})", where)
+        if callable(fn) and coroutines.is_async(fn):  # async def hooks run on the process's event loop
+            fn = coroutines.wrap(fn, coroutines.configured_timeout(Shared.environment))
         hooks[default] = fn if callable(fn) else None
     if not any(hooks.values()):
         raise StartupError(f"handler {name} of {label} has none of on_connect, on_message, on_disconnect", where)
