@@ -20,12 +20,13 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from core.app.cli import USAGE, UsageError, closest, parse_args
 from core.errors import StartupError
 
 
-def wsgi_app():  # noqa: ANN201 - a Flask app
+def wsgi_app() -> Any:  # a Flask app (Flask is imported by the factory, not here)
     """App factory for WSGI servers; the environment comes from MIA_ENV (default ``production``).
 
     Each worker process that calls it also starts its cron scheduler (see core/app/crons/modes.py);

@@ -186,9 +186,13 @@ def open_slow_clients(port: int, count: int) -> list[socket.socket]:
     return clients
 
 
-def trickle(clients: list[socket.socket]) -> None:
+def trickle(clients: list[socket.socket]) -> int:
+    """One more byte of header from each client; how many of them the server still let write."""
+    open_count = 0
     for sock in clients:
         try:
             sock.sendall(b"a")
+            open_count += 1
         except OSError:
             pass
+    return open_count

@@ -8,7 +8,6 @@ and hash in a bounded pool; device registration is rate limited per IP; demo tod
 from __future__ import annotations
 
 import logging
-import statistics
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -116,32 +115,30 @@ def test_a_shared_static_key_cannot_sign_up_log_in_or_read_an_account(client):
 
 
 # -------------------------------------------------------------------------- 3. timing, lockout, policy, pool
-def test_known_and_unknown_logins_take_the_same_time_and_work(client, monkeypatch):
+def test_known_and_unknown_logins_do_the_same_work(client, monkeypatch):
+    """An unknown login costs what a known one costs: one argon2 verification with the same parameters.
+
+    Counted, not timed (a timing ratio fails on a loaded machine); the work is what sets the time."""
     identity_config(monkeypatch, "lockout", maxFailures=1000, maxFailuresPerIp=1000)
     passwords = Shared.libs("generic-passwords")
+    verified: list[str] = []  # the argon2 parameter section ("m=...,t=...,p=...") of every verification
+
+    class Counting(PasswordHasher):
+        def verify(self, hash: str | bytes, password: str | bytes) -> bool:
+            verified.append(str(hash).split("$")[3])
+            return super().verify(hash, password)
+
     # Cheaper argon2 parameters keep the sample fast; both paths verify against hashes made with them.
-    monkeypatch.setattr(passwords, "hasher", PasswordHasher(time_cost=1, memory_cost=32 * 1024, parallelism=1))
+    monkeypatch.setattr(passwords, "hasher", Counting(time_cost=1, memory_cost=32 * 1024, parallelism=1))
     monkeypatch.setattr(passwords, "_dummy", None)
     phone = signed_up(client)
-    calls = []
-    for name in ("verify", "burn"):
-        original = getattr(passwords, name)
-        monkeypatch.setattr(passwords, name, lambda *a, _o=original, _n=name, **k: calls.append(_n) or _o(*a, **k))
-    login(phone, password="wrong password")
-    known_work = list(calls)
-    calls.clear()
-    login(phone, name="nobody@example.com", password="wrong password")
-    assert len(known_work) == len(calls) == 1  # exactly one hash verification on either path
-    known, unknown = [], []
     for pair in range(20):
-        for name, bucket in ((("alice@example.com", known), ("nobody@example.com", unknown))[::1 - 2 * (pair % 2)]):
-            started = time.perf_counter()
+        for name in ("alice@example.com", "nobody@example.com")[::1 - 2 * (pair % 2)]:
+            before = len(verified)
             reply = login(phone, name=name, password=f"wrong {pair}")
-            bucket.append(time.perf_counter() - started)
             assert reply.status_code == 401 and codes(reply) == ["InvalidCredentials"]
-    ratio = statistics.median(known) / statistics.median(unknown)
-    print(f"timing ratio known/unknown over 20 pairs: {ratio:.3f}")
-    assert 1 / 1.2 <= ratio <= 1.2
+            assert len(verified) == before + 1, name  # exactly one verification on either path
+    assert len(verified) == 40 and set(verified) == {"m=32768,t=1,p=1"}
 
 
 def test_an_account_locks_after_n_failures_with_retry_after(client, monkeypatch, caplog):

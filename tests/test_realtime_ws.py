@@ -189,14 +189,12 @@ def test_dead_client_is_reaped_by_the_ping(live_ws):
     receive_json(alive)
     dead = raw_socket(url, KEY_FEED, {"key": STATIC_KEY})  # handshakes, then never answers a ping
     assert wait_until(lambda: Shared.ws(KEY_FEED).count() == 2)
-    started = time.monotonic()
     frames = read_frames(dead)  # until the server hangs up
-    elapsed = time.monotonic() - started
     opcodes = [opcode for opcode, _ in frames]
     assert 0x9 in opcodes  # it was pinged
     close = [payload for opcode, payload in frames if opcode == 0x8]
     assert close and int.from_bytes(close[0][:2], "big") == 1008  # policy violation: ping/pong timeout
-    assert elapsed < 10 * PING
+    assert opcodes.count(0x9) <= 10  # hung up after a few unanswered pings, not left open
     assert wait_until(lambda: Shared.ws(KEY_FEED).count() == 1)  # reaped; the live one stays
     Shared.ws(KEY_FEED).broadcast({"still": "here"})
     assert receive_json(alive) == {"still": "here"}

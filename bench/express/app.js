@@ -20,6 +20,8 @@ const nonces = new Set();
 const app = express();
 app.disable("x-powered-by");
 app.disable("etag");
+// Access log on (bench/run.py's "logs on" table): morgan, as Express users log requests, to stdout.
+if (process.env.ACCESS_LOG === "1") app.use(require("morgan")("combined"));
 
 function fail(res, status, errors) { res.status(status).json({status, errors}); }
 

@@ -4,7 +4,8 @@
   id; returned on every answer and written on the access line (``environ["mia.request_id"]``).
 * Access line (logger ``mia.access``, level info, ``accessLog: False`` turns it off):
   ``GET /demo/v1/todo 200 1.8ms id=<request id>``, carrying the route identity so that
-  ``LOG_LEVEL_<IDENTITY>`` silences or opens it per route. Query keys and tokens are masked.
+  ``LOG_LEVEL_<IDENTITY>`` silences or opens it per route. Secret query values and device ids are
+  masked. The line is queued here and written in batches by ``core/app/access_log.py``.
 * ``GET /_mia/health``: database and cache reachability for load balancers, 200 or 503, no
   secrets. It is answered here, before routing, so no project route can shadow it.
 """
@@ -16,6 +17,8 @@ import os
 import re
 import time
 from typing import Any
+
+from core.app.access_log import WRITER
 
 HEALTH_PATH = "/_mia/health"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
@@ -79,14 +82,14 @@ def install(app: Any, environment: dict[str, Any]) -> None:
                    ("Cache-Control", "no-store")])
             return [data]
         result = inner(environ, start)
-        if enabled and access_log.isEnabledFor(logging.INFO):
-            path = environ.get("PATH_INFO", "")
-            if environ.get("QUERY_STRING"):
-                path = f"{path}?{environ['QUERY_STRING']}"
-            method = "WS" if environ.get("HTTP_UPGRADE", "").lower() == "websocket" else environ.get("REQUEST_METHOD")
-            access_log.info("%s %s %s %.1fms id=%s", method, path,
-                            (seen[-1] if seen else "-").split(" ", 1)[0], (time.perf_counter() - started) * 1000,
-                            request_id, extra={"identity": environ.get("mia.identity"), "request_id": request_id})
+        if enabled:
+            identity = environ.get("mia.identity")
+            if WRITER.enabled_for(identity):
+                method = "WS" if environ.get("HTTP_UPGRADE", "").lower() == "websocket" else environ.get(
+                    "REQUEST_METHOD", "")
+                WRITER.record(method, environ.get("PATH_INFO", ""),
+                              environ.get("QUERY_STRING", ""), (seen[-1] if seen else "-").split(" ", 1)[0],
+                              (time.perf_counter() - started) * 1000, request_id, identity)
         return result
 
     app.wsgi_app = wsgi

@@ -98,7 +98,7 @@ def create_app(mode: str = "local", root: Path | str | None = None, overrides: d
     static.install(app, root, loaded.projects)  # projects/<p>/public at /<p>/assets/
     websocket.install(app, ws_routes, pipeline, hub, ws_ping, ws_limit)  # flask-sock; handshake = the chain
     def dispatch(path: str = "") -> Any:
-        req = request._get_current_object()
+        req = request._get_current_object()  # type: ignore[attr-defined]  # the proxy's own method
         response = pipeline.handle(req)
         route = getattr(getattr(req, "mia", None), "route", None)
         if route is not None:  # the access line's identity (LOG_LEVEL_<IDENTITY>)
@@ -111,7 +111,7 @@ def create_app(mode: str = "local", root: Path | str | None = None, overrides: d
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Any:
         if exc.code in (404, 405):  # a verb (TRACE) or path (a %0A in it) Flask's catch-all misses: ask the router
-            return pipeline.handle(request._get_current_object())
+            return pipeline.handle(request._get_current_object())  # type: ignore[attr-defined]  # the proxy's own method
         return error_response(MiaError(exc.code or 500), request)
 
     @app.errorhandler(Exception)

@@ -23,7 +23,9 @@ import re
 import socket
 import sys
 import threading
+import time
 from typing import Any
+from urllib.parse import unquote_plus
 
 TRACE = 5
 logging.addLevelName(TRACE, "TRACE")
@@ -32,6 +34,7 @@ LEVELS = {"none": logging.CRITICAL + 10, "fatal": logging.CRITICAL, "error": log
 _NAMES = {logging.CRITICAL: "fatal", logging.ERROR: "error", logging.WARNING: "warn", logging.INFO: "info",
           logging.DEBUG: "debug", TRACE: "trace"}
 _KEY = re.compile(r"[^A-Z0-9]")
+generation = 0  # counts configure() calls: the access log remembers level verdicts per generation
 
 
 def identity_key(identity: str) -> str:
@@ -98,19 +101,72 @@ class TextFormatter(logging.Formatter):
         return super().format(record)
 
 
-_SECRET_QUERY = re.compile(r"((?:^|[?&])(?:key|session|token)=)[^&\s\"]+", re.IGNORECASE)
+# Query parameters whose values never reach a log line, compared lower-case without "_" and "-"
+# (``access_token``, ``refreshToken``, ``X-Api-Key`` ...); ``logRedact`` in the environment adds names.
+SECRET_NAMES = {"key", "apikey", "accesskey", "session", "sessionid", "token", "accesstoken", "refreshtoken",
+                "idtoken", "jwt", "password", "pass", "passwd", "newpassword", "oldpassword", "secret",
+                "clientsecret", "signature", "sig", "auth", "authorization", "code", "otp", "pin"}
+_extra_names: set[str] = set()
+_QUERY_IN_TEXT = re.compile(r"(?:^|(?<=[?&]))([^=&?\s\"#]+)=([^&\s\"#]*)")
 # Device ids (32 hex) in paths such as /devices/<id>: with the public app secret they sign requests.
 _DEVICE_ID = re.compile(r"(?<=/)[0-9a-fA-F]{32}(?=[/?\s\"]|$)")
 
 
+def set_redacted_names(names: Any) -> None:
+    """Add an environment's ``logRedact`` names to the built-in list."""
+    _extra_names.clear()
+    _extra_names.update(_normal(str(n)) for n in names or ())
+    _verdicts.clear()
+
+
+def _normal(name: str) -> str:
+    return unquote_plus(name).lower().replace("_", "").replace("-", "")
+
+
+_verdicts: dict[str, bool] = {}
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a query parameter's value is masked (remembered per name: an access line asks for each)."""
+    verdict = _verdicts.get(name)
+    if verdict is None:
+        normal = _normal(name)
+        verdict = normal in SECRET_NAMES or normal in _extra_names
+        if len(_verdicts) < 4096:
+            _verdicts[name] = verdict
+    return verdict
+
+
+def _mask_pair(match: re.Match[str]) -> str:
+    return f"{match.group(1)}=***" if is_secret_name(match.group(1)) else match.group(0)
+
+
 def redact(text: str) -> str:
-    return _DEVICE_ID.sub("***", _SECRET_QUERY.sub(r"\1***", text))
+    """Every secret query value (by name, see SECRET_NAMES) and 32-hex device id in a line replaced by ``***``."""
+    if "=" in text:
+        text = _QUERY_IN_TEXT.sub(_mask_pair, text)
+    return _DEVICE_ID.sub("***", text)
+
+
+def redact_url(path: str, query: str) -> str:
+    """``path?query`` as an access line shows it: secret query values and device ids masked."""
+    if len(path) >= 33:
+        path = _DEVICE_ID.sub("***", path)
+    if not query:
+        return path
+    parts = query.split("&")
+    for index, part in enumerate(parts):
+        name, equals, _ = part.partition("=")
+        if equals and is_secret_name(name):
+            parts[index] = f"{name}=***"
+    return f"{path}?{'&'.join(parts)}"
 
 
 class RedactQueryKeys(logging.Filter):
-    """Access-log lines must not carry static keys, tokens (query parameters) or device ids (paths).
+    """Log lines must not carry keys, tokens, passwords (query parameters) or device ids (paths).
 
-    Covers werkzeug's access log (tuple arguments) and gunicorn's (``gunicorn.access``, a dict of atoms).
+    Covers werkzeug's access log (tuple arguments), gunicorn's (``gunicorn.access``, a dict of atoms) and,
+    on the mia handler and the transport, every other line that quotes a URL.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -135,22 +191,36 @@ class Transport(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            self.queue.put_nowait((self.format(record), level_name(record.levelno), record_identity(record)))
-        except queue.Full:
-            self.dropped += 1
+            self.offer(self.format(record), level_name(record.levelno), record_identity(record))
         except Exception:  # noqa: BLE001 - a log line must never fail a request
             self.handleError(record)
+
+    def offer(self, out: str, level: str, identifier: str | None) -> None:
+        """Queue one formatted line for the project function; dropped and counted when the queue is full."""
+        try:
+            self.queue.put_nowait((out, level, identifier))
+        except queue.Full:
+            self.dropped += 1
 
     def _run(self) -> None:
         while True:
             item = self.queue.get()
-            if item is None:
-                return
-            out, level, identifier = item
             try:
+                if item is None:
+                    return
+                out, level, identifier = item
                 self.function({"out": out, "level": level, "identifier": identifier})
             except Exception as exc:  # noqa: BLE001 - a broken transport must not stop the server
                 print(f"mia: log transport failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+            finally:
+                self.queue.task_done()
+
+    def drain(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for the queued lines to be handed over (a process about to stop)."""
+        deadline = time.monotonic() + timeout
+        while self.queue.unfinished_tasks and time.monotonic() < deadline and self.thread.is_alive():
+            time.sleep(0.01)
+        return not self.queue.unfinished_tasks
 
     def close(self) -> None:
         try:
@@ -170,6 +240,12 @@ def _overrides(environment: dict[str, Any]) -> dict[str, int]:
     return found
 
 
+def mia_handler() -> logging.StreamHandler[Any] | None:
+    """The stream handler :func:`configure` put on the ``mia`` logger (None before it ran)."""
+    return next((h for h in logging.getLogger("mia").handlers
+                 if getattr(h, "_mia", False) and isinstance(h, logging.StreamHandler)), None)
+
+
 def configure(environment: dict[str, Any]) -> None:
     """Configure the ``mia`` logger tree once per process (idempotent for tests)."""
     name = os.environ.get("LOG_LEVEL") or str(environment.get("logLevel", "info"))
@@ -183,11 +259,14 @@ def configure(environment: dict[str, Any]) -> None:
         handler._mia = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
         logger.propagate = False
-    handler.filters = [IdentityLevels(default, overrides)]
+    handler.filters = [IdentityLevels(default, overrides), RedactQueryKeys()]
+    global generation
+    generation += 1  # what the access log remembered of the levels is stale
+    set_redacted_names(environment.get("logRedact"))
     for old in [h for h in logger.handlers if isinstance(h, Transport)]:
         logger.removeHandler(old)
         old.close()
-    for name in ("werkzeug", "gunicorn.access", "mia.access"):  # every access log
+    for name in ("werkzeug", "gunicorn.access", "gunicorn.error", "mia.access"):  # every access log
         access_log = logging.getLogger(name)
         if not any(isinstance(f, RedactQueryKeys) for f in access_log.filters):
             access_log.addFilter(RedactQueryKeys())

@@ -16,4 +16,4 @@ import sys
 # the standard ssl module. Without pyOpenSSL that fallback is certain, so it is taken up front: the
 # same TLS code connects, and a worker that never signs a JWT does not carry cryptography.
 if "pymongo" not in sys.modules and importlib.util.find_spec("OpenSSL") is None:
-    sys.modules.setdefault("pymongo.pyopenssl_context", None)  # type: ignore[assignment]
+    sys.modules.setdefault("pymongo.pyopenssl_context", None)  # type: ignore[arg-type]  # None marks "not importable"

@@ -196,11 +196,11 @@ class BaseModel(Identified):
     @classmethod
     def _prepare(cls, document: dict[str, Any], validate: bool) -> dict[str, Any]:
         if not validate:
-            return bson_ready(dict(document))  # type: ignore[no-any-return]
+            return bson_ready(dict(document))
         stored = cls.validate(document, partial=False)
         if "_id" in document and "_id" not in stored:
             stored["_id"] = document["_id"]
-        return bson_ready(stored)  # type: ignore[no-any-return]
+        return bson_ready(stored)
 
     @classmethod
     def update_one(cls, filter: dict[str, Any], changes: dict[str, Any], upsert: bool = False,

@@ -57,7 +57,7 @@ class DirectContext(RequestContext):
         self._after_request_functions = []
         self._cv_tokens = []
 
-    @property  # type: ignore[override]
+    @property
     def url_adapter(self) -> Any:
         if not self._adapter_ready:
             return None
@@ -80,7 +80,7 @@ class LeanContext(DirectContext):
     The session is the null session Flask would open (no secret key), made when first asked for.
     """
 
-    @property  # type: ignore[override]
+    @property
     def session(self) -> Any:
         if self._session is None:
             self._session = self.app.session_interface.make_null_session(self.app)
@@ -97,7 +97,7 @@ class LeanContext(DirectContext):
         self._cv_tokens.append((_cv_request.set(self), app_ctx))
         self._adapter_ready = True
 
-    def pop(self, exc: BaseException | None = None) -> None:  # type: ignore[override]
+    def pop(self, exc: BaseException | None = None) -> None:
         last = len(self._cv_tokens) == 1
         token, app_ctx = self._cv_tokens.pop()
         try:
@@ -128,17 +128,17 @@ def wsgi_response(response: Any, environ: dict[str, Any], start_response: Callab
     status = response.status_code
     if (type(body) is not list or response.direct_passthrough or response._on_close or status < 200
             or status in NO_BODY):
-        return response(environ, start_response)  # type: ignore[no-any-return]
+        return response(environ, start_response)
     pairs = response.headers._list
     length = False
     for name, _ in pairs:
         lower = name.lower()
         if lower in _FIX_UP:
-            return response(environ, start_response)  # type: ignore[no-any-return]
+            return response(environ, start_response)
         if lower == "content-length":
             length = True
     if not length:
-        return response(environ, start_response)  # type: ignore[no-any-return]
+        return response(environ, start_response)
     start_response(response.status, list(pairs))
     return [] if environ["REQUEST_METHOD"] == "HEAD" else body
 
@@ -149,7 +149,7 @@ def _full_dispatch(ctx: DirectContext) -> Any:
 
 
 def _werkzeug_write(response: Any, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-    return response(environ, start_response)  # type: ignore[no-any-return]
+    return response(environ, start_response)
 
 
 class DirectDispatch:
@@ -220,10 +220,10 @@ class DirectDispatch:
         app = self.app
         app._got_first_request = True
         try:
-            rv = app.view_functions[CATCH_ALL](**ctx.request.view_args)
+            rv = app.view_functions[CATCH_ALL](**(ctx.request.view_args or {}))
         except Exception as e:  # noqa: BLE001 - as full_dispatch_request: the app's error handlers
             rv = app.handle_user_exception(e)
-        response = rv if type(rv) is app.response_class else app.make_response(rv)
+        response = rv if type(rv) is app.response_class else app.make_response(rv)  # type: ignore[arg-type]  # a view's return value, as Flask's own dispatch passes it
         if ctx._after_request_functions:  # after_this_request() in a controller
             ctx.session  # noqa: B018 - process_response reads ctx._session: open the null session
             response = app.process_response(response)

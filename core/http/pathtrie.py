@@ -14,7 +14,8 @@ import re
 from typing import Any
 
 PARAM_WEIGHT, PATH_WEIGHT = 100, 200  # werkzeug's UnicodeConverter and PathConverter weights
-_PARAM_SORT_KEY = (0, [], -1, [PARAM_WEIGHT])  # a parameter segment's place among dynamic transitions (_tail's shape)
+# a parameter segment's place among dynamic transitions (_tail's shape)
+_PARAM_SORT_KEY: tuple[Any, ...] = (0, [], -1, [PARAM_WEIGHT])
 
 
 _NO_CHILDREN: dict[str, Any] = {}  # shared by every node without literal children; never written to
@@ -35,7 +36,9 @@ class _Node:
 
 def _tail(segments: list[str]) -> tuple[Any, str]:
     """Weight and regex of a wildcard and everything after it (werkzeug makes one final part of them)."""
-    pieces, statics, args = [], [], []
+    pieces: list[str] = []
+    statics: list[Any] = []
+    args: list[Any] = []
     for segment in segments:
         if segment == "<path:wildcard>":
             pieces.append("(?:[^/].*?)")

@@ -87,19 +87,20 @@ class Pipeline:
             run_controllers(route.controllers, req, res, validated)
         except Exception as err:  # noqa: BLE001 - every failure becomes the JSON envelope
             mia_error = as_mia_error(err)
+            failure: BaseException = err
             if route.error_controllers:
                 # Error controllers are promised a MiaError (.status, .errors): a pymongo outage is
                 # the 503 it renders as, any other exception a 500 whose cause is the original.
                 handed = mia_error or _internal_error(err)
                 returned = run_error_controllers(route.error_controllers, handed, req, res)
-                err = err if returned is handed else returned
+                failure = err if returned is handed else returned
             if not res.sent:
-                response = error_response(err, req, res.headers)
+                response = error_response(failure, req, res.headers)
                 self._after(req, route, response)
                 return response
             if mia_error is None:  # answered anyway (res.send twice, an error controller sent): keep the trace
                 log.error("%s %s: %s raised, the response was already chosen", req.method, req.path,
-                          type(err).__name__, exc_info=err)
+                          type(failure).__name__, exc_info=failure)
         mia.debug_info["total"] = {"runtime": round((time.perf_counter() - started) * 1000, 3)}
         try:
             response = finish(res)

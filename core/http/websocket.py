@@ -79,7 +79,7 @@ def install(app: Flask, ws_routes: list[Any], pipeline: Any, hub: Hub, ping: flo
     sock = Sock()
 
     def session(ws: Any, path: str = "") -> None:
-        serve(ws, g.mia_ws_route, request._get_current_object(), hub, g.mia_ws_limit)
+        serve(ws, g.mia_ws_route, request._get_current_object(), hub, g.mia_ws_limit)  # type: ignore[attr-defined]  # the proxy's own
 
     sock.route("/", bp=blueprint, endpoint="root")(session)
     sock.route("/<path:path>", bp=blueprint, endpoint="path")(session)
@@ -95,7 +95,7 @@ class Handshake:
         self.limit = limit
 
     def __call__(self) -> Any:
-        req = request._get_current_object()
+        req = request._get_current_object()  # type: ignore[attr-defined]  # the proxy's own method
         environ = req.environ
         try:
             target, params = self.router.match(req.host, req.path, "GET",
@@ -114,11 +114,12 @@ class Handshake:
             check_overflow(route.preconditions, req, route.info.parameter_overflow)
             run_controllers(route.controllers, req, res, validated, must_send=False)
         except Exception as err:  # noqa: BLE001 - every refusal is the JSON envelope, before the upgrade
+            failure: BaseException = err
             if route.error_controllers:
                 handed = as_mia_error(err) or MiaError(500)
-                err = run_error_controllers(route.error_controllers, handed, req, res)
+                failure = run_error_controllers(route.error_controllers, handed, req, res)
             if not res.sent:
-                return error_response(err, req, res.headers)
+                return error_response(failure, req, res.headers)
         if res.sent:  # a controller answered instead of letting the socket open
             return finish(res)
         g.mia_ws_route = route

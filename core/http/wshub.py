@@ -173,6 +173,7 @@ class Hub:
     def receive(self, doc: dict[str, Any]) -> None:
         """A message another process published (called by the bus's poller)."""
         text = doc.get("text") or ""
+        message: Any
         if isinstance(text, (bytes, bytearray)):
             text = message = bytes(text)
         else:

@@ -45,7 +45,7 @@ def _channel(node: Any, kind: str, channels: tuple[str, ...]) -> dict[str, Any] 
     return section if kind == "mail" and ("subject" in section or "text" in section) else None
 
 
-def find(templates: Any, name: str, kind: str, channels: tuple[str, ...], culture: Any = None,
+def find(templates: Any, name: Any, kind: str, channels: tuple[str, ...], culture: Any = None,
          default_language: Any = None) -> dict[str, Any] | None:
     """The template ``name`` of ``kind`` (mail/push) for the first culture in the chain that has it."""
     if not isinstance(templates, dict) or not isinstance(name, str):

@@ -143,6 +143,7 @@ KEYS: dict[str, Key] = {
     "logLevels": Key((D,), "per-identifier levels {identity: level}; LOG_LEVEL_<ID> overrides", open=True),
     "accessLog": Key((B,), "one access line per request (default on)"),
     "logTransport": Key((S, N), "'<config identity>.<function>' called for every log line, off the request"),
+    "logRedact": Key((list,), "more query parameter names whose values logs mask (key, token, password ... built in)"),
     "hot": Key((D,), "hot reload settings", open=True),
 }
 

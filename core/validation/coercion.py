@@ -322,7 +322,7 @@ def compile_match(spec: Any) -> tuple[re.Pattern[str], str]:
     except re.error as exc:
         raise RuleError(f"match is not a valid regular expression: {exc}") from exc
     source = re.sub(r"(?<!\\)/", r"\/", pattern.pattern) or "(?:)"
-    flags = "".join(f for f, bit in (("i", re.I), ("m", re.M), ("s", re.S), ("x", re.X)) if pattern.flags & bit)
-    return pattern, f"/{source}/{flags}"
+    letters = "".join(f for f, bit in (("i", re.I), ("m", re.M), ("s", re.S), ("x", re.X)) if pattern.flags & bit)
+    return pattern, f"/{source}/{letters}"
 
 

@@ -28,7 +28,7 @@ def normalize(d: Mapping[str, Any], group: Any) -> dict[str, Any]:
         own: set[int] = set()
         for head, rest, v in dotted:
             cur = out.get(head)
-            if id(cur) not in own:
+            if not isinstance(cur, dict) or id(cur) not in own:
                 cur = out[head] = dict(cur) if isinstance(cur, dict) else {}
                 own.add(id(cur))
             cur[rest] = v

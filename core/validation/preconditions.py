@@ -8,6 +8,8 @@ sees in ``req.mia.validated_parameters`` only the sections it declared.
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Set
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,7 +72,7 @@ def _attribute(rules: Any, name: str) -> Any:
     value = rules.get(name) if isinstance(rules, dict) else None
     if isinstance(value, type):
         return value.__name__.lower()
-    if hasattr(value, "pattern"):
+    if isinstance(value, re.Pattern):
         return value.pattern
     return value
 
@@ -108,8 +110,7 @@ def compile_preconditions(steps: list[Any], where: str, shared: dict[Any, Any] |
                 raise StartupError(f"preconditions {label} {section} must be a dict of parameters", where)
             if section == "header":  # HTTP header names are case-insensitive; mia needed lower case
                 rules = {str(k).lower(): v for k, v in rules.items()}
-            key = (id(parameters), section)
-            hit = cache.get(key)
+            hit = cache.get((id(parameters), section))
             if hit is not None and hit[0] is parameters:  # the same declaration object: its schema is the same
                 schemas[section] = hit[1]
             else:
@@ -117,7 +118,7 @@ def compile_preconditions(steps: list[Any], where: str, shared: dict[Any, Any] |
                     schemas[section] = compile_rules(rules, where=f"{label} {section}")
                 except RuleDefinitionError as exc:
                     raise StartupError(str(exc), where) from exc
-                cache[key] = (parameters, schemas[section])
+                cache[(id(parameters), section)] = (parameters, schemas[section])
             normalised[section] = rules
             for param, param_rules in rules.items():
                 top = str(param).split(".")[0]
@@ -157,7 +158,7 @@ def header_values(environ: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-def section_values(req: Any, sections: set[str]) -> dict[str, Any]:
+def section_values(req: Any, sections: Set[str]) -> dict[str, Any]:
     """Raw input per section, built only for sections some controller declared."""
     values: dict[str, Any] = {}
     if "header" in sections:

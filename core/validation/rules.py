@@ -154,7 +154,7 @@ def _flag(rules: dict[str, Any], key: str, default: bool = False) -> bool:
 def _default_factory(d: Any, nullable: bool) -> Callable[[], Any] | None:
     """A per-validation producer of the default, or None when mia would report UnexpectedDefaultValue."""
     if callable(d):
-        return d  # type: ignore[no-any-return]
+        return d
     if (d is None and nullable) or isinstance(d, (str, int, float, bool, date)):
         return lambda: d
     if isinstance(d, (dict, list)):
@@ -177,8 +177,10 @@ class Leaf:
         self.path, self.parts, self.rules = path, path.split("."), rules
         ts = resolve_type(rules["type"]) if rules.get("type") is not None else None
         st = resolve_type(rules["subType"]) if rules.get("subType") is not None else None
-        self.coerce, self.expected = (ts.coerce, ts.expected) if ts else (None, "")
-        self.sub_coerce, self.sub_expected = (st.coerce, st.expected) if st else (None, "")
+        self.coerce: Callable[..., Any] | None = ts.coerce if ts else None
+        self.expected: str = ts.expected if ts else ""
+        self.sub_coerce: Callable[..., Any] | None = st.coerce if st else None
+        self.sub_expected: str = st.expected if st else ""
         self.required, self.nullable = _flag(rules, "required"), _flag(rules, "nullable")
         pub = rules.get("public", True)
         if isinstance(pub, bool):
@@ -210,7 +212,7 @@ class Leaf:
             virtual = virtual.get("set")
         if virtual is not None and not callable(virtual):
             raise RuleError("virtual must be a function or {'set': function}")
-        self.virtual = virtual
+        self.virtual: Callable[..., Any] | None = virtual
         desc = rules.get("desc", rules.get("description"))
         if desc is not None and not isinstance(desc, str):
             raise RuleError("desc/description must be a string")

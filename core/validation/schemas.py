@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 import marshmallow
 from marshmallow import fields, validate
@@ -253,7 +253,7 @@ def leaf_field(info: FieldInfo) -> fields.Field:
         sub_cls, sub_kind, sub_meta = _scalar(info.sub_type, _is_integer(info.rules.get("subType")))
         sub_validators, deny_meta = _rule_kwargs(info, sub_kind, element=True)
         sub_meta.pop("description_suffix", None)
-        inner = sub_cls(validate=sub_validators, metadata={**sub_meta, **deny_meta})
+        element: fields.Field = sub_cls(validate=sub_validators, metadata={**sub_meta, **deny_meta})
         validators = []
         lo = 1 if required else None
         if info.min_length is not None:
@@ -261,7 +261,7 @@ def leaf_field(info: FieldInfo) -> fields.Field:
         if lo or info.max_length is not None:
             validators.append(validate.Length(min=lo, max=info.max_length))
         field_cls: Any = fields.List
-        args: tuple[Any, ...] = (inner,)
+        args: tuple[Any, ...] = (element,)
     else:
         field_cls, kind, meta = _scalar(info.type_name, info.integer)
         validators, deny_meta = _rule_kwargs(info, kind, element=False)
@@ -308,7 +308,7 @@ def _has_required(node: dict[str, Any]) -> bool:
     return False
 
 
-def _schema_from_tree(node: dict[str, Any], unknown: str) -> marshmallow.Schema:
+def _schema_from_tree(node: dict[str, Any], unknown: Literal["exclude", "include", "raise"]) -> marshmallow.Schema:
     declared: dict[str, fields.Field] = {}
     for name, value in node.items():
         if isinstance(value, dict):

@@ -52,9 +52,9 @@ Deliberate deviations from mia.js:
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 from core.errors import StartupError, ValidationError
 from core.validation.coercion import FAIL, MISSING, RULE_KEYS, FieldInfo, RuleError, deep_copy, error, typeof
@@ -172,7 +172,8 @@ class _Extend:
     def __init__(self, rules: dict[str, Any], path: str, ctx: _Ctx) -> None:
         if not callable(rules["extend"]):
             raise ctx.fail(path, "extend must be a function")
-        self.fn, self.path, self.ctx, self.cache = rules["extend"], path, ctx, {}
+        self.fn, self.path, self.ctx = rules["extend"], path, ctx
+        self.cache: dict[Any, Any] = {}
         self.info = FieldInfo(name=path, rules=rules, dynamic=True, docs=rules.get("docs", True) is not False,
                               desc=rules.get("desc", rules.get("description")))
 
@@ -247,7 +248,7 @@ def _compile_node(d: Any, path: str, ctx: _Ctx) -> Any:
         raise ctx.fail(path, str(exc)) from None
 
 
-class _Raw(dict):  # type: ignore[type-arg]
+class _Raw(dict[str, Any]):
     """A group being assembled from nested dicts and dotted names."""
 
 
@@ -365,7 +366,7 @@ class CompiledSchema:
             raw = get_path(work, leaf.parts)
             if raw is MISSING:
                 continue
-            result = leaf.virtual(raw)
+            result = cast(Callable[[Any], Any], leaf.virtual)(raw)  # only leaves with a virtual are listed
             if not isinstance(result, dict):
                 continue
             for key, value in result.items():

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import copy
 import re
-from typing import Any
+from typing import Any, cast
 
 import marshmallow
 from apispec import APISpec
@@ -114,7 +114,9 @@ class SuccessSchema(marshmallow.Schema):
 def _schema_name(schema: Any) -> str | None:
     """Named components for the envelopes; every compiled rule schema is inlined."""
     cls = schema if isinstance(schema, type) else type(schema)
-    return {ErrorSchema: "Error", ErrorDescriptionSchema: "ErrorDescription", SuccessSchema: "Success"}.get(cls)
+    names: dict[type, str] = {ErrorSchema: "Error", ErrorDescriptionSchema: "ErrorDescription",
+                              SuccessSchema: "Success"}
+    return names.get(cls)
 
 
 _CONVERTERS: dict[str, Any] = {}
@@ -122,8 +124,9 @@ _CONVERTERS: dict[str, Any] = {}
 
 def _converter(version: str) -> Any:
     if version not in _CONVERTERS:
-        spec = APISpec("mia", "1", version, plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)])
-        _CONVERTERS[version] = spec.plugins[0].converter
+        plugin = MarshmallowPlugin(schema_name_resolver=cast(Any, _schema_name))  # None inlines: apispec documents it
+        APISpec("mia", "1", version, plugins=[plugin])
+        _CONVERTERS[version] = plugin.converter
     return _CONVERTERS[version]
 
 
@@ -332,7 +335,7 @@ def build_document(routes: list[RouteMethod], environment: dict[str, Any]) -> di
         title=str(environment.get("title") or "API"),
         version=str(environment.get("version") or "1.0"),
         openapi_version=version,
-        plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)],
+        plugins=[MarshmallowPlugin(schema_name_resolver=cast(Any, _schema_name))],
         info={"description": str(environment.get("description") or "API documentation")},
     )
     spec.components.schema("Error", schema=ErrorSchema)

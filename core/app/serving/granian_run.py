@@ -41,6 +41,7 @@ def worker_app() -> Any:
 def main(argv: list[str]) -> int:
     from granian.constants import Interfaces
     from granian.http import HTTP1Settings
+    from granian.log import LogLevels
     from granian.server import Server
 
     spec = json.loads(argv[0])
@@ -61,7 +62,7 @@ def main(argv: list[str]) -> int:
         http1_settings=HTTP1Settings(header_read_timeout=int(spec["header_timeout_ms"])),
         workers_kill_timeout=int(spec["graceful_timeout"]) or None, working_dir=ROOT,
         respawn_failed_workers=True,  # a crashed or killed worker is replaced; the others keep serving
-        log_enabled=True, log_level="warning", log_access=False, **bind, **tls)
+        log_enabled=True, log_level=LogLevels.warning, log_access=False, **bind, **tls)
     server.serve()
     return 0
 

@@ -240,7 +240,7 @@ def run_gunicorn(factory: Callable[[], Flask], environment: dict[str, Any]) -> N
         "accesslog": None, "worker_tmp_dir": "/dev/shm" if os.path.isdir("/dev/shm") else None,
     }
 
-    class _App(BaseApplication):  # type: ignore[misc]
+    class _App(BaseApplication):
         def load_config(self) -> None:
             for key, value in options.items():
                 if value is not None:

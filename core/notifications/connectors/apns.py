@@ -34,7 +34,9 @@ _clients = ClientCache()
 def endpoint_for(settings: dict[str, Any], environment: str | None) -> str:
     """The base URL for a device's environment (``production`` unless the device or connector says sandbox)."""
     env = environment if environment in HOSTS else ("production" if settings.get("production", True) else "sandbox")
-    endpoints = settings.get("endpoints") if isinstance(settings.get("endpoints"), dict) else {}
+    endpoints = settings.get("endpoints")
+    if not isinstance(endpoints, dict):
+        endpoints = {}
     return str(endpoints.get(env) or settings.get("endpoint") or HOSTS[env]).rstrip("/")
 
 

@@ -12,7 +12,7 @@ import logging
 import re
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn, cast
 from urllib.parse import quote, urlsplit
 
 from client import V2_METHOD, is_json_content_type, v1_signature, v2_canonical, v2_signature
@@ -99,9 +99,9 @@ class AccessKeyAuth(Lib):
 
     # -- helpers -------------------------------------------------------------------------------
     @staticmethod
-    def fail(req: Any, status: int, code: str) -> Any:
+    def fail(req: Any, status: int, code: str) -> NoReturn:
         """Raise the translated error; a 401 carries ``WWW-Authenticate: Token realm=...``."""
-        headers = {}
+        headers: dict[str, str] = {}
         if status == 401:
             route = req.mia.route
             prefix = route.prefix if route is not None else ""
@@ -142,7 +142,7 @@ class AccessKeyAuth(Lib):
         secret_doc = Shared.models("generic-secret-model").collection().find_one({"id": secret_id})
         secret = secret_doc.get("secret") if secret_doc else None
         usable = isinstance(secret, str) and len(secret) > 0 and isinstance(secret_doc.get("groups"), list)
-        expected = self._expected(req, device_id, secret_id, secret if usable else DUMMY_SECRET, timestamp,
+        expected = self._expected(req, device_id, secret_id, str(secret) if usable else DUMMY_SECRET, timestamp,
                                   nonce, v2)
         matches = hmac.compare_digest(signature.lower().encode("utf-8"), expected.encode("ascii"))
         if not (matches and usable and secret_doc.get("enabled") is not False):
@@ -237,8 +237,8 @@ class AccessKeyAuth(Lib):
             from core.http import ratelimit
         except ImportError:  # rate limiting not installed: nothing to enforce
             return
-        result = ratelimit.check(f"device|{device['id']}", {"interval": int(interval),
-                                                            "maxRequests": int(max_requests)})
+        result = ratelimit.check(f"device|{device['id']}", {"interval": int(cast(float, interval)),
+                                                            "maxRequests": int(cast(float, max_requests))})
         if getattr(result, "degraded", False):
             return
         ratelimit.apply_headers(res.headers, result)

@@ -79,7 +79,8 @@ class DeviceAndSessionAuth(Lib):
         secret_doc = Shared.models("generic-secret-model").collection().find_one({"id": secret_id})
         secret = secret_doc.get("secret") if secret_doc else None
         usable = isinstance(secret, str) and bool(secret)
-        expected = hashlib.md5(((secret if usable else "0" * 32) + device_id).encode("utf-8")).hexdigest()
+        material = secret if isinstance(secret, str) and secret else "0" * 32
+        expected = hashlib.md5((material + device_id).encode("utf-8")).hexdigest()
         matches = hmac.compare_digest(digest.lower().encode("utf-8"), expected.encode("ascii"))
         if not (matches and usable and secret_doc.get("enabled") is not False):  # a disabled secret is off here too
             raise MiaError(403, code="AccessKeyInvalid")

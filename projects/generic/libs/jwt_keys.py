@@ -141,7 +141,7 @@ class JwtKeys(Lib):
             raise unauthorized(req, "TokenKeyUnknown")
         if header.get("alg") != key.alg or key.alg not in conf["algorithms"]:
             raise unauthorized(req, "TokenAlgorithmInvalid")
-        options = {"require": ["exp", "iat", "sub"]}
+        options: Any = {"require": ["exp", "iat", "sub"]}  # jwt.types.Options, a TypedDict
         try:
             return jwt.decode(token, key.verify_key, algorithms=[key.alg], audience=conf.get("audience"),
                               issuer=conf.get("issuer"), leeway=float(conf.get("leeway") or 0), options=options)

@@ -12,7 +12,7 @@ LOGGED_IN = {"name": "generic-validateUserLogin", "version": "1.0"}
 OPTIONAL_LOGIN = {"name": "generic-evaluateOptionalUserLogin", "version": "1.0"}
 
 
-def users(function):
+def users(function: str) -> dict[str, str]:
     return {"name": "generic-users", "version": "1.0", "function": function}
 
 

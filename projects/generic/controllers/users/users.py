@@ -36,7 +36,7 @@ def user_service(req: Any) -> dict[str, Any]:
     return service
 
 
-def group_and_app(req: Any) -> tuple[str, str]:
+def group_and_app(req: Any) -> tuple[Any, Any]:
     service, route = user_service(req), req.mia.route
     group = service.get("group") or (route.group if route else None)
     return group, service.get("appId") or (route.group if route else None)
