@@ -111,9 +111,9 @@ class MailSend(_Send):
 
     def user(self, user_id: Any) -> list[str]:
         """Queue the mail to every email address in the user's ``messaging``."""
-        addresses = [entry.get("value") for entry in self._user(user_id).get("messaging") or []
-                     if isinstance(entry, dict) and entry.get("type") == "email"
-                     and isinstance(entry.get("value"), str) and EMAIL.match(entry["value"])]
+        addresses: list[str] = [entry["value"] for entry in self._user(user_id).get("messaging") or []
+                                if isinstance(entry, dict) and entry.get("type") == "email"
+                                and isinstance(entry.get("value"), str) and EMAIL.match(entry["value"])]
         if not addresses:
             raise _bad("NoUserDevices", "User has no email address")
         return self._queue(list(dict.fromkeys(addresses)), {"user": str(user_id)})
@@ -130,9 +130,9 @@ class PushSend(_Send):
 
     def user(self, user_id: Any) -> list[str]:
         """Queue the push to every device the user is logged in on (``accessTokens[].device.id``)."""
-        devices = [((entry.get("device") or {}).get("id")) for entry in self._user(user_id).get("accessTokens") or []
-                   if isinstance(entry, dict)]
-        devices = [device for device in devices if isinstance(device, str) and device]
+        found = [((entry.get("device") or {}).get("id")) for entry in self._user(user_id).get("accessTokens") or []
+                 if isinstance(entry, dict)]
+        devices: list[str] = [device for device in found if isinstance(device, str) and device]
         if not devices:
             raise _bad("NoUserDevices", "User is not logged in on any device")
         return self._queue(list(dict.fromkeys(devices)), {"user": str(user_id)})

@@ -97,7 +97,8 @@ def render_mail(template: dict[str, Any], replacements: Any) -> dict[str, Any]:
     """Subject, sender, reply-to, custom ``headers`` and text replaced plainly, the html body with
     escaped values. Header values are checked when the message is built (``headers.header_value``)."""
     sender = replace(template.get("sender") or template.get("from"), replacements)
-    custom = template.get("headers") if isinstance(template.get("headers"), dict) else {}
+    given = template.get("headers")
+    custom: dict[str, Any] = given if isinstance(given, dict) else {}
     return {
         "subject": replace(template.get("subject") or "", replacements),
         "text": replace(template.get("text"), replacements, body=True),

@@ -79,8 +79,9 @@ def _classes(module: ModuleType, base: type) -> list[type]:
 
 
 def _register(registry: _Registry, cls: type, obj: Any, path: Path, project: str) -> None:
-    identity, version = str(cls.identity), str(getattr(cls, "version", "1.0") or "1.0")
-    cls.source_file, cls.project = str(path), project
+    identity, version = str(getattr(cls, "identity", None)), str(getattr(cls, "version", "1.0") or "1.0")
+    setattr(cls, "source_file", str(path))  # noqa: B010 - any registered class, typed as ``type`` here
+    setattr(cls, "project", project)  # noqa: B010
     earlier = registry.add(identity, version, obj, str(path))
     if earlier is not None:
         raise StartupError(
@@ -185,16 +186,17 @@ class Loader:
 
     def _init_modules(self, projects: list[str]) -> list[InitModule]:
         found: list[InitModule] = []
-        candidates = [(None, path, self.init_dir) for path in _python_files(self.init_dir)]
-        for project in projects:
-            candidates += [(project, path, base) for path, base in self.files(project, "init")]
-        for project, path, base in candidates:
-            name = (_module_name(project, "init", path, base) if project
-                    else "mia_init." + _SAFE.sub("_", path.stem))
-            module = load_module(path, name)
+        candidates: list[tuple[str | None, Path, Path]] = [(None, path, self.init_dir)
+                                                            for path in _python_files(self.init_dir)]
+        for name in projects:
+            candidates += [(name, path, base) for path, base in self.files(name, "init")]
+        for owner, path, base in candidates:
+            module_name = (_module_name(owner, "init", path, base) if owner
+                           else "mia_init." + _SAFE.sub("_", path.stem))
+            module = load_module(path, module_name)
             function = getattr(module, "init", None)
             if callable(function):
-                found.append(InitModule(str(path), project, function))
+                found.append(InitModule(str(path), owner, function))
         return found
 
 
