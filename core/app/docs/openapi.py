@@ -92,6 +92,10 @@ class ErrorDescriptionSchema(marshmallow.Schema):
     msg = fields.String(metadata={"description": "Translated message"})
     id = fields.String(metadata={"description": "The failing parameter"})
     in_ = fields.String(data_key="in", metadata={"description": "Where the failing parameter was sent"})
+    reason = fields.String(metadata={"description": "Why a body could not be parsed (the JSON parser's message)"})
+    position = fields.Integer(metadata={"description": "Malformed JSON: character offset of the error"})
+    line = fields.Integer(metadata={"description": "Malformed JSON: line of the error (from 1)"})
+    column = fields.Integer(metadata={"description": "Malformed JSON: column of the error (from 1)"})
 
 
 class ErrorSchema(marshmallow.Schema):
