@@ -53,7 +53,7 @@ def main(argv: list[str]) -> int:
         from core.app.kit.scaffold import main as new_project
 
         return new_project(args.command_args, Path(__file__).resolve().parent)
-    offline = args.command in ("routes", "docs", "config")
+    offline = args.command in ("routes", "docs", "config", "migrate")  # migrate: before any index is built
     try:
         from core.app.factory import create_app
         from core.app.summary import format_route_table
@@ -89,6 +89,20 @@ def main(argv: list[str]) -> int:
             print(f"mia: config takes no arguments\n{USAGE}", file=sys.stderr, end="")
             return 2
         print(json.dumps(masked(Shared.environment), indent=2, sort_keys=True, default=str))
+        return 0
+    if args.command == "migrate":
+        from core.data import databases as data
+        from core.data.migrate import migrate
+        from core.notifications.settings import processor_settings
+        from core.shared import Shared
+
+        settings = processor_settings()
+        models = [m for _, _, m in Shared.model_registry.items() if m.collection_name and not m.disabled]
+        try:
+            for line in migrate(Shared.db(settings.get("database")), models, settings["collections"]["queue"]):
+                print(line)
+        finally:
+            data.shutdown()
         return 0
     if args.command == "docs":  # --format json|yaml|md|html --out FILE [--host VHOST_ID]
         from core.app.docs.export import main as export_docs

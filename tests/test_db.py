@@ -130,6 +130,21 @@ def test_database_errors_become_mia_errors():
     assert translate_db_error(pe.OperationFailure("other", 2)) is None
 
 
+@pytest.mark.parametrize("error", [
+    pe.WriteConcernError("waiting for replication timed out", 64, {"errInfo": {"wtimeout": True}}),
+    pe.WTimeoutError("waiting for replication timed out", 64),
+    pe.ExecutionTimeout("operation exceeded time limit", 50),
+    pe.CursorNotFound("cursor id 7 not found", 43),
+    pe.OperationFailure("not primary", 10107),
+    pe.OperationFailure("interrupted due to repl state change", 11602),
+    pe.NotPrimaryError("not primary"),
+])
+def test_transient_server_answers_are_503_not_500(error):
+    translated = translate_db_error(error)
+    assert translated is not None and translated.status == 503
+    assert translated.errors == [{"code": "DatabaseUnavailable"}] and translated.headers == {"Retry-After": "1"}
+
+
 def test_duplicates_answer_409_json_through_the_server(tree, db_env):
     tree.env(db_env.settings())
     write_things_project(tree)
@@ -166,7 +181,9 @@ class Probe(Controller):
 
 @pytest.mark.parametrize("function", ["raw", "model"])
 def test_an_unreachable_database_answers_503_json_quickly(tree, function):
-    tree.env({"mongoDatabases": {"t": {"url": f"mongodb://127.0.0.1:{free_port()}/t"}}})
+    # The default selection timeout (15 s) outlasts a replica-set election; a down server answers after it.
+    tree.env({"mongoDatabases": {"t": {"url": f"mongodb://127.0.0.1:{free_port()}/t",
+                                       "options": {"serverSelectionTimeoutMS": 1000}}}})
     tree.write("projects/base/controllers/probe.py", UNREACHABLE_CONTROLLER)
     tree.write("projects/base/routes/probe.py", f"routes = {{'prefix': '/p', 'routes': {{'./x': {{'get': "
                f"{{'controller': [{{'name': 'probe', 'function': '{function}'}}]}}}}}}}}")

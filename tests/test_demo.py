@@ -272,7 +272,8 @@ EXERCISED_ELSEWHERE = {"devices", "device", "signUp", "getProfile", "updateProfi
                        "logout",
                        "welcome", "notification",  # tests/test_notifications_demo.py
                        "welcome-owned", "notification-owned",  # tests/test_notifications_status_ids.py
-                       "jwt-login", "jwt-refresh", "jwt-revoke", "jwt-me", "todo-live"}  # tests/test_realtime*.py
+                       "jwt-login", "jwt-refresh", "jwt-revoke", "jwt-me", "todo-live",  # tests/test_realtime*.py
+                       "attestation-challenge", "attested-ping"}  # tests/test_attestation.py
 
 
 # ------------------------------------------------------------------------------------------ /demo-auth/v1
@@ -386,7 +387,8 @@ def test_authorized_services_listing_needs_no_key(client):
                           ("delete-todo", "DELETE"), ("services", "GET"), ("devices", "POST"), ("device", "PUT"),
                           ("signUp", "POST"), ("getProfile", "GET"), ("updateProfile", "PUT"),
                           ("deleteAccount", "DELETE"), ("login", "POST"), ("logout", "POST"), ("todo-live", "WS"),
-                          ("welcome-owned", "POST"), ("notification-owned", "GET")}
+                          ("welcome-owned", "POST"), ("notification-owned", "GET"),
+                          ("attestation-challenge", "POST"), ("attested-ping", "GET")}
     assert items[("todos", "GET")]["authorization"] is True
     assert items[("todos", "GET")]["parameters"]["header"]["key"]["required"] is True
     assert items[("devices", "POST")]["authorization"] is False

@@ -123,32 +123,3 @@ def two_server_processes_on_one_mongodb(tmp_path):
         mongo = pymongo.MongoClient(TEST_URL, serverSelectionTimeoutMS=3000)
         mongo.drop_database(name)
         mongo.close()
-
-
-# ------------------------------------------------------------------------------------------ ordering
-class FakeDb(dict):
-    def __missing__(self, key):
-        import mongomock_ng
-
-        self[key] = value = mongomock_ng.MongoClient()["bus"][key]
-        return value
-
-
-def test_out_of_order_inserts_are_delivered_and_lost_numbers_skipped():
-    database = FakeDb()
-    reader = BroadcastBus(lambda: database, "reader", {"gapTimeout": 0.2})
-    writer = BroadcastBus(lambda: database, "writer")
-    reader.catch_up()
-    sequence, messages = database["wsBroadcastSequence"], database[MESSAGES]
-    for _ in range(3):  # three numbers taken, inserted 3, 1 and never 2 (a publisher died in between)
-        sequence.update_one({"_id": "messages"}, {"$inc": {"n": 1}}, upsert=True)
-    messages.insert_one({"_id": 3, "channel": "/c", "text": "three", "origin": "writer", "created": None})
-    assert [d["text"] for d in reader.poll()] == ["three"]
-    messages.insert_one({"_id": 1, "channel": "/c", "text": "one", "origin": "writer", "created": None})
-    assert [d["text"] for d in reader.poll()] == ["one"]  # late, but not lost
-    assert reader.poll() == []
-    time.sleep(0.25)
-    reader.poll()  # number 2 waited for gapTimeout: given up
-    writer.publish("/c", "four", None)
-    assert [d["text"] for d in reader.poll()] == ["four"]
-    assert reader._floor == 4  # nothing left pending below

@@ -13,6 +13,9 @@ environment = {
     "cronJobs": {"enabled": True, "allowedHosts": []},
     "defaultMongoDatabase": "mia",
     "mongoDatabases": {"mia": {"url": None, "options": {}}},
+    # MongoDB durability and freshness (core/data/databases.py, README "Running on MongoDB").
+    "mongo": {"readPreference": "primary", "guardedWriteConcern": {"w": "majority", "wtimeout": 10000},
+              "indexBuildTimeout": 3600, "commitQuorum": "votingMembers"},
     "embedded": {"path": ".mia-data/local.json"},
     "swaggerMode": True,
     "title": "mia.py demo API",

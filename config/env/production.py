@@ -11,6 +11,9 @@ environment = {
     "cronJobs": {"enabled": True, "allowedHosts": []},
     "defaultMongoDatabase": "mia",
     "mongoDatabases": {"mia": {"url": None, "options": {}}},
+    # MongoDB durability and freshness (core/data/databases.py, README "Running on MongoDB").
+    "mongo": {"readPreference": "primary", "guardedWriteConcern": {"w": "majority", "wtimeout": 10000},
+              "indexBuildTimeout": 3600, "commitQuorum": "votingMembers"},
     "swaggerMode": False,
     "maxLag": 1000,
     # JWT sessions: the HS256 secret (32+ characters) comes from the process environment.

@@ -9,6 +9,9 @@ environment = {
     "cronJobs": {"enabled": False},
     "defaultMongoDatabase": "miaTest",
     "mongoDatabases": {"miaTest": {"url": None, "options": {}}},
+    # MongoDB durability and freshness (core/data/databases.py, README "Running on MongoDB").
+    "mongo": {"readPreference": "primary", "guardedWriteConcern": {"w": "majority", "wtimeout": 10000},
+              "indexBuildTimeout": 3600, "commitQuorum": "votingMembers"},
     "swaggerMode": True,
     "checkResponseSchemes": True,
     # JWT sessions (generic-validateJWT). DEMO KEY, public in this repository: never use it elsewhere.

@@ -6,55 +6,22 @@
   ``GET /demo/v1/todo 200 1.8ms id=<request id>``, carrying the route identity so that
   ``LOG_LEVEL_<IDENTITY>`` silences or opens it per route. Secret query values and device ids are
   masked. The line is queued here and written in batches by ``core/app/access_log.py``.
-* ``GET /_mia/health``: database and cache reachability for load balancers, 200 or 503, no
-  secrets. It is answered here, before routing, so no project route can shadow it.
+* ``GET /_mia/health``, ``/_mia/health/live``, ``/_mia/health/ready`` (core/app/health.py): answered
+  here, before routing, so no project route can shadow them.
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
 import time
 from typing import Any
 
+from core.app import health
 from core.app.access_log import WRITER
 
-HEALTH_PATH = "/_mia/health"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
 access_log = logging.getLogger("mia.access")
-
-
-def health(app: Any) -> tuple[int, dict[str, Any]]:
-    """``(status, body)``: ``database`` and ``cache`` are ``ok``, ``embedded``/``local`` or ``unavailable``."""
-    checks: dict[str, str] = {}
-    databases = app.config.get("mia.databases")
-    try:
-        if databases is None:
-            checks["database"] = "none"
-        elif databases.mode() == "embedded":
-            checks["database"] = "embedded"
-        else:
-            databases.client().admin.command("ping")
-            checks["database"] = "ok"
-    except Exception:  # noqa: BLE001 - any failure means unreachable; details stay in the log
-        logging.getLogger("mia.health").warning("database unreachable", exc_info=True)
-        checks["database"] = "unavailable"
-    backend = app.config.get("mia.cache")
-    try:
-        if backend is None or getattr(backend, "kind", "") != "memcached":
-            checks["cache"] = "local"
-        else:
-            backend.get("mia-health-check")
-            checks["cache"] = "ok"
-    except Exception:  # noqa: BLE001
-        logging.getLogger("mia.health").warning("cache unreachable", exc_info=True)
-        checks["cache"] = "unavailable"
-    status = 503 if "unavailable" in checks.values() else 200
-    body: dict[str, Any] = {"status": status, "response": checks}
-    if status == 503:
-        body["errors"] = [{"code": "ServiceUnavailable", "msg": "a dependency is unreachable"}]
-    return status, body
 
 
 def install(app: Any, environment: dict[str, Any]) -> None:
@@ -74,12 +41,9 @@ def install(app: Any, environment: dict[str, Any]) -> None:
             headers.append(("X-Request-Id", request_id))
             return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
 
-        if environ.get("PATH_INFO") == HEALTH_PATH:
-            code, body = health(app)
-            data = json.dumps(body).encode()
-            start(f"{code} {'OK' if code == 200 else 'Service Unavailable'}",
-                  [("Content-Type", "application/json"), ("Content-Length", str(len(data))),
-                   ("Cache-Control", "no-store")])
+        if environ.get("PATH_INFO") in health.PATHS:
+            status, headers, data = health.answer(app, environ["PATH_INFO"])
+            start(status, headers)
             return [data]
         result = inner(environ, start)
         if enabled:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-COMMANDS = ("config", "crons", "docs", "new-project", "routes")
+COMMANDS = ("config", "crons", "docs", "migrate", "new-project", "routes")
 FLAGS = ("hot", "nocron")
 USAGE = """usage: python server.py [ENV] [hot] [nocron] [cron=JOB[,JOB]] [KEY=VALUE ...] [COMMAND ...]
 
@@ -25,6 +25,7 @@ commands:
   routes                  print the mounted routes and exit
   config                  print the effective configuration (secrets masked) and exit
   crons                   list the cron jobs: pattern, next run, limits, last run
+  migrate                 bring a mia.js database to mia.py's shapes (idempotent; says what changed)
   docs --format json|yaml|md|html --out FILE   export the API docs and exit
   new-project NAME        create projects/NAME with one working route
   -h, --help              show this help

@@ -1,4 +1,4 @@
-"""What the server says at start-up: environment, database mode and every mounted route.
+"""What the server says at start-up: environment, database mode, the cache and its state, every route.
 
 ``server.py <env> routes`` prints the same route table without starting anything.
 """
@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from core.app.health import describe_cache
 from core.startup.loader import LoadResult
 from core.startup.routes import RouteMethod
 
@@ -35,6 +36,7 @@ def summary(app: Flask) -> str:
                      "set MIA_MONGO_URL to use a real MongoDB)")
     else:
         lines.append("mia: database: MongoDB at the configured URL")
+    lines.append(describe_cache(app))
     lines.append(f"mia: {len(routes)} routes mounted")
     lines += format_route_table(routes, indent="  ")
     lines += [f"mia: {line}" for line in app.config.get("mia.notes") or []]

@@ -34,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.cron import PatternError, normalise_config
+from core.data.consistency import guarded_writes
 
 log = logging.getLogger("mia.cron")
 
@@ -78,20 +79,43 @@ class CronStore:
         self.suspended = False  # heartbeat's isSuspended: this server skips its ticks
         self.restart_count = 0
         self._indexed = False
+        self._handles: dict[tuple[int, str], Any] = {}
 
     @property
     def heartbeats(self) -> Any:
-        return self.db[HEARTBEATS]
+        return self._guarded(HEARTBEATS)
 
     @property
     def executions(self) -> Any:
-        return self.db[EXECUTIONS]
+        return self._guarded(EXECUTIONS)
+
+    def _guarded(self, name: str) -> Any:
+        """Slots and leases wait for a majority: a failover must not hand one slot out twice."""
+        key = (id(self.db), name)
+        cached = self._handles.get(key)
+        if cached is None:
+            cached = self._handles[key] = guarded_writes(self.db[name])
+        return cached
 
     def ensure_indexes(self) -> None:
         if not self._indexed:
             self.executions.create_index([("typeName", 1)], name="typeName", unique=True)
             self.executions.create_index([("typeName", 1), ("createdAt", 1)], name="deleteMissingCronJobs")
+            self.adopt_mia_documents()
             self._indexed = True
+
+    def adopt_mia_documents(self) -> int:
+        """Read mia.js's execution documents as they are: its ``runningJobsByServer`` is a list of
+        ``{serverId, jobs}`` (``[]`` when idle), and ``$push`` to ``runningJobsByServer.<id>`` on a list is
+        error 28 (PathNotViable) on MongoDB, so that job would never run again. The list becomes our
+        map in one idempotent update; its entries belonged to mia.js servers, which the reaper frees
+        from ``runningJobsOverall`` as servers without a live heartbeat. Returns the documents changed."""
+        result = self.executions.update_many({"runningJobsByServer": {"$type": "array"}},
+                                             {"$set": {"runningJobsByServer": {}}})
+        if result.modified_count:
+            log.warning("cron: %d mia.js execution document(s) adopted (runningJobsByServer list -> map)",
+                        result.modified_count)
+        return int(result.modified_count)
 
     # -- servers -----------------------------------------------------------------------------------
     def register(self) -> str:
@@ -128,8 +152,11 @@ class CronStore:
     def reap_dead_servers(self) -> list[str]:
         """Servers whose lease ran out are dead: free their slots and delete their heartbeats."""
         now = now_utc()
-        self.heartbeats.update_many({"status": "active", "leaseUntil": {"$lt": now}},
-                                    {"$set": {"status": "no heartbeat", "lastStatusUpdateAt": now}})
+        silent = now - timedelta(seconds=self.dead_after)  # mia.js heartbeats have no lease: their last beat counts
+        self.heartbeats.update_many(
+            {"status": "active", "$or": [{"leaseUntil": {"$lt": now}},
+                                         {"leaseUntil": {"$exists": False}, "lastStatusUpdateAt": {"$lt": silent}}]},
+            {"$set": {"status": "no heartbeat", "lastStatusUpdateAt": now}})
         # Holders are read before the live servers: a server inserts its heartbeat before it takes a
         # slot, so every holder seen here that is alive is in the list read next.
         holders = {e.get("serverId") for doc in self.executions.find(
@@ -138,7 +165,7 @@ class CronStore:
         dead = [d["_id"] for d in self.heartbeats.find({"status": {"$ne": "active"}}, {"_id": 1})]
         live = {d["_id"] for d in self.heartbeats.find({"status": "active"}, {"_id": 1})}
         dead += list(holders - live)  # entries of servers whose heartbeat is gone (deleted by hand, reaped)
-        dead = sorted({d for d in dead if d is not None and d not in live})
+        dead = sorted({d for d in dead if d is not None and d not in live}, key=str)  # mia.js ids are ObjectIds
         if dead:
             self._pull_servers(dead)
             self.heartbeats.delete_many({"_id": {"$in": dead}, "status": {"$ne": "active"}})

@@ -9,9 +9,12 @@ Configuration (environment file)::
 
 ``MIA_MONGO_URL`` / ``MIA_MONGO_URL_<NAME>`` override the URLs (core.startup.config). A ``mongodb://`` or
 ``mongodb+srv://`` URL uses one ``pymongo.MongoClient`` per URL and process, created lazily on first
-use (so gunicorn workers never share a client made before the fork) with short timeouts, so a
-database that is down answers 503 ``DatabaseUnavailable`` in about two seconds instead of hanging a
-worker. Replica sets and sharded clusters are selected through the URL alone. No URL -> the
+use (so gunicorn workers never share a client made before the fork), with timeouts that outlast a
+replica-set election (:data:`DEFAULT_CLIENT_OPTIONS`); a database that stays down answers 503
+``DatabaseUnavailable``, as do write-concern timeouts, time limits, killed cursors and step-downs.
+Reads go to the primary (``mongo.readPreference``) unless a route opts in; collections that guard
+security or coordination write with ``mongo.guardedWriteConcern`` (:func:`guarded_writes`).
+Replica sets and sharded clusters are selected through the URL alone. No URL -> the
 embedded store (mongomock-ng, pymongo's API), which lives in this process only: with
 ``server.workers`` > 1 start-up is refused.
 
@@ -30,18 +33,37 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from core.data.consistency import mongo_settings
 from core.errors import MiaError, ServiceUnavailable, StartupError, register_translator
 from core.shared import Shared
 
 log = logging.getLogger("mia.db")
 
+# Chosen to survive a replica-set election: a new primary is elected within about 12 s (10 s
+# electionTimeoutMillis to notice, then the vote), so server selection waits 15 s, and pymongo's
+# retryable reads and writes retry once on the new primary. A 2 s selection timeout turned every
+# election into ~10 s of 503s. Index builds do not run under socketTimeoutMS: core.data.index_builds
+# gives them ``mongo.indexBuildTimeout``. Options of ``mongoDatabases.<name>.options`` win.
 DEFAULT_CLIENT_OPTIONS: dict[str, Any] = {
-    "serverSelectionTimeoutMS": 2000,
-    "connectTimeoutMS": 2000,
+    "serverSelectionTimeoutMS": 15000,
+    "connectTimeoutMS": 5000,
     "socketTimeoutMS": 30000,
+    "retryWrites": True,
+    "retryReads": True,
     "tz_aware": True,
 }
+
 DUPLICATE_KEY_MSG = "Data record already exist in database"
+# Server answers that mean "not now" rather than "wrong": a step-down, a primary being elected, a
+# write concern not reached in time, a time limit, a killed cursor. They answer 503, never 500.
+TRANSIENT = frozenset({
+    6, 7, 89, 91, 189,        # HostUnreachable, HostNotFound, NetworkTimeout, ShutdownInProgress, PrimarySteppedDown
+    43, 50, 262,              # CursorNotFound, MaxTimeMSExpired, ExceededTimeLimit
+    64, 100,                  # WriteConcernFailed (wtimeout), UnsatisfiableWriteConcern
+    9001, 10107, 10058,       # SocketException, NotWritablePrimary, LegacyNotPrimary
+    11600, 11602,             # InterruptedAtShutdown, InterruptedDueToReplStateChange
+    13435, 13436,             # NotPrimaryNoSecondaryOk, NotPrimaryOrSecondary
+})
 _EMBEDDED = "embedded"
 
 
@@ -141,17 +163,22 @@ class Databases:
         if not url:
             import mongomock_ng
 
+            from core.data import update_rules
             from core.data.embedded import make_thread_safe
 
             make_thread_safe()  # the threaded server writes from several threads at once
-            client = mongomock_ng.MongoClient(tz_aware=True)
+            update_rules.install()  # refuse what MongoDB refuses (conflicting paths, _id, 16 MiB, $where)
+            client: Any = mongomock_ng.MongoClient(tz_aware=True)
             path = self.snapshot_path()
             if path is not None:
                 self._open_embedded(client, path)
             return client
         import pymongo
 
-        opts = dict(DEFAULT_CLIENT_OPTIONS)
+        query = str(url).partition("?")[2]  # read without parse_uri: a +srv URL would ask DNS here
+        in_url = {part.partition("=")[0].lower() for part in re.split(r"[&;]", query) if part}
+        opts = {k: v for k, v in DEFAULT_CLIENT_OPTIONS.items() if k.lower() not in in_url}  # a URL's choice wins
+        opts["readPreference"] = mongo_settings(self.environment)["readPreference"]  # pinned, over the URL's
         opts.update(options)
         return pymongo.MongoClient(url, **opts)
 
@@ -278,7 +305,7 @@ def _duplicate_fields(err: Any) -> list[str]:
 def duplicate_key_error(err: BaseException) -> MiaError:
     """409 ``DuplicateKey`` naming the fields of the violated unique index (never their values)."""
     fields = _duplicate_fields(err)
-    extra = {"id": ",".join(fields)} if fields else {}
+    extra: dict[str, Any] = {"id": ",".join(fields)} if fields else {}
     return MiaError(409, code="DuplicateKey", msg=DUPLICATE_KEY_MSG, **extra)
 
 
@@ -295,9 +322,15 @@ def translate_db_error(err: BaseException) -> MiaError | None:
         if any(e.get("code") == 11000 for e in write_errors):
             return duplicate_key_error(err)
         return None
+    if isinstance(err, pe.DocumentTooLarge):
+        return MiaError(413, code="DocumentTooLarge")
     if isinstance(err, (pe.ConnectionFailure, pe.ServerSelectionTimeoutError, pe.AutoReconnect,
-                        pe.NetworkTimeout)):
-        return ServiceUnavailable(code="DatabaseUnavailable")
+                        pe.NetworkTimeout, pe.ExecutionTimeout, pe.WTimeoutError, pe.CursorNotFound)):
+        return ServiceUnavailable(code="DatabaseUnavailable", retry_after=1)
+    if isinstance(err, pe.WriteConcernError) or (isinstance(err, pe.OperationFailure) and err.code in TRANSIENT):
+        return ServiceUnavailable(code="DatabaseUnavailable", retry_after=1)
+    if isinstance(err, pe.PyMongoError) and err.has_error_label("RetryableWriteError"):
+        return ServiceUnavailable(code="DatabaseUnavailable", retry_after=1)
     return None
 
 

@@ -14,40 +14,28 @@ Derivation follows mia.js (spec §4.3):
 * text: ``text_indexes = [{"fields": [...], "name", "weights", "default_language", ...}]``.
 
 Creation runs singles, then compounds, then texts. Creating an index that exists with the same
-definition is a no-op; the same name (or the same keys under another name) with a different
-definition raises :class:`IndexConflict`, a start-up error naming the model file and the index.
-MongoDB reports that itself (codes 85/86); for the embedded store it is checked here by comparing
-``index_information()``.
+definition is a no-op (compared as core.data.index_builds reads MongoDB's answer: text indexes by
+weights, TTL 0 as TTL); a changed TTL or a new unique constraint is applied with ``collMod``; any
+other change of the same name (or the same keys under another name) raises :class:`IndexConflict`,
+a start-up error naming the model file and the index (the generic-ensureIndexes job replaces such
+indexes, building the new one before it drops the old). Start-up also refuses what MongoDB would
+refuse later: a compound index over two array fields (every write with both set fails, error 171)
+and TTL on a compound index (never expires).
 """
 from __future__ import annotations
 
 import inspect
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from core.data.databases import is_embedded
+from core.data.index_builds import IndexSpec, build, change, collmod_change, declared, described, modify, same
 from core.errors import StartupError
 from core.shared import Shared, flag
 
 _FIRST_NON_ALNUM = re.compile(r"[^0-9a-zA-Z]")
 CONFLICT_CODES = {85, 86}  # IndexOptionsConflict, IndexKeySpecsConflict
-_COMPARED = ("unique", "sparse", "expireAfterSeconds", "partialFilterExpression")
-
-
-@dataclass(frozen=True)
-class IndexSpec:
-    """One index as it is created: ``keys`` for create_index, ``name`` and ``options``."""
-
-    keys: tuple[tuple[str, Any], ...]
-    name: str
-    options: dict[str, Any] = field(default_factory=dict, hash=False, compare=True)
-    kind: str = "single"
-
-    def document(self) -> dict[str, Any]:
-        """mia's ``getIndexes`` shape: ``{key, name, unique, sparse, ...options}``."""
-        return {"key": dict(self.keys), "name": self.name, **self.options}
 
 
 class IndexConflict(StartupError):
@@ -130,8 +118,29 @@ def compound_indexes(model: Any) -> list[IndexSpec]:
         where = f"model {model.identity} compound_indexes[{n}]"
         keys = _key_fields(entry, where, text=False)
         name = entry.get("name") or "".join(index_name(k) for k, _ in keys)
-        found.append(IndexSpec(keys, name, _options(entry, where), "compound"))
+        options = _options(entry, where)
+        if "expireAfterSeconds" in options and len(keys) > 1:
+            raise StartupError(f"{where}: expireAfterSeconds on a compound index: MongoDB never expires by it "
+                               "(a TTL index has one date field; declare it on that field)")
+        arrays = _array_paths(model)
+        parallel = sorted({a for k, _ in keys for a in arrays if k == a or k.startswith(a + ".")})
+        if len(parallel) > 1:
+            raise StartupError(f"{where}: the compound index {[k for k, _ in keys]} covers the array fields "
+                               f"{parallel}: MongoDB refuses every document with both set (error 171, "
+                               "parallel arrays); index them separately")
+        found.append(IndexSpec(keys, name, options, "compound"))
     return found
+
+
+def _array_paths(model: Any) -> list[str]:
+    """Dotted paths of the model's array fields (``type: list``/``Array`` and arrays of documents)."""
+    def walk(fields: Iterable[Any], prefix: str) -> Iterable[str]:
+        for info in fields:
+            if getattr(info, "type_name", None) == "array":
+                yield prefix + info.name
+            if getattr(info, "is_array_of_documents", False):
+                yield from walk(info.item_fields, prefix + info.name + ".")
+    return list(walk(model.schema().fields, ""))
 
 
 def text_indexes(model: Any) -> list[IndexSpec]:
@@ -160,19 +169,10 @@ def model_indexes(model: Any) -> list[IndexSpec]:
         raise StartupError(str(exc), model_file(model)) from exc
 
 
-def _normal(info: dict[str, Any]) -> tuple[Any, ...]:
-    return tuple(info.get(k) or None for k in _COMPARED)
-
-
-def _check_embedded(collection: Any, spec: IndexSpec, model: Any) -> None:
+def _check_embedded(collection: Any, spec: IndexSpec, model: Any, existing: dict[str, Any]) -> None:
     """MongoDB's conflict rules, for the embedded store (which accepts the same keys twice)."""
-    keys = [list(k) for k in spec.keys]
-    wanted = _normal(spec.options)
-    for name, info in collection.index_information().items():
-        same_keys = [list(k) for k in info.get("key", [])] == keys
-        if name == spec.name and (not same_keys or _normal(info) != wanted):
-            raise _conflict(model, spec, f"an index named '{name}' exists with another definition")
-        if name != spec.name and same_keys and name != "_id_":
+    for name, info in existing.items():
+        if name != spec.name and name != "_id_" and described(info)[:2] == declared(spec)[:2]:
             raise _conflict(model, spec, f"the same keys are already indexed as '{name}'")
 
 
@@ -191,17 +191,33 @@ def ensure_indexes(model: Any) -> list[str]:
         return []
     collection = model.collection()
     names: list[str] = []
+    existing = collection.index_information()
     for spec in model_indexes(model):
         try:
+            info = existing.get(spec.name)
+            if info is not None and same(info, spec):
+                names.append(spec.name)
+                continue
+            if info is not None:  # a changed TTL or a new unique constraint: collMod, never a gap
+                changes = collmod_change(info, spec)
+                if changes is None:
+                    raise _conflict(model, spec, f"an index named '{spec.name}' exists with another definition "
+                                                 "(the generic-ensureIndexes job replaces it)")
+                modify(collection, spec.name, changes, spec)
+                names.append(spec.name)
+                continue
             if is_embedded(collection):
-                _check_embedded(collection, spec, model)
-            names.append(collection.create_index(list(spec.keys), name=spec.name, **spec.options))
+                _check_embedded(collection, spec, model, existing)
+            names.append(build(collection, list(spec.keys), spec.name, dict(spec.options)))
         except DuplicateKeyError as exc:
             raise StartupError(f"model '{model.identity}': existing documents violate unique index "
                                f"'{spec.name}': {exc}", model_file(model)) from exc
         except OperationFailure as exc:
             if exc.code in CONFLICT_CODES or "already exists" in str(exc):
                 raise _conflict(model, spec, str(exc)) from exc
+            if exc.code in (359, 11000):  # CannotConvertIndexToUnique: duplicates exist
+                raise StartupError(f"model '{model.identity}': existing documents violate unique index "
+                                   f"'{spec.name}': {exc}", model_file(model)) from exc
             raise StartupError(f"model '{model.identity}': creating index '{spec.name}' failed: {exc}",
                                model_file(model)) from exc
         except PyMongoError as exc:
@@ -253,28 +269,31 @@ def ensure_all_indexes(startup: bool = False) -> dict[str, list[str]]:
 
 def sync_indexes(model: Any) -> dict[str, list[str]]:
     """Make the collection's indexes exactly the model's (the generic-ensureIndexes cron, mia.js):
-    drop indexes the model no longer declares (never ``_id_``), drop and recreate those whose
-    definition changed, create the missing ones. Returns ``{"dropped", "recreated", "created"}``."""
-    out: dict[str, list[str]] = {"dropped": [], "recreated": [], "created": []}
+    drop indexes the model no longer declares (never ``_id_``), change those whose definition
+    changed (collMod, or the new one built before the old one goes: core.data.index_builds), create
+    the missing ones. Returns ``{"dropped", "recreated", "modified", "created"}``."""
+    from core.data.index_builds import NEXT
+
+    out: dict[str, list[str]] = {"dropped": [], "recreated": [], "modified": [], "created": []}
     if getattr(model, "disabled", False) or not model.collection_name:
         return out
     collection = model.collection()
     wanted = {spec.name: spec for spec in model_indexes(model)}
     existing = collection.index_information()
-    for name, info in existing.items():
-        if name == "_id_":
-            continue
-        spec = wanted.get(name)
-        if spec is None:
+    for name, spec in wanted.items():  # build first, drop the undeclared ones last
+        info = existing.get(name)
+        if info is None:
+            for other, old in list(existing.items()):  # renamed: MongoDB allows the same keys only once
+                if other not in wanted and other != "_id_" and described(old)[:2] == declared(spec)[:2]:
+                    collection.drop_index(other)
+                    existing.pop(other)
+                    out["dropped"].append(other)
+            build(collection, list(spec.keys), spec.name, dict(spec.options))
+            out["created"].append(name)
+        elif not same(info, spec):
+            out["modified" if change(collection, info, spec) == "modified" else "recreated"].append(name)
+    for name in existing:
+        if name != "_id_" and name not in wanted and not (name.endswith(NEXT) and name[:-len(NEXT)] in wanted):
             collection.drop_index(name)
             out["dropped"].append(name)
-        elif [list(k) for k in info.get("key", [])] != [list(k) for k in spec.keys] or \
-                _normal(info) != _normal(spec.options):
-            collection.drop_index(name)
-            collection.create_index(list(spec.keys), name=spec.name, **spec.options)
-            out["recreated"].append(name)
-    for name, spec in wanted.items():
-        if name not in existing:
-            collection.create_index(list(spec.keys), name=spec.name, **spec.options)
-            out["created"].append(name)
     return out

@@ -12,6 +12,11 @@ document, updates validate the values of ``$set``/``$inc``/... partially and wri
 fields (``$set`` with dotted keys, never a read-modify-write of the whole document). A unique-index
 violation raises a 409 ``DuplicateKey`` MiaError, an unreachable database a 503
 ``DatabaseUnavailable``; ``collection()`` gives the pymongo collection for anything else.
+
+Every update and filter is checked against what MongoDB refuses (core.data.update_rules: conflicting
+paths, ``_id``, bad operators, ``$where``) on every backend, so a project test on the embedded store
+fails where MongoDB would. ``guarded = True`` makes every write wait for ``mongo.guardedWriteConcern``
+(majority); reads follow the route's ``readPreference`` opt-in (core.data.consistency), else the primary.
 """
 from __future__ import annotations
 
@@ -19,9 +24,13 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from pymongo import ReturnDocument
+from pymongo.errors import OperationFailure
 
+from core.data.consistency import guarded_writes, read_from
 from core.data.databases import db_errors
-from core.data.indexes import IndexSpec, ensure_indexes, model_indexes
+from core.data.index_builds import IndexSpec
+from core.data.indexes import ensure_indexes, model_indexes
+from core.data.update_rules import check_filter, check_update
 from core.errors import MiaError, ValidationError
 from core.shared import Identified, Shared
 from core.validation.validator import CompiledSchema, compile_rules
@@ -72,6 +81,9 @@ class BaseModel(Identified):
     compound_indexes: ClassVar[list[dict[str, Any]]] = []
     text_indexes: ClassVar[list[dict[str, Any]]] = []
     collection_options: ClassVar[dict[str, Any]] = {}
+    # True: every write waits for the guarded write concern (``mongo.guardedWriteConcern``, majority),
+    # for collections that guard security or coordination (nonces, refresh tokens, sessions, lockouts).
+    guarded: ClassVar[bool] = False
     _compiled: ClassVar[CompiledSchema | None] = None
     _collection_handle: ClassVar[tuple[Any, str, Any] | None] = None  # (database, name, collection)
 
@@ -153,7 +165,7 @@ class BaseModel(Identified):
         cached = cls.__dict__.get("_collection_handle")
         if cached is not None and cached[0] is database and cached[1] == name:
             return cached[2]
-        collection = database[name]
+        collection = guarded_writes(database[name]) if cls.guarded else database[name]
         cls._collection_handle = (database, name, collection)
         return collection
 
@@ -207,6 +219,8 @@ class BaseModel(Identified):
                    validate: bool = True) -> Any:
         """Write only the given fields (``$set`` by default); returns pymongo's UpdateResult."""
         update = cls.update_document(changes, validate)
+        check_filter(filter)
+        check_update(update, filter)
         with db_errors():
             return cls.collection().update_one(filter, update, upsert=upsert)
 
@@ -214,6 +228,8 @@ class BaseModel(Identified):
     def update_many(cls, filter: dict[str, Any], changes: dict[str, Any], upsert: bool = False,
                     validate: bool = True) -> Any:
         update = cls.update_document(changes, validate)
+        check_filter(filter)
+        check_update(update, filter)
         with db_errors():
             return cls.collection().update_many(filter, update, upsert=upsert)
 
@@ -224,17 +240,21 @@ class BaseModel(Identified):
                             ) -> dict[str, Any] | None:
         """Atomic update returning the document (after the update by default), or None."""
         update = cls.update_document(changes, validate)
+        check_filter(filter)
+        check_update(update, filter, error=OperationFailure)
         with db_errors():
             return cls.collection().find_one_and_update(filter, update, projection=projection, sort=_sort(sort),
                                                         upsert=upsert, return_document=return_document)
 
     @classmethod
     def delete_one(cls, filter: dict[str, Any]) -> Any:
+        check_filter(filter)
         with db_errors():
             return cls.collection().delete_one(filter)
 
     @classmethod
     def delete_many(cls, filter: dict[str, Any]) -> Any:
+        check_filter(filter)
         with db_errors():
             return cls.collection().delete_many(filter)
 
@@ -243,8 +263,9 @@ class BaseModel(Identified):
     def find(cls, filter: dict[str, Any] | None = None, projection: dict[str, Any] | None = None,
              sort: Sort = None, skip: int = 0, limit: int = 0) -> list[dict[str, Any]]:
         """Matching documents as a list (``limit=0``: all)."""
+        check_filter(filter)
         with db_errors():
-            cursor = cls.collection().find(filter or {}, projection, skip=skip, limit=limit)
+            cursor = read_from(cls.collection()).find(filter or {}, projection, skip=skip, limit=limit)
             if sort:
                 cursor = cursor.sort(_sort(sort))
             return list(cursor)
@@ -252,15 +273,17 @@ class BaseModel(Identified):
     @classmethod
     def find_one(cls, filter: dict[str, Any] | None = None, projection: dict[str, Any] | None = None,
                  sort: Sort = None) -> dict[str, Any] | None:
+        check_filter(filter)
         with db_errors():
-            return cls.collection().find_one(filter or {}, projection, sort=_sort(sort))
+            return read_from(cls.collection()).find_one(filter or {}, projection, sort=_sort(sort))
 
     @classmethod
     def count(cls, filter: dict[str, Any] | None = None) -> int:
+        check_filter(filter)
         with db_errors():
-            return int(cls.collection().count_documents(filter or {}))
+            return int(read_from(cls.collection()).count_documents(filter or {}))
 
     @classmethod
     def aggregate(cls, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
         with db_errors():
-            return list(cls.collection().aggregate(pipeline))
+            return list(read_from(cls.collection()).aggregate(pipeline))

@@ -36,19 +36,33 @@ COMPRESSED_FACTOR, COMPRESSED_SLACK = 2, 64 * 1024  # compressed bytes accepted 
 
 
 def _read(req: Any, limit: int) -> bytes:
-    """At most ``limit`` bytes of the body as sent; 413 past it, 400 when it ends before its Content-Length."""
+    """At most ``limit`` bytes of the body as sent; 413 past it, 400 when it ends before its Content-Length or its
+    framing is broken, 408 when the server's body timeout passed first."""
     length = req.content_length
     if length is not None and length > limit:
         raise MiaError(413)
     try:
         data = req.stream.read(limit + 1)
-    except (OSError, ValueError):  # bad chunked framing (werkzeug: "Invalid chunk header"), a reset connection
+    except Exception as exc:  # noqa: BLE001 - broken framing (werkzeug's OSError, gunicorn's InvalidChunkSize)
+        if _timed_out(exc):  # the server's body timeout (server.bodyTimeout): the announced body did not come
+            raise MiaError(408) from None
         raise MiaError(400, code="BadRequest") from None
     if len(data) > limit:
         raise MiaError(413)
     if length is not None and len(data) < length:
         raise MiaError(400, code="BadRequest")  # the client sent less than it announced
     return data
+
+
+def _timed_out(exc: BaseException | None) -> bool:
+    """Whether a socket timeout is behind ``exc`` (werkzeug wraps it in ClientDisconnected)."""
+    for _ in range(5):
+        if exc is None:
+            return False
+        if isinstance(exc, TimeoutError):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def _read_inflated(req: Any, encoding: str, limit: int) -> bytes:

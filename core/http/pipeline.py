@@ -3,8 +3,11 @@
 1. match host + path + method (router)
 2. route-level concerns: CORS (and preflight), guards (rate limit, overload), body parser
 3. preconditions of every controller, then parameter overflow
-4. the controller chain; an exception switches to the error-controller chain
+4. the controller chain; an exception switches to the error-controller chain. On an ``idempotent``
+   route the chain holds the idempotency claim right after the controllers that identify the caller
+   (core/http/idempotency.py): a retry gets the stored answer there and the rest does not run
 5. output: ``res.send`` result, or the JSON error envelope
+6. idempotency settle: the answer of a claimed key is stored (or the key released on a 5xx)
 """
 from __future__ import annotations
 
@@ -16,8 +19,9 @@ from typing import Any
 
 from flask import Response
 
+from core.data.consistency import ROUTE_READ_PREFERENCE
 from core.errors import MiaError, as_mia_error
-from core.http import cors
+from core.http import cors, idempotency
 from core.http.body import parse_body
 from core.http.chain import run_controllers, run_error_controllers
 from core.http.context import MiaContext, MiaResponse
@@ -65,6 +69,7 @@ class Pipeline:
             req.mia = MiaContext(None, default_culture=self.default_culture, request=req)
             return error_response(self._unmatched(err, req), req)
         route = target.route
+        ROUTE_READ_PREFERENCE.set(route.read_preference)  # every request sets it: threads are reused
         mia = req.mia = MiaContext(route.info, params, self.default_culture, request=req)
         mia.client_ip, mia.scheme = self.client_ip(req)
         res = MiaResponse()
@@ -96,6 +101,8 @@ class Pipeline:
                 failure = err if returned is handed else returned
             if not res.sent:
                 response = error_response(failure, req, res.headers)
+                if route.idempotency is not None:
+                    self._settle(req, response)
                 self._after(req, route, response)
                 return response
             if mia_error is None:  # answered anyway (res.send twice, an error controller sent): keep the trace
@@ -106,8 +113,19 @@ class Pipeline:
             response = finish(res)
         except Exception as err:  # noqa: BLE001 - a body JSON cannot encode: still the envelope, with CORS
             response = error_response(err, req, res.headers)
+        if route.idempotency is not None:
+            self._settle(req, response)
         self._after(req, route, response)
         return response
+
+    @staticmethod
+    def _settle(req: Any, response: Response) -> None:
+        """Store the answer of a claimed idempotency key; a database failure leaves the answer as it is
+        (the key stays running until its lease ends, then a retry runs the chain again)."""
+        try:
+            idempotency.settle(req, response)
+        except Exception:  # noqa: BLE001 - the client still gets the answer its request produced
+            log.exception("%s %s: the idempotent answer could not be stored", req.method, req.path)
 
     def _after(self, req: Any, route: Any, response: Response) -> None:
         for hook in self.after_response:

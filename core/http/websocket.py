@@ -19,7 +19,7 @@ request, in order:
 ``websocket`` in the environment: ``pingInterval`` seconds (default 25; a client that misses a pong
 for one interval is closed with 1008 and reaped), ``maxMessageSize`` (default ``"64kb"``; a route's
 ``maxMessageSize`` lowers it; bigger messages close the socket with 1009), ``pollInterval``,
-``retention`` and ``gapTimeout`` of the broadcast bus (:mod:`core.data.broadcast`), and
+``idleInterval`` and ``retention`` of the broadcast bus (:mod:`core.data.broadcast`), and
 ``database`` (default: the default database).
 """
 from __future__ import annotations

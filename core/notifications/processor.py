@@ -51,6 +51,7 @@ class Processor:
         self.statuses = collection(self.settings, "status", self.db)
         self._mailer: Mailer | None = None
         queue.ensure_indexes(self.items)
+        status.ensure_indexes(self.statuses)
 
     def run(self, limit: int | None = None) -> dict[str, int]:
         """Claim and process due items until none is due or ``limit`` (default ``batch``) were claimed."""

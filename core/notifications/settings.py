@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from core.data.consistency import guarded_writes
 from core.shared import Shared
 
 PROCESSOR_DEFAULTS: dict[str, Any] = {
@@ -55,7 +56,8 @@ def database(settings: dict[str, Any]) -> Any:
 
 
 def collection(settings: dict[str, Any], kind: str, db: Any = None) -> Any:
-    return (db if db is not None else database(settings))[settings["collections"][kind]]
+    found = (db if db is not None else database(settings))[settings["collections"][kind]]
+    return guarded_writes(found) if kind in ("queue", "status") else found  # claims: majority write concern
 
 
 def _get(obj: Any, key: str) -> Any:

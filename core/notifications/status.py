@@ -30,6 +30,18 @@ def create(collection: Any, *, config_id: str, kind: str, template: str, target:
     return document["_id"]
 
 
+def ensure_indexes(collection: Any) -> None:
+    """The clean-up's ``{status: {$in: [succeeded, failed]}, finished: {$lt}}`` reads an index, not the
+    whole collection (once per process and collection; create_index is idempotent)."""
+    mark = (id(collection.database.client), collection.database.name, collection.name)
+    if mark not in _indexed:
+        collection.create_index([("status", 1), ("finished", 1)], name="status_1_finished_1")
+        _indexed.add(mark)
+
+
+_indexed: set[tuple[int, str, str]] = set()
+
+
 def key(value: Any) -> str:
     """A field-name-safe key (no dots or dollars) for a platform or reason."""
     return _UNSAFE_KEY.sub("_", str(value or "unknown"))[:64] or "unknown"

@@ -7,18 +7,19 @@ can be wrong in a route file fails here, naming the file.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.data.consistency import READ_MODES
 from core.errors import StartupError
-from core.http import coroutines
 from core.http.chain import ChainStep, resolve_chain
 from core.http.context import RouteInfo
+from core.http.idempotency import Rule, compile_rule, with_idempotency
 from core.http.policy import Policy, compile_policy, with_policy
 from core.http.ratelimit import parse_limit
-from core.shared import RegistryError, Shared
+from core.shared import Shared
 from core.startup.loader import RouteFile, disabled_controller
+from core.startup.sockets import SocketHandler, messages_spec, socket_handler
 from core.validation.preconditions import PreconditionSet, compile_preconditions
 
 # method key -> (HTTP verb, automatic path suffix)
@@ -30,27 +31,17 @@ METHOD_KEYS: dict[str, tuple[str, str]] = {
 }
 FILE_KEYS = {"group", "name", "version", "hostId", "environment", "prefix", "corsHeaders", "rateLimit",
              "deprecated", "routes", "parameterOverflow", "bodyParser", "bodyparser", "description",
-             "modified", "docs"}
+             "modified", "docs", "idempotent", "readPreference"}
 METHOD_FIELDS = {"identity", "description", "docs", "deprecated", "environment", "bodyParser", "bodyparser",
                  "authorization", "session", "controller", "errorController", "corsHeaders",
                  "responseSchemes", "rateLimit", "parameterOverflow", "modified", "summary", "tags",
-                 "policy", "handler", "maxMessageSize", "messages"}
+                 "policy", "handler", "maxMessageSize", "idempotent", "readPreference", "messages"}
 WS_ONLY_FIELDS = {"handler", "maxMessageSize", "messages"}
 BODY_TYPES = {"json", "raw", "text", "urlencoded", "none"}
 OVERFLOW_MODES = {"ignore", "log", "block"}
 DEFAULT_LIMIT = 512 * 1024
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$", re.IGNORECASE)
 _UNITS = {"b": 1, "kb": 1024, "mb": 1024 ** 2, "gb": 1024 ** 3}
-
-
-@dataclass(frozen=True)
-class SocketHandler:
-    """The ``handler`` of a ws route: bound hook functions ``fn(self, ws, req[, message])`` or None."""
-
-    name: str
-    on_connect: Callable[..., Any] | None
-    on_message: Callable[..., Any] | None
-    on_disconnect: Callable[..., Any] | None
 
 
 @dataclass
@@ -78,6 +69,8 @@ class RouteMethod:
     socket: SocketHandler | None = None   # ws routes: the controller that receives the socket
     max_message_size: int | None = None   # ws routes: bytes per incoming message
     messages: dict[str, str] | None = None  # ws routes: what the server sends and the client may send (docs)
+    idempotency: Rule | None = None       # ``idempotent``: Idempotency-Key claims and replays
+    read_preference: str | None = None    # readPreference: this route's model reads may use secondaries
 
     @property
     def is_websocket(self) -> bool:
@@ -319,8 +312,17 @@ def _compile_method(route_file: RouteFile, spec: dict[str, Any], prefix: str, pa
     if key != "ws" and not WS_ONLY_FIELDS.isdisjoint(method_spec):
         raise StartupError(f"{', '.join(sorted(set(method_spec) & WS_ONLY_FIELDS))} of {label} only apply to "
                            "'ws' routes", where)
+    read_preference = method_spec.get("readPreference", spec.get("readPreference"))
+    if read_preference is not None and read_preference not in READ_MODES:
+        raise StartupError(f"readPreference of {label} must be one of {', '.join(READ_MODES)}, "
+                           f"got {read_preference!r}", where)
     policy = compile_policy(method_spec.get("policy"), where, label)
     controllers = with_policy(controllers, policy, where, label)
+    # A file-level ``idempotent`` covers the file's writes; on a GET or ws method it must be said per method.
+    idempotent = method_spec.get("idempotent", spec.get("idempotent") if verb != "GET" else None)
+    idempotency = compile_rule(idempotent, where, label)
+    if idempotency is not None:
+        controllers = with_idempotency(controllers, idempotency, verb, where, label)
     cors = method_spec.get("corsHeaders", spec.get("corsHeaders")) or {}
     if not isinstance(cors, dict):
         raise StartupError(f"corsHeaders of {label} must be a dict", where)
@@ -342,52 +344,8 @@ def _compile_method(route_file: RouteFile, spec: dict[str, Any], prefix: str, pa
                        docs=method_spec.get("docs", spec.get("docs", True)) is not False,
                        authorization=authorization, response_schemes=method_spec.get("responseSchemes"),
                        modified=method_spec.get("modified"), name=info.name, policy=policy,
-                       socket=_socket_handler(method_spec.get("handler"), where, label) if key == "ws" else None,
+                       socket=socket_handler(method_spec.get("handler"), where, label) if key == "ws" else None,
                        max_message_size=parse_size(method_spec["maxMessageSize"], where)
-                       if "maxMessageSize" in method_spec else None,
-                       messages=_messages(method_spec.get("messages"), where, label))
-
-
-def _messages(spec: Any, where: str, label: str) -> dict[str, str] | None:
-    """A ws route's ``messages``: ``{"send": text, "receive": text}`` (server -> client, client -> server)."""
-    if spec is None:
-        return None
-    if isinstance(spec, str):
-        return {"send": spec}
-    if not isinstance(spec, dict) or not set(spec) <= {"send", "receive"} or not all(
-            isinstance(v, str) for v in spec.values()):
-        raise StartupError(f"messages of {label} must be {{'send': text, 'receive': text}}", where)
-    return dict(spec)
-
-
-HOOKS = {"onConnect": "on_connect", "onMessage": "on_message", "onDisconnect": "on_disconnect"}
-
-
-def _socket_handler(spec: Any, where: str, label: str) -> SocketHandler | None:
-    """``handler: {"name": id, "version": v, "onConnect": fn, "onMessage": fn, "onDisconnect": fn}``.
-
-    Hooks not named default to the controller's ``on_connect`` / ``on_message`` / ``on_disconnect``
-    when it has them; a named one that does not exist stops start-up.
-    """
-    if spec is None:
-        return None
-    if not isinstance(spec, dict) or not isinstance(spec.get("name"), str) or set(spec) - {"name", "version", *HOOKS}:
-        raise StartupError(f"handler of {label} must be {{'name': <controller>, 'onConnect'|'onMessage'|"
-                           "'onDisconnect': <function>}", where)
-    name, version = spec["name"], str(spec.get("version", "1.0"))
-    try:
-        controller = Shared.controllers(name, version)
-    except RegistryError:
-        raise StartupError(f"Controller {name} {version} (handler of {label}) does not exists", where) from None
-    hooks: dict[str, Callable[..., Any] | None] = {}
-    for key, default in HOOKS.items():
-        wanted = spec.get(key)
-        fn = getattr(controller, wanted or default, None)
-        if wanted and not callable(fn):
-            raise StartupError(f"{name} {version}->{wanted} does not exists (handler {key} of {label})", where)
-        if callable(fn) and coroutines.is_async(fn):  # async def hooks run on the process's event loop
-            fn = coroutines.wrap(fn, coroutines.configured_timeout(Shared.environment))
-        hooks[default] = fn if callable(fn) else None
-    if not any(hooks.values()):
-        raise StartupError(f"handler {name} of {label} has none of on_connect, on_message, on_disconnect", where)
-    return SocketHandler(name=name, **hooks)
+                       if "maxMessageSize" in method_spec else None, idempotency=idempotency,
+                       read_preference=read_preference,
+                       messages=messages_spec(method_spec.get("messages"), where, label))

@@ -26,6 +26,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import fields
 
+from core.app.docs.extensions import add_idempotency, idempotency_headers, idempotency_parameter
 from core.app.docs.versions import OPENAPI_VERSION, openapi_version, upgrade_to_31
 from core.app.docs.websocket_docs import websocket_section, ws_messages
 from core.errors import StartupError
@@ -92,7 +93,8 @@ class ErrorDescriptionSchema(marshmallow.Schema):
     msg = fields.String(metadata={"description": "Translated message"})
     id = fields.String(metadata={"description": "The failing parameter"})
     in_ = fields.String(data_key="in", metadata={"description": "Where the failing parameter was sent"})
-    reason = fields.String(metadata={"description": "Why a body could not be parsed (the JSON parser's message)"})
+    reason = fields.String(metadata={"description": "Which check failed (device attestation and assertions), or why "
+                                                    "a body could not be parsed (the JSON parser's message)"})
     position = fields.Integer(metadata={"description": "Malformed JSON: character offset of the error"})
     line = fields.Integer(metadata={"description": "Malformed JSON: line of the error (from 1)"})
     column = fields.Integer(metadata={"description": "Malformed JSON: column of the error (from 1)"})
@@ -215,6 +217,7 @@ def _responses(route: RouteMethod, schemes: dict[str, dict[str, Any]], has_body:
         target.extend(c for c in codes if c not in target)
     if route.policy is not None:
         merged.setdefault(403, []).append("GroupPolicyViolation")
+    add_idempotency(route, merged)
     if not any(200 <= status < 300 for status in merged):
         merged[200] = ["Success"]
     success_media, error_media = produces(route.controllers), produces(route.error_controllers)
@@ -228,6 +231,7 @@ def _responses(route: RouteMethod, schemes: dict[str, dict[str, Any]], has_body:
         elif status >= 400:
             entry["content"] = _content(error_media, schemes.get("error", ErrorSchema))
         out[str(status)] = entry
+    idempotency_headers(route, out)
     return out
 
 
@@ -273,7 +277,7 @@ def _operation(route: RouteMethod, path_names: list[str], used_ids: set[str],
         operation["summary"] = str(route.description)
     if route.info.deprecated:
         operation["deprecated"] = True
-    params = _parameters(route, path_names)
+    params = _parameters(route, path_names) + [p for p in [idempotency_parameter(route)] if p]
     if params:
         operation["parameters"] = params
     body = _section_fields(route, "body")

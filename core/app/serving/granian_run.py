@@ -25,17 +25,21 @@ def worker_app() -> Any:
         from core.app.serving.listeners import redirect_app
 
         return redirect_app(spec["environment"])
+    from core.app.serving.lifecycle import at_worker_exit, die_with_parent, stop_process
     from core.app.serving.memory import freeze_after_build, pause_collection
 
+    die_with_parent()  # this granian process gone (kill -9 of the primary chain): no orphan keeps serving
     pause_collection()  # until the app is built: one collection at the end instead of dozens during the imports
     from core.app.crons.modes import start_for_process
     from core.app.factory import create_app
     from core.app.serving.listeners import refuse_upgrades
+    from core.app.serving.transport import refuse_broken_chunked
 
     app = create_app(spec["mode"], spec.get("root"), run_init=spec.get("run_init", False))
     start_for_process(spec["mode"], nocron=spec.get("nocron", False))  # every worker is a cron server
+    at_worker_exit(stop_process)  # after granian finished the requests: crons, then the databases
     freeze_after_build()  # the collector neither rescans nor copies the start-up objects
-    return refuse_upgrades(app, spec.get("websocket_url"))
+    return refuse_broken_chunked(refuse_upgrades(app, spec.get("websocket_url")))
 
 
 def main(argv: list[str]) -> int:
@@ -44,7 +48,11 @@ def main(argv: list[str]) -> int:
     from granian.log import LogLevels
     from granian.server import Server
 
+    from core.app.serving.lifecycle import die_with_parent
+
     spec = json.loads(argv[0])
+    if spec.get("parent"):
+        die_with_parent(int(spec["parent"]))  # the primary's death stops this server and so its workers
     os.environ["MIA_LISTENER_SPEC"] = argv[0]  # read by worker_app in the forked workers
     listener = spec["listener"]
     tls: dict[str, Any] = {}

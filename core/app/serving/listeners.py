@@ -6,7 +6,7 @@ HTTP on ``server.http {host, port}`` or a unix socket (``server.http.socket``); 
 with ``server.http.redir`` the HTTP listener answers every request with a 301 to HTTPS that keeps
 path and query (mia.js's redirect without its repeated-colon bug). With neither section: HTTP on
 127.0.0.1:3000. ``server.websocket {host, port}`` adds the production server's listener for
-WebSocket routes (see core/app/serving/serve.py for why it is separate).
+WebSocket routes (served by core/app/serving/ws_run.py; see serve.py for why it is separate).
 """
 from __future__ import annotations
 

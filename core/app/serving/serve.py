@@ -4,15 +4,17 @@ Engines (``server.engine``; default ``granian`` when ``server.workers`` is set, 
 
 * ``granian``, the production server (chosen by measurement, README "Production server"): one
   granian process per app listener (HTTP, HTTPS, a unix socket) with ``server.workers`` workers and
-  ``server.threads`` blocking threads each. granian reads headers and body in Rust before a Python
-  thread is used, cuts clients that take longer than ``server.headerTimeout`` for their headers,
-  and on SIGTERM finishes running requests (``server.gracefulTimeout``). Its WSGI interface has no
-  WebSockets, so flask-sock routes are served by the ``server.websocket`` listener, a threaded
-  server in this (the primary) process; a handshake on the granian ports answers 426.
+  ``server.threads`` blocking threads each. granian reads headers in Rust before a Python thread is
+  used, cuts clients that take longer than ``server.headerTimeout`` for their headers, and on
+  SIGTERM finishes running requests (``server.gracefulTimeout``). Its WSGI interface has no
+  WebSockets, so flask-sock routes are served on the ``server.websocket`` listener by gunicorn
+  gthread in its own process (core/app/serving/ws_run.py; the threaded server in this process with
+  the embedded store); a handshake on the granian ports answers 426.
 * ``threaded``: werkzeug's threaded server, one thread per connection, every listener in this
   process (development, hot reload, and WebSockets on every port).
 * ``gunicorn``: gthread workers for operators who want it (one listener; no slow-client guard).
 
+Every engine stops in the same order (core/app/serving/lifecycle.py): requests, crons, databases.
 :func:`start` is the one entry point: ``server.py <env>`` calls it with the built app.
 """
 from __future__ import annotations
@@ -56,6 +58,15 @@ def graceful_timeout(environment: dict[str, Any]) -> float:
     return float((environment.get("server") or {}).get("gracefulTimeout", 30))
 
 
+def websocket_settings(environment: dict[str, Any]) -> dict[str, Any]:
+    return dict((environment.get("server") or {}).get("websocket") or {})
+
+
+def websocket_connections(environment: dict[str, Any]) -> int:
+    """``server.websocket.connections``: open WebSockets the production WebSocket server holds (a thread each)."""
+    return int(websocket_settings(environment).get("connections", 2000))
+
+
 def check_shared_counters(app: Flask, environment: dict[str, Any], processes: int) -> None:
     """Several processes without memcached would each count rate limits alone (N x the limit).
 
@@ -79,6 +90,7 @@ def start(app: Flask, mode: str, root: Path | str | None = None, hot: bool = Fal
     Every serving process also runs its cron scheduler unless ``nocron`` (core/app/crons/modes.py: each
     process is one mia.js "server"; the database limits make that safe): the threaded server here, each
     granian or gunicorn worker after the fork."""
+    from core.app.serving.lifecycle import stop_process
     from core.shared import Shared
 
     environment = Shared.environment
@@ -105,7 +117,7 @@ def start(app: Flask, mode: str, root: Path | str | None = None, hot: bool = Fal
         finally:
             if unsubscribe is not None:
                 unsubscribe()
-            cron_modes.stop_for_process()  # running workers finish (cronJobs.stopTimeout), slots released
+            stop_process()  # requests are done: stop the crons (slots released), then close the databases
     if chosen == "gunicorn":
         return _run_gunicorn_engine(app, mode, root, environment, nocron)
     if chosen != "granian":
@@ -147,11 +159,13 @@ def granian_spec(listener: listen.Listener, mode: str, root: Path | str | None, 
         "graceful_timeout": graceful_timeout(environment),
         "websocket_url": websocket_url,
         "environment": environment if listener.role == "redirect" else None,
+        "parent": os.getpid(),
     }
 
 
 def _run_granian(app: Flask, mode: str, root: Path | str | None, planned: list[listen.Listener],
                  environment: dict[str, Any], nocron: bool = False) -> int:
+    from core.app.serving.lifecycle import stop_process
     from core.data import databases as db
 
     embedded = app.config["mia.databases"].mode() == "embedded"
@@ -162,13 +176,20 @@ def _run_granian(app: Flask, mode: str, root: Path | str | None, planned: list[l
               "each hold their own copy of the data; set MIA_MONGO_URL to share it", flush=True)
     check_shared_counters(app, environment, workers(environment) * len(app_listeners))
     ws_server = None
-    if websocket is not None:
+    children = []
+    ws_engine = "threaded" if embedded else str((websocket_settings(environment)).get("engine") or "gunicorn")
+    if websocket is not None and ws_engine == "threaded":  # the embedded store lives in one process: here
         from core.app.serving.threaded import start_listener
 
         ws_server = start_listener(app, websocket, environment)
     else:
         db.shutdown()  # the workers build their own clients; the embedded snapshot is saved for them
-    children = []
+    if websocket is not None and ws_engine == "gunicorn":
+        spec = {"mode": mode, "root": str(root or ROOT), "parent": os.getpid(),
+                "listener": {"host": websocket.host, "port": websocket.port},
+                "connections": websocket_connections(environment), "environment": {"server": environment["server"]}}
+        children.append(subprocess.Popen(
+            [sys.executable, "-m", "core.app.serving.ws_run", json.dumps(spec, default=str)], cwd=str(ROOT)))
     for item in planned:
         if item.role == "websocket":
             continue
@@ -196,7 +217,7 @@ def _run_granian(app: Flask, mode: str, root: Path | str | None, planned: list[l
             child.wait()
     if ws_server is not None:
         ws_server.stop(graceful_timeout(environment))
-        db.shutdown()
+        stop_process()
     return 1 if failed else 0
 
 
@@ -204,6 +225,7 @@ def _run_gunicorn_engine(app: Flask, mode: str, root: Path | str | None, environ
                          nocron: bool = False) -> int:
     from core.app.crons import modes as cron_modes
     from core.app.factory import create_app
+    from core.app.serving.lifecycle import die_with_parent
     from core.app.serving.memory import freeze_after_build, pause_collection
     from core.data import databases as db
 
@@ -212,6 +234,7 @@ def _run_gunicorn_engine(app: Flask, mode: str, root: Path | str | None, environ
     db.shutdown()
 
     def worker_app() -> Flask:  # runs in each worker after the fork: its own app, clients and scheduler
+        die_with_parent()  # a killed primary takes its workers with it
         pause_collection()  # one collection once the app is built (freeze_after_build), none during the build
         worker = create_app(mode, root, run_init=embedded)
         cron_modes.start_for_process(mode, nocron=nocron)
@@ -222,22 +245,36 @@ def _run_gunicorn_engine(app: Flask, mode: str, root: Path | str | None, environ
     return 0
 
 
-def run_gunicorn(factory: Callable[[], Flask], environment: dict[str, Any]) -> None:
-    """Run ``factory`` under gunicorn gthread with the environment's workers, threads and TLS settings."""
+def run_gunicorn(factory: Callable[[], Flask], environment: dict[str, Any], listener: listen.Listener | None = None,
+                 threads: int | None = None, processes: int | None = None) -> None:
+    """Run ``factory`` under gunicorn gthread (``gunicorn_worker.JsonThreadWorker``: JSON parse errors, a body
+    timeout) with the environment's workers, threads and TLS settings, on its one app listener or ``listener``.
+
+    A worker's requests are done when gunicorn calls ``worker_exit``: its crons stop, then its databases
+    close (core/app/serving/lifecycle.py)."""
     from gunicorn.app.base import BaseApplication
 
+    from core.app.serving import gunicorn_worker
+    from core.app.serving.lifecycle import stop_process
+    from core.app.serving.transport import body_timeout
+
+    gunicorn_worker.BODY_TIMEOUT = body_timeout(environment)  # inherited by the forked workers
     server = environment.get("server") or {}
-    planned = [item for item in listen.plan(environment) if item.role == "app"]
+    planned = [listener] if listener is not None else [item for item in listen.plan(environment) if item.role == "app"]
     if len(planned) != 1:
         raise StartupError("server.engine 'gunicorn' serves one listener; use granian for HTTP and HTTPS together")
     item = planned[0]
+    threads = threads or int(server.get("threads", 4))
     options: dict[str, Any] = {
         "bind": f"unix:{item.socket}" if item.socket else f"{item.host}:{item.port}",
-        "workers": workers(environment), "threads": int(server.get("threads", 4)), "worker_class": "gthread",
+        "workers": processes or workers(environment), "threads": threads,
+        "worker_connections": max(1000, threads),  # gthread's cap on open connections per worker
+        "worker_class": "core.app.serving.gunicorn_worker.JsonThreadWorker",
         "timeout": int(server.get("timeout", 30)), "graceful_timeout": int(graceful_timeout(environment)),
         "preload_app": False, "control_socket_disable": True,  # gunicorn 27 would create ~/.gunicorn/
         "keyfile": item.key, "certfile": item.cert, "ca_certs": item.ca,
         "accesslog": None, "worker_tmp_dir": "/dev/shm" if os.path.isdir("/dev/shm") else None,
+        "worker_exit": lambda _arbiter, _worker: stop_process(),
     }
 
     class _App(BaseApplication):

@@ -3,12 +3,12 @@
 One thread per connection, so a client that trickles its headers ties up only its own thread
 (the granian production server cuts it after ``server.headerTimeout`` instead). Errors the HTTP
 layer answers before the app sees the request (bad request line, URI over 64 KiB, too many or too
-long headers) are sent in mia's JSON envelope. SIGTERM and Ctrl-C stop accepting, let running
-requests finish (up to ``server.gracefulTimeout`` seconds) and then close the databases.
+long headers) are sent in mia's JSON envelope. SIGTERM and Ctrl-C stop accepting and let running
+requests finish (up to ``server.gracefulTimeout`` seconds); the caller then stops the crons and
+closes the databases (core/app/serving/lifecycle.py).
 """
 from __future__ import annotations
 
-import json
 import signal
 import ssl
 import sys
@@ -17,20 +17,27 @@ import time
 from pathlib import Path
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer, DechunkedInput, WSGIRequestHandler, make_server
 
 from core.app.serving.listeners import Listener, redirect_app
+from core.app.serving.transport import StrictDechunkedInput, body_timeout, envelope
 
 
 class JsonErrorHandler(WSGIRequestHandler):
-    """werkzeug's handler with the transport-level errors in the JSON envelope instead of HTML."""
+    """werkzeug's handler with the transport-level errors in the JSON envelope instead of HTML.
+
+    Chunk sizes are read strictly; the socket's timeout (``server.bodyTimeout``, set per listener
+    by :func:`start_listener`) ends a request whose body stops coming with 408 (core/http/body.py)."""
+
+    def make_environ(self) -> dict[str, Any]:
+        environ = super().make_environ()
+        chunked = environ.get("wsgi.input")
+        if isinstance(chunked, DechunkedInput):
+            environ["wsgi.input"] = StrictDechunkedInput(chunked._rfile)
+        return environ
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        from core.errors import MiaError
-        from core.http.output import error_entries
-
-        status, entries, _ = error_entries(MiaError(int(code)), None)
-        body = json.dumps({"status": status, "errors": entries}).encode()
+        body = envelope(int(code))
         if getattr(self, "request_version", "HTTP/0.9") == "HTTP/0.9":  # an unparsable line: answer with a status line
             self.request_version = "HTTP/1.0"
         try:
@@ -56,8 +63,11 @@ class InFlight:
         with self.lock:
             self.count += 1
         try:
+            upgrade = bool(environ.get("HTTP_UPGRADE"))
+            if upgrade and environ.get("werkzeug.socket") is not None:
+                environ["werkzeug.socket"].settimeout(None)  # an idle WebSocket is not a stalled body
             result = self.app(environ, start_response)
-            if environ.get("HTTP_UPGRADE"):  # a WebSocket ran inside the call
+            if upgrade:  # a WebSocket ran inside the call
                 return result
             try:
                 return list(result)  # the body is produced while the request counts as running
@@ -105,16 +115,18 @@ def start_listener(app: Any, listener: Listener, environment: dict[str, Any]) ->
     host = f"unix://{listener.socket}" if listener.socket else listener.host
     if listener.socket:
         Path(listener.socket).unlink(missing_ok=True)
-    server = make_server(host, listener.port, in_flight, threaded=True, request_handler=JsonErrorHandler,
+    handler = type("JsonErrorHandler", (JsonErrorHandler,), {"timeout": body_timeout(environment)})
+    server = make_server(host, listener.port, in_flight, threaded=True, request_handler=handler,
                          ssl_context=_ssl_context(listener) if listener.cert else None)
     return Running(server, in_flight)
 
 
 def serve_threaded(app: Any, listeners: list[Listener], environment: dict[str, Any], mode: str = "local",
                    root: Path | str | None = None, hot: bool = False) -> int:
-    """Serve every listener from this process until SIGTERM/SIGINT; ``hot`` reloads changed files."""
-    from core.data import databases as db
+    """Serve every listener from this process until SIGTERM/SIGINT; ``hot`` reloads changed files.
 
+    Returns once no request runs any more (or ``server.gracefulTimeout`` passed); the databases stay
+    open for the cron scheduler's stop."""
     target: Any = app
     watcher = None
     if hot:
@@ -140,5 +152,4 @@ def serve_threaded(app: Any, listeners: list[Listener], environment: dict[str, A
             item.server.server_close()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-        db.shutdown()  # saves the embedded store's snapshot (embedded.path), closes clients
     return 0

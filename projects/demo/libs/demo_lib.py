@@ -111,12 +111,23 @@ class DemoLib(Lib):
             except Exception:  # noqa: BLE001 - the todo is stored; a lost notification is only logged
                 log.warning("could not broadcast %s on %s", event, path, exc_info=True)
 
-    def create_todo(self, values: dict[str, Any], owner: str | None = None) -> dict[str, Any]:
+    def create_todo(self, values: dict[str, Any], owner: str | None = None, once: str | None = None
+                    ) -> dict[str, Any]:
+        """Insert a todo. ``once`` (``req.mia.idempotency.id``) makes a re-run after a crash find the
+        todo its first run wrote instead of answering 409: the write is exactly-once per idempotency key."""
         now = self.now()
         document = {**values, "group": "demo", "created": now, "lastModified": now}
         if owner is not None:
             document["owner"] = owner
-        stored = self.model().insert_one(document)
+        if once is not None:
+            document["idempotencyId"] = once
+        try:
+            stored = self.model().insert_one(document)
+        except MiaError as err:
+            earlier = self.model().find_one({"idempotencyId": once}) if once is not None and err.status == 409 else None
+            if earlier is None:
+                raise
+            return earlier
         self.announce("created", stored)
         return stored
 

@@ -18,6 +18,8 @@ class TodoModel(BaseModel):
         "group": {"type": str, "default": "demo"},
         # sha256 of the creating device's id (the device id itself is a bearer value); never sent out.
         "owner": {"type": str},
+        # req.mia.idempotency.id of the request that created it (idempotent create: README "Idempotent requests")
+        "idempotencyId": {"type": str, "unique": True, "sparse": True},
         "created": {"type": datetime},
         "lastModified": {"type": datetime},
     }

@@ -45,6 +45,7 @@ routes = {
                 "identity": "create-todo",
                 "modified": TODOS_MODIFIED,
                 "description": "Create a todo item",
+                "idempotent": {"retention": "24h"},  # Idempotency-Key: a retried create answers the first answer
                 "controller": [TODOS, JSON_OUTPUT],
             },
             "update": {

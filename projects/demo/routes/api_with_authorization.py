@@ -9,6 +9,7 @@ ACCESS_KEY = {"name": "generic-validateAccessKey", "version": "1.0"}
 CHECK_ACCESS = {"name": "demo-checkAccess", "version": "1.0"}
 TODOS = {"name": "demo-todos", "version": "1.0"}
 DEVICE_PROFILE = {"name": "generic-deviceProfile", "version": "1.0"}
+ATTESTATION = {"name": "generic-deviceAttestation", "version": "1.0"}
 JSON_OUTPUT = {"name": "generic-defaultResponse", "version": "1.0"}
 # mia.js's dates (JavaScript months count from 0: new Date(2015, 7, 14, 12) is 14 August), in UTC here
 TODOS_MODIFIED = datetime(2015, 8, 14, 12, 0, 0, tzinfo=UTC)
@@ -50,6 +51,7 @@ routes = {
                 "identity": "create-todo",
                 "modified": TODOS_MODIFIED,
                 "description": "Create a todo item",
+                "idempotent": {"retention": "24h"},  # Idempotency-Key: a retried create answers the first answer
                 "authorization": True,
                 "controller": [ACCESS_KEY, TODOS, JSON_OUTPUT],
             },
@@ -76,12 +78,28 @@ routes = {
                 "controller": [{"name": "generic-listServices", "version": "2.0"}, JSON_OUTPUT],
             },
         },
+        "./devices/attestation/challenge": {
+            "post": {
+                "identity": "attestation-challenge",
+                "description": "A one-time challenge to attest a device registration over (App Attest, Play Integrity)",
+                "controller": [{**ATTESTATION, "function": "challenge"}, JSON_OUTPUT],
+            },
+        },
+        "./attested/ping": {
+            "get": {
+                "identity": "attested-ping",
+                "description": "Answers attested devices only (App Attest: with a fresh assertion)",
+                "authorization": True,
+                "controller": [ACCESS_KEY, {"name": "generic-validateAttestedDevice"}, JSON_OUTPUT],
+            },
+        },
         "./devices": {
             "create": {
                 "identity": "devices",
                 "modified": DEVICES_MODIFIED,
-                "description": "Register devices and receive device id",
-                "controller": [DEVICE_PROFILE, JSON_OUTPUT],
+                "description": "Register devices and receive device id (optionally with an attestation)",
+                "controller": [{**ATTESTATION, "function": "verifyRegistration"}, DEVICE_PROFILE,
+                               {**ATTESTATION, "function": "attach"}, JSON_OUTPUT],
             },
             "update": {
                 "identity": "device",

@@ -33,6 +33,9 @@ class RemoveDevices(BaseCronJob):
             {"status": "inactive", "lastModified": {"$lte": now - timedelta(hours=1)}},
             {"lastModified": {"$lte": now - timedelta(days=365)}},
         ]})
+        if result.deleted_count:
+            Shared.libs("generic-auditTrail").record("device.remove", actor=f"cron:{self.identity}",
+                                                     count=int(result.deleted_count), reason="inactive or unused")
         return int(result.deleted_count)
 
 

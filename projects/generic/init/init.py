@@ -48,11 +48,13 @@ def refuse_published_credentials() -> None:
 
 
 def init() -> None:
-    for identity in ("generic-device-model", "generic-secret-model", "generic-nonce-model"):
+    for identity in ("generic-device-model", "generic-secret-model", "generic-nonce-model", "generic-auditEvent-model"):
         model = Shared.models(identity)
         if hasattr(model, "ensure_indexes"):
             model.ensure_indexes()
     Shared.libs("generic-loginProtection").ensure_indexes()
+    Shared.libs("generic-auditTrail").ensure_indexes()
+    Shared.libs("generic-auditTrail").note_configuration(Shared.environment)  # config.change: key names only
     if Shared.environment.get("allowDemo") is True:
         seed_secret(GENERIC_SECRET)
     else:

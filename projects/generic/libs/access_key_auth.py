@@ -95,6 +95,7 @@ class AccessKeyAuth(Lib):
             self.fail(req, 403, "SignatureMethodInvalid")
         device["timeOffset"] = self.time_offset(params.get("requestdate"))
         req.mia.device = device
+        Shared.libs("generic-deviceAttestation").enforce_group(req, device)  # attestation.requiredForGroups
         return device
 
     # -- helpers -------------------------------------------------------------------------------
@@ -152,7 +153,9 @@ class AccessKeyAuth(Lib):
             self.fail(req, 403, "KeyInvalidForGroup")
         if v2 and not Shared.libs("generic-nonceStore").remember(device_id, nonce, 2 * window + 60):
             self.fail(req, 401, "NonceReused")
-        return self.load_device(req, device_id)
+        device = self.load_device(req, device_id)
+        Shared.libs("generic-auditTrail").note_address("secret", secret_id, req, deviceId=device_id)
+        return device
 
     def _expected(self, req: Any, device_id: str, secret_id: str, secret: str, timestamp: str, nonce: Any,
                   v2: bool) -> str:
@@ -223,6 +226,7 @@ class AccessKeyAuth(Lib):
             devices.update_one({"id": device["id"]}, {"$set": {"lastModified": moment}})
             device["lastModified"] = moment
         self.device_rate_limit(req, res, device)
+        Shared.libs("generic-auditTrail").note_address("static", device["id"], req, deviceId=device["id"])
         return device
 
     def device_rate_limit(self, req: Any, res: Any, device: dict[str, Any]) -> None:

@@ -78,6 +78,7 @@ class JwtSessions(Lib):
                                          {"$set": {"status": "revoked", "revoked": now}})
             log.warning("refresh token reused for %s: family %s revoked (%d tokens)", known.get("username"),
                         known["family"], revoked.modified_count)
+            Shared.libs("generic-auditTrail").record("token.reuse", login=known.get("username"), family=known["family"])
             raise _refused("RefreshTokenReused", translator)
         if _aware(doc["expires"]) <= now:
             raise _refused("RefreshTokenExpired", translator)

@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 from core import Lib, MiaError, Shared
+from core.data.consistency import guarded_writes
 from core.validation.coercion import parse_date
 
 log = logging.getLogger("mia.generic.logins")
@@ -30,7 +31,7 @@ def _settings() -> dict[str, Any]:
 
 
 def _collection() -> Any:
-    return Shared.db()[COLLECTION]
+    return guarded_writes(Shared.db()[COLLECTION])  # a failover must not undo a lockout
 
 
 @lru_cache(maxsize=32)
@@ -81,6 +82,7 @@ class LoginProtection(Lib):
                 collection.update_one({"_id": key}, {"$set": {"lockedUntil": until, "count": 0,
                                                               "expires": until}})
                 log.warning("logins locked for %ss: %s", duration, key.split("|", 1)[0])
+                Shared.libs("generic-auditTrail").record("login.lockout", login=login, scope=key.partition("|")[0])
 
     def succeeded(self, group: Any, login: Any) -> None:
         _collection().delete_one({"_id": _keys(group, login, None)[0][0]})

@@ -97,6 +97,7 @@ class DeviceModel(BaseModel):
     identity = "generic-device-model"
     version = "1.0"
     collection_name = "devices"
+    guarded = True  # session ids: majority write concern, a failover must not undo them (core.data.models)
     data = {
         "id": {"type": str, "minLength": 32, "maxLength": 32, "required": True, "unique": True, "index": True,
                "convert": "lower", "default": new_device_id},
@@ -106,7 +107,7 @@ class DeviceModel(BaseModel):
                    "convert": "lower", "nullable": True, "public": READ_ONLY},
             "cidr": {"type": list, "subType": "cidr"},
             "expireable": {"type": bool, "default": True},
-            "created": {"type": datetime, "public": READ_ONLY},
+            "created": {"type": datetime, "public": READ_ONLY, "index": True, "sparse": True},  # removeSessions
             "groups": {"type": list, "subType": str, "convert": "lower"},
         },
         "rateLimit": {"interval": {"type": int, "min": 0}, "maxRequests": {"type": int, "min": 0}},

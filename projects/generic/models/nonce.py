@@ -17,6 +17,7 @@ class NonceModel(BaseModel):
     identity = "generic-nonce-model"
     version = "1.0"
     collection_name = "accessKeyNonces"
+    guarded = True  # majority write concern: a failover must not undo it (core.data.models)
     data = {
         "created": {"type": datetime, "required": True},
         "expires": {"type": datetime, "required": True, "index": True, "indexOptions": {"expireAfterSeconds": 0}},

@@ -16,6 +16,7 @@ class RefreshTokenModel(BaseModel):
     identity = "generic-refreshToken-model"
     version = "1.0"
     collection_name = "jwtRefreshTokens"
+    guarded = True  # majority write concern: a failover must not undo it (core.data.models)
     data = {
         "family": {"type": str, "required": True, "index": True},
         "account": {"type": str},

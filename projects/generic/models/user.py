@@ -18,9 +18,10 @@ class UserModel(BaseModel):
     identity = "generic-user-model"
     version = "1.0"
     collection_name = "users"
+    guarded = True  # majority write concern: a failover must not undo it (core.data.models)
     data = {
         "name": {"type": str, "index": True},
-        "login": {"type": str, "required": True, "index": True},
+        "login": {"type": str, "required": True},  # indexed as the prefix of (login, group)
         "nativeLoginIsSet": {"type": bool, "default": False},
         "messaging": [{
             "type": {"type": str, "allow": ["email"], "required": True},
@@ -51,5 +52,10 @@ class UserModel(BaseModel):
         {"fields": ["accessTokens.appId", "accessTokens.device.id"], "unique": True, "sparse": True},
         {"fields": ["group", "thirdParty.provider", "thirdParty.id"], "sparse": True},
         {"fields": ["group", "messaging.type", "messaging.value"]},
-        {"fields": ["accessTokens.appId", "accessTokens.device.id", "status"]},
+        # The clean-up jobs' reads (generic-removeUserAccounts, generic-removeSessions), every minute.
+        # (accessTokens.appId, accessTokens.device.id, status) was a non-unique copy of the unique pair.
+        {"fields": ["status"]},
+        {"fields": ["messaging.inspectTokens.validateToken.tokenIssueDate"], "sparse": True},
+        {"fields": ["accessTokens.tokenIssueDate"]},
+        {"fields": ["accessTokens.lastUsed"]},
     ]

@@ -41,10 +41,12 @@ class JwtLogin(Controller):
             salt = str(Shared.config("generic-identity.userService.salt") or "")
             ok, _ = passwords.verify(user.get("passHash"), body["password"], group, salt)
         if not ok:
+            Shared.libs("generic-auditTrail").record("login.failure", req, login=body["login"], via="jwt")
             raise MiaError(401, code="InvalidCredentials", msg=req.mia.translator(T, "InvalidCredentials"))
         table = Shared.config("demo-config.jwtGroups") or {}
         groups = table.get(user["login"], table.get("*", ["users"]))
         res.response = Shared.libs("generic-jwtSessions").issue(group, user["login"], groups)
+        Shared.libs("generic-auditTrail").record("login.success", req, userId=user["_id"], login=user["login"])
 
     def me(self, req: Any, res: Any) -> None:
         session = dict(req.mia.session or {})

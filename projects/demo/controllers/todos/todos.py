@@ -85,7 +85,9 @@ class Todos(Controller):
 
     def create(self, req: Any, res: Any) -> None:
         _about(res)
-        stored = _lib().create_todo(req.mia.validated_parameters["body"], _lib().owner_of(req.mia.device))
+        claim = getattr(req.mia, "idempotency", None)  # set when the request carries an Idempotency-Key
+        stored = _lib().create_todo(req.mia.validated_parameters["body"], _lib().owner_of(req.mia.device),
+                                    once=claim.id if claim is not None else None)
         res.response = {"id": str(stored["_id"])}
 
     def update(self, req: Any, res: Any) -> None:

@@ -30,5 +30,6 @@ class JwtTokens(Controller):
         res.response = Shared.libs("generic-jwtSessions").refresh(token, translator=req.mia.translator)
 
     def revoke(self, req: Any, res: Any) -> None:
-        Shared.libs("generic-jwtSessions").revoke(req.mia.validated_parameters["body"]["refreshToken"])
+        revoked = Shared.libs("generic-jwtSessions").revoke(req.mia.validated_parameters["body"]["refreshToken"])
+        Shared.libs("generic-auditTrail").record("token.revoke", req, known=revoked)
         res.response = {"revoked": True}

@@ -68,6 +68,7 @@ class ValidateSession(Controller):
     """Deprecated: accepts the ``session`` header issued by generic-generateSession."""
 
     identity = "generic-validateSession"
+    authenticates = True  # an idempotent route claims its key after this (core/http/idempotency.py)
     version = "1.0"
     group = "generic"
     deprecated = True

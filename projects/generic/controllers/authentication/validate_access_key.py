@@ -30,6 +30,7 @@ RESPONSES = {
 
 class ValidateAccessKey(Controller):
     identity = "generic-validateAccessKey"
+    authenticates = True  # an idempotent route claims its key after this (core/http/idempotency.py)
     version = "1.0"
     group = "generic"
     preconditions = {

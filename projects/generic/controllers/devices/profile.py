@@ -66,6 +66,7 @@ class DeviceProfile(Controller):
         res.headers["timestamp"] = str(int(time.time() * 1000))
         self.registration_limit(req, res)
         device = Shared.libs("generic-deviceAndSessionAuth").create_device(_profile(req))
+        Shared.libs("generic-auditTrail").record("device.register", req, deviceId=device["id"])
         res.response = {"id": device["id"]}
 
     @staticmethod

@@ -27,6 +27,7 @@ class EvaluateOptionalUserLogin(Controller):
     """Sets ``req.mia.user_data`` when a user is logged in; continues either way."""
 
     identity = "generic-evaluateOptionalUserLogin"
+    authenticates = True  # an idempotent route claims its key after this (core/http/idempotency.py)
     version = "1.0"
     group = "generic"
 
@@ -40,6 +41,7 @@ class ValidateUserLogin(Controller):
     """Sets ``req.mia.user_data``; 401 NoUserIsLoggedIn when nobody is logged in on this device."""
 
     identity = "generic-validateUserLogin"
+    authenticates = True  # an idempotent route claims its key after this (core/http/idempotency.py)
     version = "1.0"
     group = "generic"
     preconditions = {"all": {"responses": {401: "NoUserIsLoggedIn"}}}

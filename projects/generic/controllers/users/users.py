@@ -145,6 +145,7 @@ class Users(Controller):
         params = _need(user_service(req).get("signupParams"))
         with _errors().localised(req):
             user = _manager().sign_up_user(params)
+        Shared.libs("generic-auditTrail").record("user.signup", req, userId=user.get("_id"), login=user.get("login"))
         self.respond(req, res, user)
 
     def login(self, req: Any, res: Any) -> None:
@@ -160,8 +161,10 @@ class Users(Controller):
                                           "deviceId": device["id"], "options": self.options(req)})
         if user is None:
             protection.failed(group, body.get("login"), ip)
+            Shared.libs("generic-auditTrail").record("login.failure", req, login=body.get("login"))
             raise _errors().error(req, 401, "InvalidCredentials")
         protection.succeeded(group, body.get("login"))
+        Shared.libs("generic-auditTrail").record("login.success", req, userId=user.get("_id"), login=user.get("login"))
         user_service(req)["loginStatus"] = "created"
         self.respond(req, res, user)
 
@@ -169,6 +172,7 @@ class Users(Controller):
         """Always 200: afterwards no user is logged in on this device for the appId."""
         device = _need(req.mia.device)
         _manager().logout_any_user_from_device(device["id"], group_and_app(req)[1])
+        Shared.libs("generic-auditTrail").record("session.revoke", req, reason="logout")
 
     def setParametersForFbLogin(self, req: Any, res: Any) -> None:
         service = user_service(req)
@@ -194,6 +198,7 @@ class Users(Controller):
         """Always 200, so nobody learns whether a login exists; the token goes to req.mia.user_data."""
         group = group_and_app(req)[0]
         user = _manager().get_password_reset_token(_body(req).get("login"), group)
+        Shared.libs("generic-auditTrail").record("password.resetRequested", req, login=_body(req).get("login"))
         if user is not None:
             req.mia.user_data = user
 
@@ -202,6 +207,7 @@ class Users(Controller):
         with _errors().localised(req):
             try:
                 _manager().reset_password(body.get("token"), body.get("password"), self.options(req))
+                Shared.libs("generic-auditTrail").record("password.reset", req)
             except MiaError as err:
                 err.headers.update(_errors().credentials_realm(req))
                 raise
@@ -254,12 +260,15 @@ class Users(Controller):
                   "userProfileModel": service.get("userProfileModel")}
         with _errors().localised(req):
             user = _manager().update_user_profile_data(params)
+        if body.get("password"):
+            Shared.libs("generic-auditTrail").record("password.change", req)
         self.respond(req, res, user)
 
     def deleteAccount(self, req: Any, res: Any) -> None:
         user_data = _need(req.mia.user_data)
         _need(user_data.get("login") and user_data.get("group"))
         _manager().delete_user(user_data["_id"])
+        Shared.libs("generic-auditTrail").record("user.delete", req)
 
     def getUserAccountResponse(self, req: Any, res: Any) -> None:
         """Writes the account response of ``req.mia.user_data`` (nothing when no user is known)."""
