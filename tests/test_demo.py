@@ -198,7 +198,8 @@ def test_services_lists_every_route_of_the_prefix(client):
     items = {item["id"]: item for item in reply.json["response"]}
     public = {"todos", "todo", "create-todo", "update-todo", "delete-todo", "todos-html", "services", "jwt-login",
               "jwt-refresh", "jwt-revoke"}
-    assert set(items) == public | {"jwt-me", "todo-live"}  # routes/realtime.py shares group, version, prefix
+    # routes/realtime.py shares group, version, prefix
+    assert set(items) == public | {"jwt-me", "jwt-revoke-all", "todo-live"}
     assert items["todo"]["method"] == "GET" and items["todo"]["url"].endswith("/demo/v1/todo/:id")
     assert items["todo-live"]["method"] == "WS" and items["todo-live"]["url"].endswith("/demo/v1/live/todos")
     assert items["create-todo"]["parameters"]["body"]["name"]["required"] is True
@@ -273,6 +274,8 @@ EXERCISED_ELSEWHERE = {"devices", "device", "signUp", "getProfile", "updateProfi
                        "welcome", "notification",  # tests/test_notifications_demo.py
                        "welcome-owned", "notification-owned",  # tests/test_notifications_status_ids.py
                        "jwt-login", "jwt-refresh", "jwt-revoke", "jwt-me", "todo-live",  # tests/test_realtime*.py
+                       "jwt-revoke-all", "logoutEverywhere", "removeDevice", "requestPasswordReset",
+                       "resetPassword",  # tests/test_session_revocation.py
                        "attestation-challenge", "attested-ping"}  # tests/test_attestation.py
 
 
@@ -388,7 +391,8 @@ def test_authorized_services_listing_needs_no_key(client):
                           ("signUp", "POST"), ("getProfile", "GET"), ("updateProfile", "PUT"),
                           ("deleteAccount", "DELETE"), ("login", "POST"), ("logout", "POST"), ("todo-live", "WS"),
                           ("welcome-owned", "POST"), ("notification-owned", "GET"),
-                          ("attestation-challenge", "POST"), ("attested-ping", "GET")}
+                          ("logoutEverywhere", "POST"), ("removeDevice", "DELETE"), ("requestPasswordReset", "POST"),
+                          ("resetPassword", "POST"), ("attestation-challenge", "POST"), ("attested-ping", "GET")}
     assert items[("todos", "GET")]["authorization"] is True
     assert items[("todos", "GET")]["parameters"]["header"]["key"]["required"] is True
     assert items[("devices", "POST")]["authorization"] is False

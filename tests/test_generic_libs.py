@@ -19,7 +19,8 @@ def test_services_manager_answers_what_the_listing_route_sends(app, client):
         assert manager.getServicesInfoByReq(request, "*", "demo", "2.0", V1) == []
         assert manager.getServicesInfoByReq(request, "elsewhere", "demo", "1.0", V1) == []
         latest = manager.getServicesInfoByReq(request, "*", "demo", "1.0", "/demo/latest")
-        only_v1 = {"jwt-login", "jwt-refresh", "jwt-revoke", "jwt-me", "todo-live"}  # routes/realtime.py: /demo/v1
+        # routes/realtime.py: /demo/v1 only
+        only_v1 = {"jwt-login", "jwt-refresh", "jwt-revoke", "jwt-revoke-all", "jwt-me", "todo-live"}
         assert [item["id"] for item in latest] == [item["id"] for item in listed if item["id"] not in only_v1]
         assert all(item["url"].startswith("http://localhost/demo/latest/") for item in latest)
 
@@ -102,3 +103,36 @@ def test_demo_listing_has_mias_parameter_texts_and_dates(client):
     assert auth[("device", "PUT")]["modified"] == "2014-02-23T15:00:00.000Z"
     assert auth[("todos", "GET")]["modified"] == "2015-08-14T12:00:00.000Z"
     assert auth[("todos", "GET")]["parameters"]["header"]["key"]["desc"] == "Authorization access key"
+
+
+MANAGER_NAMES = {  # the manual's Generic Libs names and their PEP 8 twins
+    "getUserDataById": "get_user_data_by_id", "getUserDataByEmailAndGroup": "get_user_data_by_email_and_group",
+    "getDevicesUserIsLoggedInOn": "get_devices_user_is_logged_in_on",
+    "getDevicesUserIsLoggedInOnByUserId": "get_devices_user_is_logged_in_on_by_user_id",
+    "isUserLoggedInOnDeviceByLoginAndGroup": "is_user_logged_in_on_device_by_login_and_group",
+    "getUserLoggedInOnDevice": "get_user_logged_in_on_device", "logoutAnyUserFromDevice": "logout_any_user_from_device",
+    "logoutUserFromDevice": "logout_user_from_device", "processProfileData": "process_profile_data",
+    "updateUserProfileData": "update_user_profile_data", "getUserDataEnsuringEtag": "get_user_data_ensuring_etag",
+    "hashCredentials": "hash_credentials", "getUserAccountResponse": "get_user_account_response",
+    "deleteUser": "delete_user", "prepareDataForSignup": "prepare_data_for_signup", "signUpUser": "sign_up_user",
+    "signupWithThirdPartyProvider": "signup_with_third_party_provider", "validateUser": "validate_user",
+    "invalidateUser": "invalidate_user", "getPasswordResetToken": "get_password_reset_token",
+    "resetPassword": "reset_password", "loginUserCore": "login_user_core", "loginUser": "login_user",
+    "logoutEverywhere": "logout_everywhere", "removeDevice": "remove_device",
+}
+
+
+def test_the_user_auth_manager_keeps_its_public_names_after_the_split(client):
+    """generic-userAuthManager delegates to generic-userAccounts, -deviceLogins and -accountTokens."""
+    manager = Shared.libs("generic-userAuthManager")
+    for camel, snake in MANAGER_NAMES.items():
+        assert getattr(type(manager), camel) is getattr(type(manager), snake), camel
+    created = manager.signUpUser({"group": "generic", "appId": "generic", "login": "lib@example.com",
+                                  "email": "lib@example.com", "password": "a long password 1"})
+    assert manager.get_user_data_by_id(str(created["_id"]))["login"] == "lib@example.com"
+    assert manager.getUserDataByEmailAndGroup("lib@example.com", "generic")["_id"] == created["_id"]
+    assert manager.loginUser({"group": "generic", "appId": "generic", "login": "lib@example.com",
+                              "password": "a long password 1", "deviceId": "d" * 32}) is not None
+    assert manager.getUserLoggedInOnDevice("d" * 32, "generic")["_id"] == created["_id"]
+    assert manager.logoutEverywhere(created["_id"]) is True
+    assert manager.get_user_logged_in_on_device("d" * 32, "generic") is None

@@ -152,6 +152,13 @@ def test_core_stays_small_at_the_top_and_per_module():
     assert long == {}
 
 
+def test_generic_project_modules_stay_small():
+    """projects/generic/ ships with the framework: the same 400-line limit per module as core/."""
+    long = {str(p.relative_to(ROOT)): n for p in (ROOT / "projects" / "generic").rglob("*.py")
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES}
+    assert long == {}
+
+
 def test_the_public_api_is_importable_from_core():
     import core
 

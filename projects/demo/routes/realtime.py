@@ -38,6 +38,15 @@ routes = {
                 "controller": [{"name": "generic-jwtTokens", "function": "revoke"}, JSON_OUTPUT],
             },
         },
+        "./token/revoke-all": {
+            "post": {
+                "identity": "jwt-revoke-all",
+                "description": "Log out everywhere: every session of the token's account ends (JWTs, refresh "
+                               "tokens, device logins)",
+                "controller": [{"name": "generic-validateJWT"}, {"name": "generic-jwtTokens", "function": "revokeAll"},
+                               JSON_OUTPUT],
+            },
+        },
         "./me": {
             "get": {
                 "identity": "jwt-me",

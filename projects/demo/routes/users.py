@@ -75,6 +75,44 @@ routes = {
                 ],
             },
         },
+        "./users/me/logout-everywhere": {
+            "post": {
+                "identity": "logoutEverywhere",
+                "modified": MODIFIED,
+                "description": "End every session of the account: device logins (this one too), JWTs, refresh tokens",
+                "authorization": True,
+                "controller": [ACCESS_KEY, {"name": PROFILE, "function": "prepareOptions"}, USER_LOGIN,
+                               {"name": USERS, "function": "logoutEverywhere"}, JSON_OUTPUT],
+            },
+        },
+        "./users/me/devices/:deviceId": {
+            "del": {
+                "identity": "removeDevice",
+                "modified": MODIFIED,
+                "description": "Take a device off the account; every JWT and other device login ends too",
+                "authorization": True,
+                "controller": [ACCESS_KEY, {"name": PROFILE, "function": "prepareOptions"}, USER_LOGIN,
+                               {"name": USERS, "function": "removeDevice"}, JSON_OUTPUT],
+            },
+        },
+        "./users/me/password-reset": {
+            "post": {
+                "identity": "requestPasswordReset",
+                "modified": MODIFIED,
+                "description": "Ask for a password reset token (a project mails it; always 200)",
+                "authorization": True,
+                "controller": [ACCESS_KEY, {"name": PROFILE, "function": "prepareOptions"},
+                               {"name": USERS, "function": "requestPasswordReset"}, JSON_OUTPUT],
+            },
+        },
+        "./users/me/password": {
+            "post": {
+                "identity": "resetPassword",
+                "modified": MODIFIED,
+                "description": "Set a new password with a reset token; every session of the account ends",
+                "controller": [{"name": USERS, "function": "resetPassword"}, JSON_OUTPUT],
+            },
+        },
         "./users/me/logout": {
             "post": {
                 "identity": "logout",

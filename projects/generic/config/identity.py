@@ -35,9 +35,10 @@ class IdentityConfig(Config):
     # that must match (``pattern``), and never equal to the login or email.
     passwordPolicy = {"minLength": 8, "maxLength": 256, "pattern": None, "notEqualLogin": True}
 
-    # argon2 runs in a bounded pool: at most ``concurrency`` hashes at once per process; a login that
-    # waits longer than ``queueTimeout`` seconds answers 503 ServerBusy instead of starving other routes.
-    passwordHashing = {"concurrency": 2, "queueTimeout": 10}
+    # argon2 runs in a bounded pool: at most ``concurrency`` hashes at once per process. A waiting login
+    # holds a server thread, so at most ``maxWaiting`` wait (each at most ``queueTimeout`` seconds); any
+    # other login answers 503 ServerBusy with Retry-After at once instead of starving the other routes.
+    passwordHashing = {"concurrency": 2, "maxWaiting": 4, "queueTimeout": 2}
 
     # Device registration (generic-deviceProfile create) per client IP: ``maxRequests`` per ``interval`` minutes.
     deviceRegistration = {"interval": 1, "maxRequests": 60}

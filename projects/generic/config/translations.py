@@ -142,6 +142,10 @@ class GenericTranslations(Config):
             "de": "Dieses Refresh-Token wurde schon benutzt; alle Sitzungen daraus sind beendet, "
                   "bitte melde dich neu an",
             "en": "This refresh token was already used; every session from it has ended, please log in again"},
+        "TokenRevoked": {"de": "Diese Sitzung wurde beendet, bitte melde dich neu an",
+                         "en": "This session has ended, please log in again"},
+        "RefreshTokenRevoked": {"de": "Die Sitzungen dieses Kontos wurden beendet, bitte melde dich neu an",
+                                "en": "The sessions of this account have ended, please log in again"},
         "ModelExpected": {"de": "Für eigene Profildaten wird ein Profilmodell benötigt",
                           "en": "Model expected!"},
     }

@@ -1,22 +1,36 @@
 """Account protection for logins (``generic-loginProtection``): lockout and the password policy.
 
-Why: without a limit, an attacker tries passwords until one works. Failures are counted per login
-(``acct``, whether or not the login exists, so the answer does not tell) and per client IP in the
-``loginFailures`` collection: one document per counter, changed with atomic upserts, so every
-worker and server sees the same counts (MongoDB or the embedded store; no memcached needed).
-After ``lockout.maxFailures`` (per login) or ``lockout.maxFailuresPerIp`` failures within
-``lockout.window`` seconds, logins answer 429 ``TooManyFailedLogins`` with ``Retry-After`` until
-``lockout.duration`` has passed; a successful login clears its login's counter. Every failure
-writes one log line (login, group, IP; never the password).
+Why: without a limit, an attacker tries passwords until one works, and with a check-then-count
+limit 50 parallel guesses are all checked before the first failure is counted. So every attempt
+*reserves* its place first: one ``find_one_and_update`` per counter that adds 1 only while the
+count is below the limit (a counter at the limit makes the upsert collide on ``_id``: locked).
+Only a reserved attempt checks a password, so at most ``lockout.maxFailures`` hashes per login
+(``acct``, whether or not the login exists, so the answer does not tell) and
+``lockout.maxFailuresPerIp`` per client IP are computed per ``lockout.window``; everything else
+answers 429 ``TooManyFailedLogins`` with ``Retry-After`` at once, the right password too. A failed
+attempt keeps its place (a counter that reached its limit lives on for ``lockout.duration``); a successful
+one clears its login's counter and gives the IP's place back; an attempt that ended otherwise
+(503, 500) gives both back. Counters are documents of ``loginFailures`` shared by every worker
+and server (MongoDB or the embedded store). Every failure writes one log line (login, group, IP;
+never the password).
+
+Every login path goes through ``guard``: generic-users (device login, password reset), the JWT
+login of a project (demo-jwtLogin), third-party logins (generic-fbLoginProvider).
 """
 from __future__ import annotations
 
 import logging
 import math
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
+
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
 
 from core import Lib, MiaError, Shared
 from core.data.consistency import guarded_writes
@@ -40,52 +54,117 @@ def _compiled(pattern: str) -> re.Pattern[str]:
 
 
 def _keys(group: Any, login: Any, ip: Any) -> list[tuple[str, int]]:
+    """The counters of an attempt: its login (unless the path has none, e.g. a token) and its IP."""
     settings = _settings()
-    keys = [(f"acct|{group}|{str(login or '').lower()}", int(settings.get("maxFailures") or 5))]
+    keys = []
+    if login is not None:
+        keys.append((f"acct|{group}|{str(login).lower()}", int(settings.get("maxFailures") or 5)))
     if ip:
         keys.append((f"ip|{ip}", int(settings.get("maxFailuresPerIp") or 50)))
     return keys
 
 
+def request_ip() -> str | None:
+    """The client IP of the request being served (for libs called without ``req``)."""
+    from flask import has_request_context, request
+
+    if not has_request_context():
+        return None
+    return getattr(getattr(request, "mia", None), "client_ip", None) or request.remote_addr
+
+
+@dataclass
+class Attempt:
+    """One reserved login attempt: what it is for and which counters hold a place for it."""
+
+    group: Any
+    login: Any
+    ip: Any
+    keys: list[tuple[str, int]] = field(default_factory=list)
+
+
 class LoginProtection(Lib):
     identity = "generic-loginProtection"
     version = "1.0"
+    request_ip = staticmethod(request_ip)
 
-    def check(self, group: Any, login: Any, ip: Any) -> None:
-        """429 TooManyFailedLogins (with Retry-After) while the login or the IP is locked."""
+    def reserve(self, group: Any, login: Any, ip: Any) -> Attempt:
+        """A place for one attempt in every counter, or 429 TooManyFailedLogins (nothing reserved)."""
         now = datetime.now(UTC)
-        ids = [key for key, _limit in _keys(group, login, ip)]
-        wait = 0.0
-        for document in _collection().find({"_id": {"$in": ids}}):
-            until = parse_date(document.get("lockedUntil"))
-            if until is not None and until > now:
-                wait = max(wait, (until - now).total_seconds())
-        if wait > 0:
-            raise MiaError(429, code="TooManyFailedLogins", headers={"Retry-After": str(max(1, math.ceil(wait)))})
-
-    def failed(self, group: Any, login: Any, ip: Any) -> None:
-        """Count one failure for the login and the IP; lock those that reached their limit."""
-        from pymongo import ReturnDocument
-
-        settings = _settings()
-        now = datetime.now(UTC)
-        window, duration = int(settings.get("window") or 900), int(settings.get("duration") or 900)
-        log.warning("failed login for %r in group %s from %s", str(login)[:200], group, ip)
-        collection = _collection()
+        window = timedelta(seconds=int(_settings().get("window") or 900))
+        collection, attempt = _collection(), Attempt(group, login, ip)
         for key, limit in _keys(group, login, ip):
             collection.delete_one({"_id": key, "expires": {"$lte": now}})  # an old window starts over
-            document = collection.find_one_and_update(
-                {"_id": key}, {"$inc": {"count": 1}, "$setOnInsert": {"expires": now + timedelta(seconds=window)}},
-                upsert=True, return_document=ReturnDocument.AFTER)
-            if document and int(document.get("count") or 0) >= limit:
-                until = now + timedelta(seconds=duration)
-                collection.update_one({"_id": key}, {"$set": {"lockedUntil": until, "count": 0,
-                                                              "expires": until}})
-                log.warning("logins locked for %ss: %s", duration, key.split("|", 1)[0])
-                Shared.libs("generic-auditTrail").record("login.lockout", login=login, scope=key.partition("|")[0])
+            try:
+                reserved = collection.find_one_and_update(
+                    {"_id": key, "count": {"$lt": limit}},
+                    {"$inc": {"count": 1}, "$setOnInsert": {"expires": now + window}},
+                    upsert=True, return_document=ReturnDocument.AFTER)
+            except DuplicateKeyError:  # the counter exists and is at its limit
+                reserved = None
+            if reserved is None:
+                self.release(attempt)
+                raise self._locked(key, now)
+            attempt.keys.append((key, limit))
+        return attempt
 
-    def succeeded(self, group: Any, login: Any) -> None:
-        _collection().delete_one({"_id": _keys(group, login, None)[0][0]})
+    @staticmethod
+    def _locked(key: str, now: datetime) -> MiaError:
+        document = _collection().find_one({"_id": key}) or {}
+        until = parse_date(document.get("expires"))
+        wait = (until - now).total_seconds() if until is not None else 1.0
+        return MiaError(429, code="TooManyFailedLogins", headers={"Retry-After": str(max(1, math.ceil(wait)))})
+
+    def failed(self, attempt: Attempt, what: str = "login") -> None:
+        """The attempt failed: it keeps its place; a counter at its limit stays locked for ``duration``."""
+        now = datetime.now(UTC)
+        duration = int(_settings().get("duration") or 900)
+        log.warning("failed %s for %r in group %s from %s", what, str(attempt.login)[:200], attempt.group,
+                    attempt.ip)
+        for key, limit in attempt.keys:
+            locked = _collection().update_one({"_id": key, "count": {"$gte": limit}},
+                                              {"$set": {"expires": now + timedelta(seconds=duration)}})
+            if locked.matched_count:
+                log.warning("logins locked for %ss: %s", duration, key.split("|", 1)[0])
+                Shared.libs("generic-auditTrail").record("login.lockout", login=attempt.login,
+                                                         scope=key.partition("|")[0])
+        attempt.keys = []
+
+    def succeeded(self, attempt: Attempt) -> None:
+        """Right credentials: the login's failures are forgiven, the IP's place is given back."""
+        for key, _limit in attempt.keys:
+            if key.startswith("acct|"):
+                _collection().delete_one({"_id": key})
+        attempt.keys = [(k, limit) for k, limit in attempt.keys if not k.startswith("acct|")]
+        self.release(attempt)
+
+    @staticmethod
+    def release(attempt: Attempt) -> None:
+        """The attempt did not test the credentials after all (busy, error): give its places back."""
+        for key, _limit in attempt.keys:
+            _collection().update_one({"_id": key, "count": {"$gt": 0}}, {"$inc": {"count": -1}})
+        attempt.keys = []
+
+    @contextmanager
+    def guard(self, group: Any, login: Any, ip: Any, what: str = "login") -> Iterator[Attempt]:
+        """``with protection.guard(group, login, ip): <check the credentials>``.
+
+        Reserves first (429 when locked); a 401 raised inside counts as a failure, a normal end as
+        a success, any other error gives the place back.
+        """
+        attempt = self.reserve(group, login, ip)
+        try:
+            yield attempt
+        except MiaError as err:
+            if err.status == 401:
+                self.failed(attempt, what)
+            else:
+                self.release(attempt)
+            raise
+        except BaseException:
+            self.release(attempt)
+            raise
+        self.succeeded(attempt)
 
     @staticmethod
     def check_password(password: Any, *names: Any) -> None:

@@ -6,8 +6,10 @@ with an argon2id hash on the first successful login.
 
 argon2 is slow and memory-hard on purpose, so every hash and verification runs in a bounded pool
 (``generic-identity.passwordHashing``: ``concurrency`` at once per process): a flood of logins
-queues here instead of taking every CPU from the other routes, and a caller that waits longer than
-``queueTimeout`` seconds answers 503 ServerBusy.
+queues here instead of taking every CPU from the other routes. The queue is bounded too, because a
+waiting request holds a server thread that other routes need: at most ``maxWaiting`` callers wait,
+each at most ``queueTimeout`` seconds; any other caller answers 503 ServerBusy with ``Retry-After``
+at once.
 """
 from __future__ import annotations
 
@@ -37,18 +39,30 @@ class Passwords(Lib):
         self._pool: threading.BoundedSemaphore | None = None
         self._pool_size = 0
         self._pool_guard = threading.Lock()
+        self._waiting = 0
 
     @contextmanager
     def slot(self) -> Iterator[None]:
-        """One of ``passwordHashing.concurrency`` hashing slots; 503 ServerBusy after ``queueTimeout`` s."""
+        """One of ``passwordHashing.concurrency`` hashing slots; 503 ServerBusy when the queue is full
+        (``maxWaiting``) or after ``queueTimeout`` seconds in it."""
         settings = Shared.config("generic-identity.passwordHashing") or {}
         size = max(1, int(settings.get("concurrency") or 2))
         with self._pool_guard:
             if self._pool is None or self._pool_size != size:
                 self._pool, self._pool_size = threading.BoundedSemaphore(size), size
             pool = self._pool
-        if not pool.acquire(timeout=float(settings.get("queueTimeout") or 10)):
-            raise MiaError(503, code="ServerBusy", headers={"Retry-After": "1"})
+        if not pool.acquire(blocking=False):
+            with self._pool_guard:
+                if self._waiting >= int(settings.get("maxWaiting", 2 * size)):
+                    raise MiaError(503, code="ServerBusy", headers={"Retry-After": "1"})
+                self._waiting += 1
+            try:
+                acquired = pool.acquire(timeout=float(settings.get("queueTimeout") or 2))
+            finally:
+                with self._pool_guard:
+                    self._waiting -= 1
+            if not acquired:
+                raise MiaError(503, code="ServerBusy", headers={"Retry-After": "1"})
         try:
             yield
         finally:

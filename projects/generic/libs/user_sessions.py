@@ -3,7 +3,8 @@
 Why: a login (an ``accessTokens`` entry of the user, for one device and appId) used to live
 forever, so a lost phone or a copied device id stayed logged in. Now a login ends
 ``generic-identity.loginLifetime.absolute`` seconds after it was issued, or ``idle`` seconds after
-its last use (``lastUsed``, written at most every ``touchAfter`` seconds). An expired login is
+its last use (``lastUsed``, written at most every ``touchAfter`` seconds), or when the account's
+``sessionEpoch`` moved past the one it was stamped with (generic-accountTokens). An expired login is
 refused at request time (``active_login``) and removed; ``remove_expired_logins`` removes all of
 them at once, for the cron job ``generic-removeSessions``.
 """
@@ -50,7 +51,8 @@ class UserSessions(Lib):
         if entry is None:
             return False
         now = datetime.now(UTC)
-        if self.is_expired(entry, now):
+        revoked = int(entry.get("epoch") or 0) != int(user.get("sessionEpoch") or 0)  # issued before a revocation
+        if revoked or self.is_expired(entry, now):
             Shared.libs("generic-userAuthManager").logout_user_from_device(user["_id"], device_id, app_id)
             return False
         last = parse_date(entry.get("lastUsed")) or parse_date(entry.get("tokenIssueDate"))

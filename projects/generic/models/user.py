@@ -3,7 +3,9 @@
 ``login`` is unique per ``group``; devices are "logged in" by an entry in ``accessTokens``
 (one per device and appId). ``passHash`` is an argon2id hash (a legacy mia.js md5 hash is
 accepted once and replaced). Tokens in ``inspectTokens`` and ``messaging`` carry a
-``tokenIssueDate`` and expire (config ``generic-identity.tokenLifetimes``).
+``tokenIssueDate`` and expire (config ``generic-identity.tokenLifetimes``). ``nameKeys`` and
+``deviceKeys`` are the unique claims of an active account (its names, third-party ids and device
+logins) and ``sessionEpoch`` goes up whenever every session of the account must end.
 """
 from __future__ import annotations
 
@@ -46,6 +48,13 @@ class UserModel(BaseModel):
             "device": {"id": {"type": str}, "name": {"type": str}},
             "tokenIssueDate": {"type": datetime},
         }],
+        # Unique claims (generic-userAuthManager): a name or device held by one active account only. Only
+        # documents holding a key are indexed: an empty array would be one shared key on MongoDB.
+        "nameKeys": {"type": list, "unique": True,
+                     "indexOptions": {"partialFilterExpression": {"nameKeys": {"$type": "string"}}}},
+        "deviceKeys": {"type": list, "unique": True,
+                       "indexOptions": {"partialFilterExpression": {"deviceKeys": {"$type": "string"}}}},
+        "sessionEpoch": {"type": int},
     }
     compound_indexes = [
         {"fields": ["login", "group"], "unique": True},

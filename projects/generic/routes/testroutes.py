@@ -65,6 +65,14 @@ routes = {
         "./users/me/logout": {
             "post": {"identity": "test-logout", "authorization": True, "controller": [KEY, users("logout"), OUT]},
         },
+        "./users/me/logout-everywhere": {
+            "post": {"identity": "test-logoutEverywhere", "authorization": True,
+                     "controller": [KEY, LOGGED_IN, users("logoutEverywhere"), OUT]},
+        },
+        "./users/me/devices/:deviceId": {
+            "del": {"identity": "test-removeDevice", "authorization": True,
+                    "controller": [KEY, LOGGED_IN, users("removeDevice"), OUT]},
+        },
         "./users/me/requestPasswordReset": {
             "post": {"identity": "test-requestPasswordReset", "authorization": True,
                      "controller": [KEY, users("requestPasswordReset"), OUT]},

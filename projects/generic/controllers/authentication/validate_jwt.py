@@ -6,16 +6,18 @@ browsers need for WebSockets because they cannot set headers there. On success
 ``req.mia.session = {"account", "username", "groups", "token"}`` and ``req.mia.jwt`` holds every
 claim; a route's ``policy`` is checked right after this controller (``sets_session``). Failures are
 401 with ``WWW-Authenticate: Bearer`` and one of the codes in ``RESPONSES``; the checks themselves
-live in ``generic-jwtKeys``.
+live in ``generic-jwtKeys``. A token of a generic-users account (claim ``uid``) issued before the
+account's sessions were ended (password change or reset, deletion, device removal, logout
+everywhere: generic-jwtSessions) is 401 ``TokenRevoked``: one look-up of the account by ``_id``.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from core import Controller, Shared
+from core import Controller, MiaError, Shared
 
 RESPONSES = {401: ["TokenMissing", "TokenInvalid", "TokenExpired", "TokenNotYetValid", "TokenAudienceInvalid",
-                   "TokenIssuerInvalid", "TokenKeyUnknown", "TokenAlgorithmInvalid"]}
+                   "TokenIssuerInvalid", "TokenKeyUnknown", "TokenAlgorithmInvalid", "TokenRevoked"]}
 QUERY = {"access_token": {"type": str, "maxLength": 8192,
                           "desc": "The access token, for clients that cannot send an Authorization header"}}
 
@@ -51,6 +53,10 @@ class ValidateJWT(Controller):
         if not token:
             raise keys.missing(req)
         claims = keys.verify(req, token)
+        if Shared.libs("generic-jwtSessions").is_revoked(claims):
+            challenge = keys.missing(req).headers["WWW-Authenticate"] + ', error="invalid_token"'
+            raise MiaError(401, code="TokenRevoked", msg=req.mia.translator("generic-translations", "TokenRevoked"),
+                           headers={"WWW-Authenticate": challenge})
         req.mia.jwt = claims
         leeway = float(keys.config()[0].get("leeway") or 0)
         req.mia.session_expires = float(claims["exp"]) + leeway  # a WebSocket is closed (1008) then

@@ -28,6 +28,10 @@ def _errors() -> Any:
     return Shared.libs("generic-identityErrors")
 
 
+def _protection() -> Any:
+    return Shared.libs("generic-loginProtection")
+
+
 def user_service(req: Any) -> dict[str, Any]:
     """``req.mia.user_service``, created on first use."""
     service = getattr(req.mia, "user_service", None)
@@ -90,11 +94,15 @@ class Users(Controller):
             "parameters": {"body": {"login": LOGIN, "password": PASSWORD, "deviceName": {"type": str}}},
             "responses": {401: "InvalidCredentials", 403: "StaticKeyCannotLogin", 429: "TooManyFailedLogins"},
         },
+        "logoutEverywhere": {"responses": {200: "Success"}},
+        "removeDevice": {"parameters": {"path": {"deviceId": {"type": str, "required": True, "maxLength": 64}}},
+                         "responses": {200: "Success"}},
         "requestPasswordReset": {"parameters": {"body": {"login": LOGIN}}, "responses": {200: "Success"}},
         "resetPassword": {
             "parameters": {"body": {**TOKEN, "password": PASSWORD}},
             "responses": {400: "PasswordPolicy",
-                          401: ["WrongOrMissingRequestParameter", "InvalidPasswordResetToken", "TokenExpired"]},
+                          401: ["WrongOrMissingRequestParameter", "InvalidPasswordResetToken", "TokenExpired"],
+                          429: "TooManyFailedLogins"},
         },
         "getProfile": {"parameters": {"header": {"if-none-match": {"type": str}}}, "responses": {304: "NotModified"}},
         "updateProfile": {
@@ -153,17 +161,13 @@ class Users(Controller):
         device = _own_device(req)
         body = _body(req)
         group, app_id = group_and_app(req)
-        protection, ip = Shared.libs("generic-loginProtection"), req.mia.client_ip
-        with _errors().localised(req):
-            protection.check(group, body.get("login"), ip)
+        with _errors().localised(req), _protection().guard(group, body.get("login"), req.mia.client_ip):
             user = _manager().login_user({"group": group, "appId": app_id, "login": body.get("login"),
                                           "password": body.get("password"), "deviceName": body.get("deviceName"),
                                           "deviceId": device["id"], "options": self.options(req)})
-        if user is None:
-            protection.failed(group, body.get("login"), ip)
-            Shared.libs("generic-auditTrail").record("login.failure", req, login=body.get("login"))
-            raise _errors().error(req, 401, "InvalidCredentials")
-        protection.succeeded(group, body.get("login"))
+            if user is None:
+                Shared.libs("generic-auditTrail").record("login.failure", req, login=body.get("login"))
+                raise MiaError(401, code="InvalidCredentials")
         Shared.libs("generic-auditTrail").record("login.success", req, userId=user.get("_id"), login=user.get("login"))
         user_service(req)["loginStatus"] = "created"
         self.respond(req, res, user)
@@ -173,6 +177,19 @@ class Users(Controller):
         device = _need(req.mia.device)
         _manager().logout_any_user_from_device(device["id"], group_and_app(req)[1])
         Shared.libs("generic-auditTrail").record("session.revoke", req, reason="logout")
+
+    def logoutEverywhere(self, req: Any, res: Any) -> None:
+        """Every session of the logged-in user ends: device logins (this one too), JWTs, refresh tokens."""
+        _manager().logout_everywhere(_need(req.mia.user_data)["_id"])
+        Shared.libs("generic-auditTrail").record("session.revoke", req, reason="logout everywhere")
+
+    def removeDevice(self, req: Any, res: Any) -> None:
+        """Take a device off the account: its login and every JWT and refresh token of the account end;
+        the calling device stays logged in (unless it removed itself)."""
+        user_data = _need(req.mia.user_data)
+        device_id = req.mia.validated_parameters["path"]["deviceId"]
+        _manager().remove_device(user_data["_id"], device_id, group_and_app(req)[1], (req.mia.device or {}).get("id"))
+        Shared.libs("generic-auditTrail").record("device.remove", req, deviceId=device_id, reason="removed by its user")
 
     def setParametersForFbLogin(self, req: Any, res: Any) -> None:
         service = user_service(req)
@@ -203,13 +220,16 @@ class Users(Controller):
             req.mia.user_data = user
 
     def resetPassword(self, req: Any, res: Any) -> None:
+        """Guarded like a login (a token is a guess too): per client IP, 429 TooManyFailedLogins."""
         body = _body(req)
         with _errors().localised(req):
             try:
-                _manager().reset_password(body.get("token"), body.get("password"), self.options(req))
+                with _protection().guard(group_and_app(req)[0], None, req.mia.client_ip, "password reset"):
+                    _manager().reset_password(body.get("token"), body.get("password"), self.options(req))
                 Shared.libs("generic-auditTrail").record("password.reset", req)
             except MiaError as err:
-                err.headers.update(_errors().credentials_realm(req))
+                if err.status == 401:
+                    err.headers.update(_errors().credentials_realm(req))
                 raise
 
     def validateUser(self, req: Any, res: Any) -> None:

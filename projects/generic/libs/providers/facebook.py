@@ -3,7 +3,9 @@
 A provider turns a client's provider token into ``{"thirdPartyLogin": {"provider", "id"},
 "email", "me"}`` for ``generic-users.setParametersForFbLogin``. Other providers implement the
 same two methods in a lib of their own. The Graph API address comes from
-``generic-identity.facebook.graphUrl`` (tests serve a fake one on loopback).
+``generic-identity.facebook.graphUrl`` (tests serve a fake one on loopback). A token check is a
+login attempt: it is guarded per client IP by generic-loginProtection (429 TooManyFailedLogins; a
+rejected token writes the failed-login line), as every login path is.
 """
 from __future__ import annotations
 
@@ -64,11 +66,13 @@ class FacebookLoginProvider(LoginProvider):
 
     def checkCredentialsAndLoadProfile(self, token: str, version: str | None = None,
                                        fields: str | None = None) -> dict[str, Any]:
-        if not token:
-            raise MiaError(401, code="ThirdPartyTokenInvalid")
-        me = self.graph("me", token, version, {"fields": fields or self.settings().get("fields", "name,id,email")})
-        if not isinstance(me, dict) or not me.get("id"):
-            raise MiaError(401, code="ThirdPartyTokenInvalid")
+        protection = Shared.libs("generic-loginProtection")
+        with protection.guard(self.provider, None, protection.request_ip(), "third-party login"):
+            if not token:
+                raise MiaError(401, code="ThirdPartyTokenInvalid")
+            me = self.graph("me", token, version, {"fields": fields or self.settings().get("fields", "name,id,email")})
+            if not isinstance(me, dict) or not me.get("id"):
+                raise MiaError(401, code="ThirdPartyTokenInvalid")
         return {"thirdPartyLogin": {"provider": self.provider, "id": str(me["id"])}, "email": me.get("email"),
                 "me": me}
 
