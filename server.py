@@ -4,10 +4,12 @@
     python server.py local cron=JobName    run one cron job now and exit (exit code = success)
     python server.py local cron=A,B        run those cron jobs on their schedule, no web server
     python server.py local nocron          serve without running cron jobs
-    python server.py local crons           list the cron jobs: next run, limits, last run
+    python server.py local crons           list the cron jobs: next run, limits, last run (reads only)
+    python server.py local crons suspend|resume|run|stop JOB   act on one job (also through a running server)
     python server.py local hot             development server that reloads changed files in place
     python server.py local routes          print the mounted routes and exit
     python server.py local config          print the effective configuration, secrets masked
+    python server.py production check      the security self-check (exit 1 when a finding is high)
     python server.py new-project NAME      create projects/NAME with one working route
     python server.py local docs --format json|yaml|md|html --out FILE
     python server.py --help
@@ -53,6 +55,21 @@ def main(argv: list[str]) -> int:
         from core.app.kit.scaffold import main as new_project
 
         return new_project(args.command_args, Path(__file__).resolve().parent)
+    if args.command == "check":  # before create_app: it reports what would refuse start-up, never raises it
+        from core.app.check import main as check
+
+        return check(args.mode, args.command_args)
+    root = Path(__file__).resolve().parent
+    if args.command == "crons":  # before create_app: beside a running embedded server it goes through its endpoint
+        from core.app.crons_command import crons
+
+        return crons(args.mode, args.command_args, root)
+    if args.cron_jobs and not args.nocron:  # beside a running embedded server: run inside it, never on an empty store
+        from core.app.crons_command import beside_a_server
+
+        code = beside_a_server(args.mode, args.cron_jobs, root)
+        if code is not None:
+            return code
     offline = args.command in ("routes", "docs", "config", "migrate")  # migrate: before any index is built
     try:
         from core.app.factory import create_app
@@ -61,8 +78,7 @@ def main(argv: list[str]) -> int:
         # routes/docs/config only read: no database work, and the embedded store's snapshot is neither
         # loaded nor saved (a server running meanwhile would otherwise find its file replaced).
         keep_file = {"embedded": {"path": None}} if args.command in ("routes", "docs") else None
-        app = create_app(args.mode, overrides=keep_file,
-                         run_init=not offline and args.command != "crons")  # crons only reads the job documents
+        app = create_app(args.mode, overrides=keep_file, run_init=not offline)
     except StartupError as exc:
         print(f"mia: start-up failed: {exc}", file=sys.stderr)
         if str(exc).startswith("unknown environment '"):  # a mistyped first word: show what is accepted
@@ -75,11 +91,6 @@ def main(argv: list[str]) -> int:
         print("\n".join(format_route_table(app.config["mia.routes"])))
         for line in app.config["mia.warnings"]:
             print(f"mia: WARNING: {line}", file=sys.stderr)
-        return 0
-    if args.command == "crons":
-        from core.app.crons.modes import listing
-
-        print("\n".join(listing()))
         return 0
     if args.command == "config":
         from core.shared import Shared

@@ -40,6 +40,8 @@ translations = {
                            "en": "The service is unavailable right now, please try again later"},
     "DatabaseUnavailable": {"de": "Die Datenbank ist gerade nicht erreichbar",
                             "en": "The database is not reachable right now"},
+    "InsufficientStorage": {"de": "Der Datenspeicher kann nicht auf die Platte schreiben (voll); nichts wurde geändert",
+                            "en": "The data store cannot write to its disk (full); nothing was changed"},
     "DocumentTooLarge": {"de": "Das Dokument ist größer als die Datenbank speichern kann (16 MB)",
                          "en": "The document is larger than the database can store (16 MB)"},
     "ServerBusy": {"de": "Der Server ist gerade ausgelastet", "en": "I'm busy right now, sorry."},

@@ -1,17 +1,27 @@
 """The registry every project module reaches the framework through.
 
 ``Shared`` holds what the loader collected (configs, libs, models, controllers, crons, route
-files) keyed by identity and version, plus process-wide runtime state (run mode, arguments,
-database and cache handles). It imports nothing that registers into it, so any module may import
-it without creating an import cycle. The base classes project code subclasses (Controller, Lib,
-Config) live here too: they are what the registry holds, and they import nothing either.
+files) keyed by identity and version, plus runtime state (run mode, arguments, database and cache
+handles). All of it lives in one :class:`AppState` per app: ``Shared.x`` answers from the state
+bound in the current context (a request of that app, a cron run, the app's build), else from the
+pushed Flask app context's app, else from the most recently built app. It imports nothing that
+registers into it, so any module may import it without creating an import cycle. The base classes
+project code subclasses (Controller, Lib, Config) live here too: they are what the registry holds,
+and they import nothing either.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import difflib
+import logging
+import sys
 import threading
-from collections.abc import Callable
-from typing import Any, ClassVar
+from collections.abc import Callable, Iterator
+from typing import Any, ClassVar, Generic, TypeVar
 
+log = logging.getLogger("mia.shared")
+T = TypeVar("T")
 DEFAULT_VERSION = "1.0"
 TRUTHY = frozenset({"true", "1", "y", "yes", "on"})
 
@@ -90,46 +100,143 @@ def _walk(obj: Any, parts: list[str]) -> Any:
     return obj
 
 
-class Shared:
-    """Class-level registry; never instantiated."""
+class AppState:
+    """One app's registry and runtime handles: what ``Shared`` answers from while that app is current.
 
-    mode: str = "local"
-    runtime_args: dict[str, Any] = {}
-    system: dict[str, Any] = {}
-    environment: dict[str, Any] = {}
-    translations: dict[str, Any] = {}
+    Every ``create_app()`` builds a fresh one, so two apps in one process never share registries,
+    databases or caches (a Flask app factory's promise)."""
 
-    configs = _Registry("config")
-    lib_registry = _Registry("lib")
-    model_registry = _Registry("model")
-    controller_registry = _Registry("controller")
-    cron_registry = _Registry("cron")
-    route_files: list[Any] = []
-    init_modules: list[Any] = []
-    services: list[Any] = []  # the compiled route methods (mia.js's registeredServices), set by the factory
-    disabled: dict[tuple[str, str], str] = {}  # (kind, identity) -> file of a class with ``disabled = True``
-    warnings: list[str] = []  # start-up warnings (the summary prints them; ``routes`` too)
+    def __init__(self) -> None:
+        self.mode: str = "local"
+        self.runtime_args: dict[str, Any] = {}
+        self.system: dict[str, Any] = {}
+        self.environment: dict[str, Any] = {}
+        self.translations: dict[str, Any] = {}
+        self.configs = _Registry("config")
+        self.lib_registry = _Registry("lib")
+        self.model_registry = _Registry("model")
+        self.controller_registry = _Registry("controller")
+        self.cron_registry = _Registry("cron")
+        self.route_files: list[Any] = []
+        self.init_modules: list[Any] = []
+        self.services: list[Any] = []  # the compiled route methods (mia.js's registeredServices)
+        self.disabled: dict[tuple[str, str], str] = {}  # (kind, identity) -> file of a class with ``disabled = True``
+        self.warnings: list[str] = []  # start-up warnings (the summary prints them; ``routes`` too)
+        # Handles filled lazily by core.data.databases / core.data.cache (never imported here).
+        self._handles: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self._providers: dict[str, Callable[..., Any]] = {}
+        self.warned: set[str] = set()  # unknown config identities already warned about
 
-    # Process-wide handles, filled lazily by core.data.databases / core.data.cache (never imported here).
-    _handles: dict[str, Any] = {}
-    _lock = threading.Lock()
-    _providers: dict[str, Callable[..., Any]] = {}
+
+_bound: contextvars.ContextVar[AppState | None] = contextvars.ContextVar("mia_app_state", default=None)
+_latest: list[AppState] = [AppState()]  # the most recently built app's state: the fallback
+
+
+def current_state() -> AppState:
+    """The state ``Shared`` answers from: the one bound in this context (a request of an app, a cron
+    run, a build), else the app whose Flask app context is pushed, else the most recently built one."""
+    state = _bound.get()
+    if state is not None:
+        return state
+    flask_globals = sys.modules.get("flask.globals")  # no import: without Flask there is no app context
+    if flask_globals is not None:
+        ctx = flask_globals._cv_app.get(None)
+        if ctx is not None:
+            found = ctx.app.extensions.get("mia")
+            if isinstance(found, AppState):
+                return found
+    return _latest[0]
+
+
+def activate(state: AppState) -> None:
+    """Make ``state`` the fallback outside any request (``create_app`` calls it for each new app)."""
+    _latest[0] = state
+
+
+def enter(state: AppState) -> contextvars.Token[AppState | None]:
+    """Bind ``state`` to this context until :func:`leave` (the per-request form of :func:`bound`)."""
+    return _bound.set(state)
+
+
+def leave(token: contextvars.Token[AppState | None]) -> None:
+    _bound.reset(token)
+
+
+@contextlib.contextmanager
+def bound(state: AppState) -> Iterator[AppState]:
+    """``with bound(state):`` every ``Shared`` lookup in this context (thread, request) answers from ``state``."""
+    token = _bound.set(state)
+    try:
+        yield state
+    finally:
+        _bound.reset(token)
+
+
+class _StateAttr(Generic[T]):
+    """A ``Shared`` class attribute that reads and writes the current :class:`AppState`'s."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, objtype: Any = None) -> T:
+        state = _bound.get()  # the request path's case, inlined: every Shared lookup passes here
+        return (state if state is not None else current_state()).__dict__[self.name]
+
+    def __set__(self, obj: Any, value: T) -> None:
+        setattr(current_state(), self.name, value)
+
+
+class _SharedType(type):
+    """``Shared.environment``, ``Shared.configs``, ...: the current app's (see :func:`current_state`)."""
+
+    mode: _StateAttr[str] = _StateAttr()
+    runtime_args: _StateAttr[dict[str, Any]] = _StateAttr()
+    system: _StateAttr[dict[str, Any]] = _StateAttr()
+    environment: _StateAttr[dict[str, Any]] = _StateAttr()
+    translations: _StateAttr[dict[str, Any]] = _StateAttr()
+    configs: _StateAttr[_Registry] = _StateAttr()
+    lib_registry: _StateAttr[_Registry] = _StateAttr()
+    model_registry: _StateAttr[_Registry] = _StateAttr()
+    controller_registry: _StateAttr[_Registry] = _StateAttr()
+    cron_registry: _StateAttr[_Registry] = _StateAttr()
+    route_files: _StateAttr[list[Any]] = _StateAttr()
+    init_modules: _StateAttr[list[Any]] = _StateAttr()
+    services: _StateAttr[list[Any]] = _StateAttr()
+    disabled: _StateAttr[dict[tuple[str, str], str]] = _StateAttr()
+    warnings: _StateAttr[list[str]] = _StateAttr()
+    _handles: _StateAttr[dict[str, Any]] = _StateAttr()
+    _lock: _StateAttr[threading.Lock] = _StateAttr()
+    _providers: _StateAttr[dict[str, Callable[..., Any]]] = _StateAttr()
+
+
+class Shared(metaclass=_SharedType):
+    """The registry project code reads; never instantiated. Every attribute is the current app's."""
 
     # -- lookups used by project code ------------------------------------------------------
     @classmethod
     def config(cls, path: str | list[str]) -> Any:
-        """``Shared.config("environment.server.http.port")`` or ``Shared.config("demo-config.title")``."""
+        """``Shared.config("environment.server.http.port")`` or ``Shared.config("demo-config.title")``.
+
+        An unknown identity answers None (mia.js) and logs one warning naming the closest ones."""
         parts = list(path) if isinstance(path, list) else str(path).split(".")
         head, rest = parts[0], parts[1:]
+        state = current_state()
         if head == "environment":
-            return _walk(cls.environment, rest)
+            return _walk(state.environment, rest)
         if head == "system":
-            return _walk(cls.system, rest)
+            return _walk(state.system, rest)
         if head == "translations":
-            return _walk(cls.translations, rest)
-        if not cls.configs.has(head):
+            return _walk(state.translations, rest)
+        if not state.configs.has(head):
+            if head not in state.warned:
+                state.warned.add(head)
+                known = sorted({identity for identity, _, _ in state.configs.items()})
+                close = difflib.get_close_matches(head, known, n=3, cutoff=0.6)
+                log.warning("Shared.config: no config '%s' is registered (answering None)%s", head,
+                            f"; closest: {', '.join(repr(c) for c in close)}" if close else "")
             return None
-        return _walk(cls.configs.get(head), rest)
+        return _walk(state.configs.get(head), rest)
 
     @classmethod
     def libs(cls, identity: str, version: str | None = None) -> Any:
@@ -165,11 +272,13 @@ class Shared:
     @classmethod
     def handle(cls, name: str, *args: Any) -> Any:
         key = name if not args else f"{name}:{args}"
-        if key not in cls._handles:
-            with cls._lock:
-                if key not in cls._handles:
-                    cls._handles[key] = cls._providers[name](*args)
-        return cls._handles[key]
+        state = current_state()
+        handles = state._handles
+        if key not in handles:
+            with state._lock:
+                if key not in handles:
+                    handles[key] = state._providers[name](*args)
+        return handles[key]
 
     @classmethod
     def db(cls, name: str | None = None) -> Any:
@@ -195,19 +304,18 @@ class Shared:
 
     @classmethod
     def reset(cls) -> None:
-        """Forget everything (tests build several apps in one process)."""
-        for registry in (cls.configs, cls.lib_registry, cls.model_registry,
-                         cls.controller_registry, cls.cron_registry):
+        """Forget everything of the current app's state and close its handles (tests)."""
+        state = current_state()
+        for registry in (state.configs, state.lib_registry, state.model_registry,
+                         state.controller_registry, state.cron_registry):
             registry.clear()
-        cls.route_files = []
-        cls.init_modules = []
-        cls.services = []
-        cls.disabled = {}
-        cls.warnings = []
+        state.route_files, state.init_modules, state.services = [], [], []
+        state.disabled, state.warnings = {}, []
+        state.warned.clear()
         # Looked up on the type: a cached pymongo Database answers any attribute with a Collection.
-        for closer in [h for h in cls._handles.values() if callable(getattr(type(h), "close_all", None))]:
+        for closer in [h for h in state._handles.values() if callable(getattr(type(h), "close_all", None))]:
             closer.close_all()
-        cls._handles = {}
+        state._handles = {}
 
 
 # ------------------------------------------------------------------ what project code subclasses

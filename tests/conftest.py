@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import sys
 import textwrap
@@ -13,6 +14,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from mongo_fixtures import mongo_server, shared_db  # noqa: E402,F401  (one MongoDB wire endpoint per session)
 
 from core.app.factory import create_app  # noqa: E402
 from core.app.kit.testing import free_port, serve_live  # noqa: E402,F401  (shared with users' projects)
@@ -106,3 +109,6 @@ def _clean_env(monkeypatch):
     for name in list(os.environ):
         if name.startswith("MIA_") and name != "MIA_TEST_MONGO_URL" or name == "PORT":
             monkeypatch.delenv(name, raising=False)
+    # A fresh random JWT secret per test, so production apps pass the security self-check (weak or
+    # missing secrets refuse start-up); tests of a missing secret delete it.
+    monkeypatch.setenv("MIA_JWT_SECRET", secrets.token_hex(32))

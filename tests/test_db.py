@@ -27,7 +27,7 @@ from conftest import free_port
 from core.app.summary import summary
 from core.data import databases as db
 from core.data.databases import Databases, translate_db_error
-from core.data.embedded import Snapshot
+from core.data.embedded_snapshot import Snapshot
 from core.errors import StartupError
 from core.shared import Shared, flag
 

@@ -11,20 +11,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-COMMANDS = ("config", "crons", "docs", "migrate", "new-project", "routes")
+COMMANDS = ("check", "config", "crons", "docs", "migrate", "new-project", "routes")
 FLAGS = ("hot", "nocron")
 USAGE = """usage: python server.py [ENV] [hot] [nocron] [cron=JOB[,JOB]] [KEY=VALUE ...] [COMMAND ...]
 
 ENV is a file in config/env/ (default: local). Without a command the server starts.
   hot                     development server that reloads changed project files in place
   nocron                  serve without running cron jobs
-  cron=JOB                run that cron job once now and exit (exit code tells success)
+  cron=JOB                run that cron job once now and exit (exit code tells success);
+                          beside a running embedded server, inside that server
   cron=A,B                run those cron jobs on their schedule, no web server, until SIGTERM
   KEY=VALUE               runtime values for projects (Shared.runtime_values)
 commands:
   routes                  print the mounted routes and exit
   config                  print the effective configuration (secrets masked) and exit
-  crons                   list the cron jobs: pattern, next run, limits, last run
+  check                   the security self-check: every finding, exit 1 when any is high
+  crons                   list the cron jobs: pattern, next run, limits, state, last run (reads only)
+  crons suspend|resume|run|stop JOB   act on a job: on MongoDB, or through a running server's
+                          loopback endpoint /_mia/crons when it holds the embedded store
   migrate                 bring a mia.js database to mia.py's shapes (idempotent; says what changed)
   docs --format json|yaml|md|html --out FILE   export the API docs and exit
   new-project NAME        create projects/NAME with one working route

@@ -14,6 +14,8 @@ from werkzeug.exceptions import HTTPException
 
 from core.app import access
 from core.app import logs as log
+from core.app.crons import control
+from core.app.crons import modes as cron_modes
 from core.app.docs import response_check as responsecheck
 from core.app.docs import site as docs_site
 from core.data import cache, indexes
@@ -24,9 +26,9 @@ from core.http.clientip import resolver as client_ip_resolver
 from core.http.output import error_response
 from core.http.pipeline import Pipeline
 from core.http.router import HostResolver, Router
-from core.shared import Shared
-from core.startup import checks
-from core.startup.config import load_root_config
+from core.shared import AppState, Shared, activate, bound, enter, leave
+from core.startup import checks, selfcheck
+from core.startup.config import env_file, load_root_config
 from core.startup.loader import Loader, run_init_modules
 from core.startup.routes import compile_route_files, websocket_options
 
@@ -44,9 +46,18 @@ def create_app(mode: str = "local", root: Path | str | None = None, overrides: d
     projects, routes and docs but keeps that app's environment, databases and cache, creates the
     indexes of new models and runs no init module; the caller restores the registries on failure.
     """
-    root = Path(root or ROOT)
+    if reuse is not None:
+        state = reuse.extensions["mia"]
+    else:
+        state = AppState()  # a fresh registry: an app built earlier keeps its own (independent apps)
+        activate(state)  # the fallback outside requests: the most recently built app
+    with bound(state):
+        return _build(state, mode, Path(root or ROOT), overrides, run_init, reuse)
+
+
+def _build(state: AppState, mode: str, root: Path, overrides: dict[str, Any] | None, run_init: bool,
+           reuse: Flask | None) -> Flask:
     if reuse is None:
-        Shared.reset()
         Shared.mode = mode
         Shared.system, Shared.environment, Shared.translations = load_root_config(root, mode, overrides)
         log.configure(Shared.environment)
@@ -75,6 +86,8 @@ def create_app(mode: str = "local", root: Path | str | None = None, overrides: d
     if reuse is not None:
         indexes.ensure_all_indexes(startup=True)
     elif run_init:  # touches the database: skipped by offline commands (routes, docs)
+        # Production refuses weak or missing secrets, CORS '*' with credentials (core/startup/selfcheck.py).
+        selfcheck.refuse_high(Shared.environment, routes, str(env_file(root, mode)))
         indexes.ensure_all_indexes(startup=True)  # model indexes; honours skipDatabaseIndexingOnNewCollections
         run_init_modules(loaded.init_modules)
     pipeline = Pipeline(router=router, default_culture=dict(Shared.system.get("defaultCulture") or {}))
@@ -84,6 +97,7 @@ def create_app(mode: str = "local", root: Path | str | None = None, overrides: d
     responsecheck.install(pipeline, routes, Shared.environment)  # checkResponseSchemes (tests)
 
     app = Flask("mia", static_folder=None)
+    app.extensions["mia"] = state  # Shared answers from it inside this app's context
     app.config["mia.pipeline"] = pipeline
     app.config["mia.routes"] = routes
     app.config["mia.loaded"] = loaded
@@ -118,8 +132,22 @@ def create_app(mode: str = "local", root: Path | str | None = None, overrides: d
     def _any_error(exc: Exception) -> Any:
         return error_response(exc, request)
 
+    control.install(app, Shared.environment, cron_modes.controller, cron_modes.enabled)  # /_mia/crons (loopback)
     direct.install(app)  # API requests skip Flask's URL matching (the router matches them)
     if monitor is not None:
         app.wsgi_app = monitor.wrap(app.wsgi_app)  # type: ignore[method-assign]
-    access.install(app, Shared.environment)  # outermost: X-Request-Id, access line, /_mia/health
+    access.install(app, Shared.environment)  # X-Request-Id, access line, /_mia/health
+    app.wsgi_app = bind_requests(app.wsgi_app, state)  # type: ignore[method-assign]  # outermost
     return app
+
+
+def bind_requests(wsgi_app: Any, state: AppState) -> Any:
+    """Every request of this app (and its WebSocket handlers) sees this app's ``Shared``."""
+    def wrapped(environ: dict[str, Any], start_response: Any) -> Any:
+        token = enter(state)
+        try:
+            return wsgi_app(environ, start_response)
+        finally:
+            leave(token)
+
+    return wrapped

@@ -39,6 +39,7 @@ from core.data.databases import is_embedded
 
 log = logging.getLogger("mia.broadcast")
 
+READY_WAIT = 1.0  # seconds start() waits for the reader to read from "now" (once per outage, then none)
 MESSAGES = "wsBroadcasts"
 SEQUENCE = "wsBroadcastSequence"
 PRUNE_EVERY = 200
@@ -64,6 +65,7 @@ class BroadcastBus:
         self._indexed = False
         self._floor: int | None = None  # None: not caught up (a reader starts from "now")
         self.ready = threading.Event()  # set once the reader reads from "now" (tests wait for it)
+        self._ready_wait = READY_WAIT  # 0 while the database does not answer: sockets then open at once
         self._wanted = threading.Event()
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
@@ -151,18 +153,22 @@ class BroadcastBus:
 
     # -- reading ---------------------------------------------------------------------------------
     def start(self, deliver: Callable[[dict[str, Any]], None]) -> None:
-        """Read while :meth:`idle` has not been called; idempotent, and restarted in a forked child."""
+        """Read while :meth:`idle` has not been called; idempotent, and restarted in a forked child.
+
+        Returns once the reader reads from "now" (at most ``READY_WAIT`` s; not at all after a wait that ran
+        out, until the reader gets through): a socket registered before this call then misses no message
+        published after it (the reader takes its starting point on its own thread)."""
         self._wanted.set()
-        if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
-            return
-        with self._lock:
-            if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
-                return
-            self._pid = os.getpid()
-            self._stopped.clear()
-            self._thread = threading.Thread(target=self._run, args=(deliver,), name="mia-broadcast-reader",
-                                            daemon=True)
-            self._thread.start()
+        if not (self._pid == os.getpid() and self._thread is not None and self._thread.is_alive()):
+            with self._lock:
+                if not (self._pid == os.getpid() and self._thread is not None and self._thread.is_alive()):
+                    self._pid = os.getpid()
+                    self._stopped.clear()
+                    self._thread = threading.Thread(target=self._run, args=(deliver,),
+                                                    name="mia-broadcast-reader", daemon=True)
+                    self._thread.start()
+        if not self.ready.wait(self._ready_wait):
+            self._ready_wait = 0.0
 
     def idle(self) -> None:
         """No socket left in this process: stop reading until :meth:`start` is called again."""
@@ -207,6 +213,7 @@ class BroadcastBus:
                 with messages.watch([{"$match": {"operationType": "insert"}}], resume_after=token,
                                     max_await_time_ms=1000) as stream:
                     self.ready.set()
+                    self._ready_wait = READY_WAIT
                     while self._active():
                         change = stream.try_next()
                         if change is not None:
@@ -224,6 +231,7 @@ class BroadcastBus:
         if self._floor is None:
             self.catch_up()  # messages sent while nobody here listened are nobody's here
         self.ready.set()
+        self._ready_wait = READY_WAIT
         interval = self.poll_interval
         while self._active():
             with _PUBLISHED:

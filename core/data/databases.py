@@ -184,7 +184,8 @@ class Databases:
 
     def _open_embedded(self, client: Any, path: Path) -> None:
         """Lock the data file, load the snapshot, replay the journal, compact, then journal every write."""
-        from core.data.embedded import JSON_OPTIONS, Snapshot, attach_journal
+        from core.data.embedded import attach_journal, reload
+        from core.data.embedded_snapshot import JSON_OPTIONS, Snapshot
         from core.data.journal import Journal
 
         settings = self.environment.get("embedded") or {}
@@ -192,7 +193,7 @@ class Databases:
         journal.open_locked(float(settings.get("lockWait", 3)))  # StartupError: another process has it
         try:
             self._snapshot = Snapshot(path)
-            count = self._snapshot.load(client)
+            self._snapshot.load(client)
             replayed = journal.replay(client, self._snapshot.journal_seq)
         except BaseException:
             journal.close()
@@ -200,9 +201,12 @@ class Databases:
         self._journal = journal
         if replayed:
             log.warning("embedded store: replayed %d journaled write(s) after an unclean stop", replayed)
-            self.compact(client)
-        log.info("embedded store: loaded %d document(s) from %s", count, path)
-        attach_journal(client, journal, lambda: self.compact(client))
+            try:
+                self.compact(client)
+            except OSError as exc:  # a full disk: the journal keeps the writes until a later compaction
+                log.error("embedded store: compacting at start failed (%s)", exc)
+        attach_journal(client, journal, lambda: self.compact(client),
+                       lambda: reload(client, self._snapshot, journal))
 
     def compact(self, client: Any | None = None) -> bool:
         """Fold the journal into a fresh snapshot and empty it (start, clean shutdown, journal too big)."""
@@ -210,7 +214,7 @@ class Databases:
         if client is None or self._snapshot is None:
             return False
         journal = getattr(self, "_journal", None)
-        from core.data.embedded import WRITE_LOCK
+        from core.data.embedded_lock import WRITE_LOCK
 
         with WRITE_LOCK:
             saved = bool(self._snapshot.save(client, journal.seq if journal else 0))
@@ -309,6 +313,12 @@ def duplicate_key_error(err: BaseException) -> MiaError:
     return MiaError(409, code="DuplicateKey", msg=DUPLICATE_KEY_MSG, **extra)
 
 
+def _too_large(code: Any, message: Any) -> bool:
+    """The server's answer to a document over 16 MiB that pymongo let through (it refuses only past
+    16 MiB + 16 KiB): BSONObjectTooLarge, 17419/17420 for updates, BadValue "... too large" for inserts."""
+    return code in (10334, 17419, 17420) or (code == 2 and "too large" in str(message or ""))
+
+
 def translate_db_error(err: BaseException) -> MiaError | None:
     """pymongo's failures as mia errors: duplicates 409, an unreachable server 503 (never a 500)."""
     try:
@@ -321,8 +331,11 @@ def translate_db_error(err: BaseException) -> MiaError | None:
         write_errors = (err.details or {}).get("writeErrors") or []
         if any(e.get("code") == 11000 for e in write_errors):
             return duplicate_key_error(err)
+        if any(_too_large(e.get("code"), e.get("errmsg")) for e in write_errors):
+            return MiaError(413, code="DocumentTooLarge")
         return None
-    if isinstance(err, pe.DocumentTooLarge):
+    if isinstance(err, pe.DocumentTooLarge) or (isinstance(err, pe.OperationFailure)
+                                                and _too_large(err.code, str(err))):
         return MiaError(413, code="DocumentTooLarge")
     if isinstance(err, (pe.ConnectionFailure, pe.ServerSelectionTimeoutError, pe.AutoReconnect,
                         pe.NetworkTimeout, pe.ExecutionTimeout, pe.WTimeoutError, pe.CursorNotFound)):

@@ -1,45 +1,30 @@
-"""Snapshots of the embedded store, so a developer's data survives a restart.
+"""The embedded store's entry points: one write lock, and every write journaled before it returns.
 
-Why: the embedded default (mongomock-ng) lives in memory. With ``embedded: {"path": ...}`` in the
-environment config, core.data.databases loads the snapshot when it creates the embedded client and saves it on
-clean shutdown (``core.data.databases.shutdown``: atexit, SIGTERM in server.py, ``Databases.close_all``).
+Why: the embedded default (mongomock-ng) lives in memory; its snapshot (core.data.embedded_snapshot)
+and write-ahead journal (core.data.journal) make it durable. Every write method of mongomock's
+Collection, Database and MongoClient is wrapped here (``_locked``): it runs under one lock, and the
+outermost call is appended to the journal (fsync) before it returns, so ``kill -9`` loses nothing that
+was acknowledged. A write the disk refuses (full) is undone: the store is reloaded from its snapshot
+and journal (what is durable), and the caller gets NotDurable (507 with the JSON envelope).
 
-Every write between two snapshots goes to a write-ahead journal first (core.data.journal), so
-``kill -9`` loses nothing that was acknowledged.
+``make_thread_safe`` installs the lock together with the store's short paths (core.data.embedded_fast),
+TTL bookkeeping (core.data.embedded_ttl) and index structures (core.data.embedded_index).
 
-The file is Extended JSON (``bson.json_util``, relaxed mode: ObjectIds, datetimes and binary survive)
-holding every database, collection, document and index. It is written atomically (temp file in
-the same folder, fsync, ``os.replace``), so a crash mid-save never leaves half a file. A save is
-skipped with a warning when another process replaced the file since this one loaded it (a hot-reload
-parent must not overwrite what its child saved).
+Entry points for checks of what MongoDB refuses: every write call of the code above passes through
+``_locked``'s ``call`` (kind, method name, arguments) before mongomock runs it; every find, count,
+update and delete selects its documents through ``embedded_fast.iter_documents`` (the filter).
 """
 from __future__ import annotations
 
-import datetime as _dt
 import functools
 import logging
-import os
-import tempfile
-import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from bson import json_util
-
-from core.errors import StartupError
+from core.data.embedded_lock import WRITE_LOCK
 
 log = logging.getLogger("mia.db")
 
-FORMAT = "mia-embedded-snapshot/1"
-JSON_OPTIONS = json_util.RELAXED_JSON_OPTIONS.with_options(tz_aware=True, tzinfo=_dt.UTC)
-_INDEX_OPTIONS = ("unique", "sparse", "expireAfterSeconds", "partialFilterExpression")
-
-# mongomock checks, then acts: two threads deleting (or expiring) one document raised KeyError, a
-# unique index could be checked by two inserts at once. The threaded server runs requests in
-# parallel, so every write of the embedded store goes through one lock (it serves one developer's
-# process; MongoDB does its own locking), and snapshots are taken under it too.
-WRITE_LOCK = threading.RLock()
 _WRITES = {
     "Collection": ("insert_one", "insert_many", "update_one", "update_many", "replace_one", "delete_one",
                    "delete_many", "find_one_and_delete", "find_one_and_replace", "find_one_and_update",
@@ -52,13 +37,32 @@ _WRITES = {
 
 
 _DEPTH = [0]  # nesting of locked calls (only the lock holder changes it): only the outermost is journaled
-_ATTACHED: dict[int, tuple[Any, Callable[[], Any]]] = {}  # id(client) -> (Journal, compact)
+_ATTACHED: dict[int, tuple[Any, Callable[[], Any], Callable[[], Any]]] = {}  # id(client) -> (Journal, compact, restore)
 
 
-def attach_journal(client: Any, journal: Any, compact: Callable[[], Any]) -> None:
-    """From now on every write of ``client`` is appended to ``journal`` (core.data.journal) before it returns."""
+def attach_journal(client: Any, journal: Any, compact: Callable[[], Any], restore: Callable[[], Any]) -> None:
+    """From now on every write of ``client`` is appended to ``journal`` (core.data.journal) before it
+    returns; ``compact`` folds the journal into the snapshot, ``restore`` reloads what is durable."""
     with WRITE_LOCK:
-        _ATTACHED[id(client)] = (journal, compact)
+        _ATTACHED[id(client)] = (journal, compact, restore)
+
+
+def reload(client: Any, snapshot: Any, journal: Any) -> None:
+    """Empty ``client`` and fill it again from ``snapshot`` and ``journal`` (after a refused write).
+
+    Every collection store is emptied in place (the Collection objects of the code above keep working)."""
+    with WRITE_LOCK:
+        hook = _ATTACHED.pop(id(client), None)
+        try:
+            for database in list(client._store._databases.values()):
+                for store in list(database._collections.values()):
+                    store.drop()
+            snapshot.load(client)
+            journal.replay(client, snapshot.journal_seq)
+        finally:
+            if hook is not None:
+                _ATTACHED[id(client)] = hook
+        log.warning("embedded store: reloaded from %s and its journal after a refused write", snapshot.path)
 
 
 def detach_journal(client: Any) -> None:
@@ -77,29 +81,63 @@ def _client_of(kind: str, target: Any) -> Any:
 
 
 def _journal(kind: str, name: str, args: tuple, kwargs: dict[str, Any], result: Any) -> None:
-    from core.data.journal import Unjournalable, describe
+    from core.data.journal import NotDurable, Unjournalable, describe
 
     target = args[0]
     hook = _ATTACHED.get(id(_client_of(kind, target)))
     if hook is None:
         return
-    journal, compact = hook
-    if kind == "BulkOperationBuilder" or name == "bulk_write":
-        compact()  # request objects are not JSON: write the whole snapshot instead
-        return
+    journal, compact, restore = hook
     try:
-        journal.append(describe(target, kind, name, args[1:], kwargs, result))
-    except Unjournalable:
-        compact()
-        return
+        if kind == "BulkOperationBuilder" or name == "bulk_write":
+            _compact_or_undo(compact)  # request objects are not JSON: write the whole snapshot instead
+            return
+        try:
+            journal.append(describe(target, kind, name, args[1:], kwargs, result))
+        except Unjournalable:
+            _compact_or_undo(compact)
+            return
+    except NotDurable:
+        _undo(restore)
+        raise
     if journal.too_big():
+        try:
+            compact()
+        except OSError as exc:  # the write itself is in the journal: only the compaction waits
+            log.error("embedded store: compacting the journal failed (%s); it is retried later", exc)
+
+
+def _refuse_while_full(kind: str, target: Any) -> None:
+    """After a refused write, the next ones are refused before they run while the disk is still full
+    (a refusal after the write would reload the whole store each time)."""
+    hook = _ATTACHED.get(id(_client_of(kind, target)))
+    if hook is not None:
+        hook[0].check_space()
+
+
+def _compact_or_undo(compact: Callable[[], Any]) -> None:
+    from core.data.journal import NotDurable
+
+    try:
         compact()
+    except OSError as exc:
+        raise NotDurable(exc) from exc
+
+
+def _undo(restore: Callable[[], Any]) -> None:
+    """Take back a write that is in memory but not on disk: reload the durable state."""
+    try:
+        restore()
+    except Exception:  # noqa: BLE001 - the refusal must still reach the caller
+        log.exception("embedded store: reloading after a refused write failed")
 
 
 def _locked(method: Callable[..., Any], kind: str = "") -> Callable[..., Any]:
     @functools.wraps(method)
     def call(*args: Any, **kwargs: Any) -> Any:
         with WRITE_LOCK:
+            if _DEPTH[0] == 0 and _ATTACHED:
+                _refuse_while_full(kind, args[0])
             _DEPTH[0] += 1
             try:
                 result = method(*args, **kwargs)
@@ -124,10 +162,19 @@ def make_thread_safe() -> None:
     import mongomock_ng.mongo_client
     import mongomock_ng.store
 
-    from core.data import embedded_fast, embedded_ttl
+    from core.data import embedded_fast, embedded_index, embedded_ttl
 
+    store = mongomock_ng.store.CollectionStore
+    if not getattr(store.__delitem__, "_mia_locked", False) and not embedded_index.ORIGINALS:
+        def delete(self: Any, key: Any) -> None:  # TTL expiry runs inside reads, beside a locked delete
+            with self._rwlock.writer():
+                self._documents.pop(key, None)
+
+        delete._mia_locked = True  # type: ignore[attr-defined]
+        setattr(store, "__delitem__", delete)  # noqa: B010 - mypy refuses assigning to a method
     embedded_fast.install()
     embedded_ttl.install()
+    embedded_index.install()  # after the two above: it keeps their store methods underneath its own
     modules = (mongomock_ng.collection, mongomock_ng.database, mongomock_ng.mongo_client)
     for class_name, methods in _WRITES.items():
         cls = next(getattr(m, class_name) for m in modules if hasattr(m, class_name))
@@ -135,104 +182,3 @@ def make_thread_safe() -> None:
             method = cls.__dict__.get(name)
             if callable(method) and not getattr(method, "_mia_locked", False):
                 setattr(cls, name, _locked(method, class_name))
-    store = mongomock_ng.store.CollectionStore
-    if not getattr(store.__delitem__, "_mia_locked", False):
-        def delete(self: Any, key: Any) -> None:  # TTL expiry runs inside reads, beside a locked delete
-            with self._rwlock.writer():
-                self._documents.pop(key, None)
-
-        delete._mia_locked = True  # type: ignore[attr-defined]
-        store.__delitem__ = delete
-
-
-def _stat(path: Path) -> tuple[int, int] | None:
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        return None
-    return st.st_mtime_ns, st.st_size
-
-
-class Snapshot:
-    """Load/save one embedded client's whole content from/to ``path``."""
-
-    def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
-        self._seen: tuple[int, int] | None = None
-        self.journal_seq = 0  # the last journal entry this snapshot contains
-
-    def load(self, client: Any) -> int:
-        """Fill ``client`` from the file (if there is one); returns the number of documents."""
-        self._seen = _stat(self.path)
-        if self._seen is None:
-            return 0
-        try:
-            data = json_util.loads(self.path.read_text(encoding="utf-8"), json_options=JSON_OPTIONS)
-        except (OSError, ValueError) as exc:
-            raise StartupError(f"embedded store snapshot is unreadable ({exc}); fix or delete it",
-                               str(self.path)) from exc
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise StartupError(f"not an embedded store snapshot (expected format {FORMAT})", str(self.path))
-        self.journal_seq = int(data.get("journalSeq") or 0)
-        count = 0
-        for db_name, collections in (data.get("databases") or {}).items():
-            for coll_name, content in collections.items():
-                collection = client[db_name][coll_name]
-                for index in content.get("indexes") or []:
-                    options = {k: index[k] for k in _INDEX_OPTIONS if k in index}
-                    collection.create_index([tuple(k) for k in index["key"]], name=index["name"], **options)
-                documents = content.get("documents") or []
-                if documents:
-                    collection.insert_many(documents)
-                elif coll_name not in client[db_name].list_collection_names():
-                    client[db_name].create_collection(coll_name)
-                count += len(documents)
-        return count
-
-    def dump(self, client: Any, journal_seq: int = 0) -> dict[str, Any]:
-        """The snapshot document of ``client``'s current content (consistent: no write runs meanwhile)."""
-        with WRITE_LOCK:
-            return {**self._dump(client), "journalSeq": journal_seq}
-
-    @staticmethod
-    def _dump(client: Any) -> dict[str, Any]:
-        databases: dict[str, Any] = {}
-        for db_name in client.list_database_names():
-            database = client[db_name]
-            collections: dict[str, Any] = {}
-            for coll_name in sorted(database.list_collection_names()):
-                collection = database[coll_name]
-                indexes = [
-                    {"name": name, "key": [list(k) for k in info["key"]],
-                     **{k: info[k] for k in _INDEX_OPTIONS if k in info}}
-                    for name, info in collection.index_information().items() if name != "_id_"]
-                collections[coll_name] = {"indexes": indexes, "documents": list(collection.find({}))}
-            databases[db_name] = collections
-        return {"format": FORMAT, "saved": _dt.datetime.now(_dt.UTC), "databases": databases}
-
-    def save(self, client: Any, journal_seq: int = 0) -> bool:
-        """Write atomically; False (and a warning) if another process replaced the file meanwhile."""
-        current = _stat(self.path)
-        if current != self._seen:
-            log.warning("embedded store: %s was changed by another process since it was loaded; "
-                        "not overwriting it", self.path)
-            return False
-        text = json_util.dumps(self.dump(client, journal_seq), json_options=JSON_OPTIONS)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
-            raise
-        self._seen = _stat(self.path)
-        self.journal_seq = journal_seq
-        log.info("embedded store: saved to %s", self.path)
-        return True

@@ -26,6 +26,8 @@ from typing import Any
 
 from bson import ObjectId
 
+from core.data import embedded_index as _index
+
 # Values copy.copy returns unchanged (or, for datetime and ObjectId, as an equal new object of a
 # type nobody can change in place): a copied document may share them with the stored one.
 _IMMUTABLE = frozenset({str, int, float, bool, type(None), bytes, _dt.datetime, ObjectId})
@@ -132,6 +134,7 @@ def copy_only_fields(self: Any, doc: Any, fields: Any, container: Any, filter: A
     if plan is None or type(doc) is not dict:
         return ORIGINALS["_copy_only_fields"](self, doc, fields, container, filter)
     names, include, id_value = plan
+    copy: Callable[[Any], Any]
     if aware is None:
         copy, kept_as_is = functools.partial(copy_field, container=container), _IMMUTABLE
     else:
@@ -208,6 +211,16 @@ def _equalities(filter: Any) -> list[tuple[list[str], Any]] | None:
     return out
 
 
+def _probes(filter: Any) -> list[tuple[list[str], Any]]:
+    """The plain ``field: value`` equalities beside operators (``{"access.key": k, "x": {"$exists": False}}``):
+    a matching document must satisfy each, so an index on one of them narrows the candidates."""
+    if type(filter) is not dict:
+        return []
+    return [(key.split("."), value) for key, value in filter.items()
+            if type(key) is str and not key.startswith("$") and type(value) in _EQUAL_BY_VALUE
+            and "" not in key.split(".")]
+
+
 def _equal(equalities: list[tuple[list[str], Any]], document: Any) -> bool | None:
     """Whether ``document`` matches, when every path runs through plain dicts to a value of the
     wanted type; None (let mongomock decide) for arrays, None, other mappings or other types."""
@@ -245,8 +258,29 @@ def iter_documents(self: Any, filter: Any) -> Any:
         applies(filter, {})  # an invalid filter raises on an empty collection too
     equalities = _equalities(filter)
     if equalities is None:
-        return (document for document in list(self._store.documents) if applies(filter, document))
-    return _matching(list(self._store.documents), filter, equalities, applies)  # the list taken now, as mongomock
+        candidates = _indexed(self._store, _probes(filter))
+        if candidates is None:
+            candidates = list(self._store.documents)
+        return (document for document in candidates if applies(filter, document))
+    candidates = _indexed(self._store, equalities)
+    if candidates is None:
+        candidates = list(self._store.documents)  # the list taken now, as mongomock
+    return _matching(candidates, filter, equalities, applies)
+
+
+def _indexed(store: Any, equalities: list[tuple[list[str], Any]]) -> list[Any] | None:
+    """The candidates of an equality on ``_id`` or on a single-field index (core.data.embedded_index), else None."""
+    if not equalities:
+        return None
+    store._remove_expired_documents()  # what a scan would have done first
+    for parts, value in equalities:
+        if len(parts) == 1 and parts[0] == "_id":
+            return _index.lookup(store, "_id", value)
+    for parts, value in equalities:
+        found = _index.lookup(store, ".".join(parts), value)
+        if found is not None:
+            return found
+    return None
 
 
 def targets() -> list[tuple[Any, str, str, Callable[..., Any]]]:

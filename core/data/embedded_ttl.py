@@ -29,7 +29,7 @@ _mongomock: Any = None  # the package: its utcnow() is the store's clock (tests 
 
 def _ttl_fields(store: Any) -> list[tuple[str, float]]:
     """``[(field, seconds)]`` of the store's TTL indexes mongomock honours."""
-    fields = []
+    fields: list[tuple[str, float]] = []
     for index in store._ttl_indexes.values():
         keys = list(index["key"])
         if len(keys) != 1:

@@ -109,7 +109,8 @@ def build(collection: Any, keys: list[tuple[str, Any]], name: str, options: dict
 
 def collmod_change(info: dict[str, Any], spec: IndexSpec) -> dict[str, Any] | None:
     """The ``collMod`` index options that turn ``info`` into ``spec``, or None when collMod cannot."""
-    if not same(info, IndexSpec(spec.keys, spec.name, {k: info.get(k) for k in COMPARED}, spec.kind)):
+    if not same(info, IndexSpec(spec.keys, spec.name, {**spec.options, **{k: info.get(k) for k in COMPARED}},
+                                spec.kind)):
         return None  # keys or weights differ: no collMod for that
     have, want = described(info), declared(spec)
     old = dict(zip(COMPARED, have[2], strict=True))

@@ -14,6 +14,7 @@ is skipped with a warning: run one process per data file there.
 """
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import time
@@ -22,7 +23,7 @@ from typing import Any
 
 from bson import json_util
 
-from core.errors import StartupError
+from core.errors import MiaError, StartupError
 
 try:  # POSIX only
     import fcntl
@@ -31,11 +32,22 @@ except ImportError:  # pragma: no cover - Windows
 
 log = logging.getLogger("mia.db")
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+SPACE_NEEDED = 64 * 1024  # free bytes after which writes are tried again once the disk refused one
 _UPSERT_CAPABLE = {"update_one", "update_many", "replace_one", "find_one_and_update", "find_one_and_replace"}
 
 
 class Unjournalable(Exception):
     """An operation whose arguments cannot be written as JSON (bulk_write's request objects)."""
+
+
+class NotDurable(MiaError):
+    """A write the disk refused (full, I/O error): 507, and the store is as it was before the write.
+
+    A disk the journal could not even be cut back on answers 503 until a restart repairs the journal."""
+
+    def __init__(self, cause: BaseException, broken: bool = False) -> None:
+        super().__init__(503 if broken else 507, code="DatabaseUnavailable" if broken else "InsufficientStorage")
+        self.cause = cause
 
 
 def _tuples(value: Any) -> Any:
@@ -56,6 +68,8 @@ class Journal:
         self.fsync = fsync
         self.seq = 0
         self.fd: int | None = None
+        self.broken: OSError | None = None  # set when a failed write could not be cut back
+        self.full: OSError | None = None  # set when the disk refused a write, until it has space again
 
     # -- lock ----------------------------------------------------------------------------------------
     def open_locked(self, wait_seconds: float = 3.0) -> None:
@@ -88,28 +102,51 @@ class Journal:
 
     # -- replay --------------------------------------------------------------------------------------
     def entries(self, after_seq: int) -> list[dict[str, Any]]:
-        """The journal's entries newer than ``after_seq``; a torn last line (crash mid-append) is dropped."""
+        """The journal's entries newer than ``after_seq``.
+
+        A torn last record (a crash or power loss mid-append: never acknowledged) is cut off the
+        file with one warning naming it; a bad line before the last refuses the start, naming it."""
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
             return []
         out: list[dict[str, Any]] = []
         lines = raw.split(b"\n")
-        for number, line in enumerate(lines):
+        offset = 0
+        for number, line in enumerate(lines, start=1):
+            start, offset = offset, offset + len(line) + 1
             if not line.strip():
                 continue
             try:
                 entry = json_util.loads(line.decode("utf-8"), json_options=self.json_options)
-            except (ValueError, UnicodeDecodeError):
-                if number >= len(lines) - 2:  # the last line: an append cut short by the crash
-                    log.warning("embedded store: dropping a torn last journal line in %s", self.path)
-                    continue
-                raise StartupError(f"embedded store journal is corrupt at line {number + 1}; fix or delete it",
-                                   str(self.path)) from None
-            self.seq = max(self.seq, int(entry.get("seq", 0)))
-            if int(entry.get("seq", 0)) > after_seq:
+                seq = int(entry["seq"])
+            except (ValueError, UnicodeDecodeError, KeyError, TypeError) as exc:
+                if any(rest.strip() for rest in lines[number:]):
+                    raise StartupError(
+                        f"embedded store journal is corrupt at line {number} of {len(lines) - 1} ({exc}); later "
+                        "lines hold acknowledged writes, so it is not repaired by itself. Way out: restore the "
+                        f"journal from a backup, or delete line {number} by hand (the write on it is lost), or "
+                        "delete the whole journal (every write since the last snapshot is lost)",
+                        str(self.path)) from None
+                self._drop_tail(start, number, line)
+                break
+            if number == len(lines) and self.fd is not None:  # complete, only its newline is missing
+                os.write(self.fd, b"\n")
+            self.seq = max(self.seq, seq)
+            if seq > after_seq:
                 out.append(entry)
         return out
+
+    def _drop_tail(self, start: int, number: int, line: bytes) -> None:
+        """Cut a torn last record off the file, so the next append starts on a line of its own."""
+        shown = line[:80].decode("utf-8", "replace")
+        log.warning("embedded store: dropped a torn last journal record, line %d of %s (%d bytes, never "
+                    "acknowledged: a crash or power loss cut its append short): %s%s", number, self.path,
+                    len(line), shown, "..." if len(line) > 80 else "")
+        if self.fd is not None:
+            os.ftruncate(self.fd, start)
+            if self.fsync:
+                os.fsync(self.fd)
 
     def replay(self, client: Any, after_seq: int) -> int:
         """Apply the entries newer than the snapshot to ``client``; the number applied."""
@@ -124,19 +161,59 @@ class Journal:
 
     # -- append ----------------------------------------------------------------------------------------
     def append(self, entry: dict[str, Any]) -> None:
-        """Write one entry and fsync it (the caller holds the store's write lock)."""
+        """Write one entry whole and fsync it (the caller holds the store's write lock).
+
+        ``os.write`` may write part of a line (a full disk): the rest is written until the disk
+        refuses; then the journal is cut back to where the entry began, so no torn line stays for
+        later entries to be glued onto, and NotDurable is raised for the caller to undo the write."""
         if self.fd is None:
             return
-        self.seq += 1
-        entry["seq"] = self.seq
+        if self.broken is not None:
+            raise NotDurable(self.broken, broken=True)
         try:
-            line = json_util.dumps(entry, json_options=self.json_options)
+            line = json_util.dumps({**entry, "seq": self.seq + 1}, json_options=self.json_options)
         except (TypeError, ValueError) as exc:
-            self.seq -= 1
             raise Unjournalable(str(exc)) from exc
-        os.write(self.fd, line.encode("utf-8") + b"\n")
-        if self.fsync:
-            os.fsync(self.fd)
+        data = memoryview((line + "\n").encode("utf-8"))
+        start = os.fstat(self.fd).st_size
+        try:
+            while data:
+                written = os.write(self.fd, data)
+                if written <= 0:
+                    raise OSError(errno.ENOSPC, "the disk took no more bytes")
+                data = data[written:]
+            if self.fsync:
+                os.fsync(self.fd)
+        except OSError as exc:
+            self._cut(start, exc)
+            self.full = exc
+            raise NotDurable(exc, broken=self.broken is not None) from exc
+        self.seq += 1
+
+    def check_space(self) -> None:
+        """While the disk that refused a write has less than ``SPACE_NEEDED`` free, raise NotDurable at once."""
+        if self.full is None or self.fd is None:
+            return
+        try:
+            stat = os.fstatvfs(self.fd)
+            free = stat.f_bavail * stat.f_frsize
+        except OSError:
+            free = SPACE_NEEDED  # cannot tell: let the write try
+        if free < SPACE_NEEDED:
+            raise NotDurable(self.full)
+        self.full = None
+
+    def _cut(self, size: int, cause: OSError) -> None:
+        """Take a partly written entry off the end again (truncating needs no free space)."""
+        log.error("embedded store: a journal write failed (%s); the write is undone", cause)
+        try:
+            os.ftruncate(self.fd, size)  # type: ignore[arg-type]
+            if self.fsync:
+                os.fsync(self.fd)  # type: ignore[arg-type]
+        except OSError as exc:
+            self.broken = exc  # a torn tail may stay: refuse writes until a restart repairs it
+            log.error("embedded store: the journal %s could not be cut back (%s); writes are refused "
+                      "until a restart", self.path, exc)
 
     def too_big(self) -> bool:
         return self.fd is not None and os.fstat(self.fd).st_size > self.max_bytes
@@ -147,6 +224,7 @@ class Journal:
             os.ftruncate(self.fd, 0)
             if self.fsync:
                 os.fsync(self.fd)
+            self.broken = None
 
 
 def describe(target: Any, kind: str, name: str, args: tuple, kwargs: dict[str, Any], result: Any) -> dict[str, Any]:

@@ -100,19 +100,32 @@ def _read_environment(config_dir: Path, system: dict[str, Any], mode: str, chain
     return _merge(_read_environment(config_dir, system, base, [*chain, mode]), environment)
 
 
-def load_root_config(root: Path, mode: str, overrides: dict[str, Any] | None = None
+def env_file(root: Path, mode: str) -> Path:
+    return root / "config" / "env" / f"{mode}.py"
+
+
+def load_root_config(root: Path, mode: str, overrides: dict[str, Any] | None = None,
+                     problems: list[tuple[str, str]] | None = None
                      ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """Return ``(system, environment, translations)`` for ``mode``."""
+    """Return ``(system, environment, translations)`` for ``mode``.
+
+    ``problems``: collect every key problem there instead of raising at the first (``check``)."""
     config_dir = root / "config"
     system = _merge(DEFAULT_SYSTEM, _read_dict(config_dir / "system.py", "system", False))
-    env_file = config_dir / "env" / f"{mode}.py"
+    env_path = env_file(root, mode)
     environment = _read_environment(config_dir, system, mode, [])
     environment = _merge(environment, overrides or {})
     environment["mode"] = mode
-    env_check.validate(environment, str(env_file))
+    env_check.validate(environment, str(env_path), problems)
     apply_process_environment(environment)
     env_check.apply_overrides(environment, os.environ)
-    env_check.validate(environment, f"process environment ({env_check.PREFIX}*)")
+    if problems is None:
+        env_check.validate(environment, f"process environment ({env_check.PREFIX}*)")
+    else:  # only what the overrides added: the file's own problems are already listed
+        seen = {key for key, _ in problems}
+        extra: list[tuple[str, str]] = []
+        env_check.validate(environment, f"process environment ({env_check.PREFIX}*, PORT)", extra)
+        problems.extend(item for item in extra if item[0] not in seen)
     translations = _read_dict(config_dir / "translations.py", "translations", False)
     return system, environment, translations
 

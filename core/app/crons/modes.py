@@ -23,20 +23,16 @@ import os
 import signal
 import socket
 import threading
-from datetime import datetime
 from typing import Any
 
-from core.app.crons.scheduler import CronScheduler, preview_next_fire
+from core.app.crons.control import JobControl, format_rows
+from core.app.crons.scheduler import CronScheduler
 from core.cron import (  # run_once lives with the base class; re-exported for the run modes
     BaseCronJob,
-    PatternError,
     find_jobs,
-    normalise_config,
-    pattern_text,
     run_once,
     unknown_jobs,
 )
-from core.data.cron_slots import CronStore
 from core.shared import Shared, flag
 
 log = logging.getLogger("mia.cron")
@@ -123,38 +119,22 @@ def run_scheduled(names: list[str], mode: str | None = None, stop: threading.Eve
     return 0
 
 
-def _when(moment: Any) -> str:
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S") if isinstance(moment, datetime) else "-"
+def process_scheduler() -> CronScheduler | None:
+    """This process's running scheduler (None outside a serving process or with crons off)."""
+    return _process.get(os.getpid())
 
 
-def listing(host_name: str | None = None) -> list[str]:
-    """``python server.py <env> crons``: each job with its next fire time, limits and last run."""
-    store = CronStore(Shared.db(), mode=Shared.mode, host_name=host_name)
-    lines = [f"{'job':32} {'pattern':28} {'next run':19}  {'limits':13} {'state':11} last run"]
-    for cls in sorted(registered_jobs(), key=lambda c: c.identity or ""):
-        identity = cls.identity or cls.__name__
-        doc = store.document(identity) or {}
-        try:
-            config = normalise_config(doc["config"]) if doc.get("config") else cls.preset_config()
-        except PatternError:
-            config = cls.preset_config()
-        allowed = (not config["allowedHosts"] or store.host_name in config["allowedHosts"]) and (
-            not config["environment"] or Shared.mode in config["environment"])
-        state = "suspended" if config["isSuspended"] else ("active" if allowed else "not here")
-        limits = f"{config['maxInstanceNumberPerServer'] or '-'}/srv {config['maxInstanceNumberTotal'] or '-'}/all"
-        stats = doc.get("stats") or {}
-        last = "never"
-        if stats.get("lastStarted"):
-            result = "running" if doc.get("runningJobsOverall") else stats.get("lastResult", "?")
-            last = (f"{result} {_when((stats.get('lastEnded') or stats['lastStarted']).get('time'))} "
-                    f"(runs {stats.get('timesStarted', 0)}, failed {stats.get('timesFailed', 0)})")
-            if result == "failed" and stats.get("lastError"):
-                last += f": {stats['lastError'].get('message', '')[:60]}"
-        next_run = preview_next_fire(config) if allowed else None
-        lines.append(f"{identity:32} {pattern_text(config['time']):28} {_when(next_run):19}  {limits:13} "
-                     f"{state:11} {last}")
-    if len(lines) == 1:
-        lines.append("(no cron jobs)")
+def controller() -> JobControl:
+    """The operator's job control for the current app (and this process's scheduler, if it runs one)."""
+    return JobControl(Shared.db(), registered_jobs(), Shared.mode, scheduler=process_scheduler(),
+                      settings=settings())
+
+
+def listing(host_name: str | None = None, database: Any = None) -> list[str]:
+    """``python server.py <env> crons``: each job with its next fire time, limits and last run (reads only)."""
+    control = JobControl(Shared.db() if database is None else database, registered_jobs(), Shared.mode,
+                         host_name=host_name)
+    lines = format_rows(control.rows())
     if not enabled():
         lines.append(disabled_message(Shared.mode))
     return lines

@@ -36,6 +36,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from core.cron import BaseCronJob, PatternError, cron_trigger, pattern_text
 from core.data.cron_slots import DEAD_SERVER_INTERVAL, CronStore, Slot
+from core.shared import bound, current_state
 
 log = logging.getLogger("mia.cron")
 MANAGER_TIME = {"second": "*/10"}  # how often every server re-reads the job configs (mia.js: twice a minute)
@@ -84,6 +85,7 @@ class CronScheduler:
                  settings: dict[str, Any] | None = None, host_name: str | None = None,
                  server_id: str | None = None) -> None:
         self.settings = dict(settings or {})
+        self.state = current_state()  # the app whose jobs these are: every run sees its Shared
         dead_after = float(self.settings.get("deadServerInterval") or DEAD_SERVER_INTERVAL * 1000) / 1000
         self.store = CronStore(database, mode=mode, host_name=host_name, server_id=server_id, dead_after=dead_after)
         self.mode = mode
@@ -175,8 +177,11 @@ class CronScheduler:
             return False
         return True
 
-    def _apply(self, identity: str, state: JobState) -> None:
-        """Create, change, pause or drop the job's timer to match ``state.config`` (mia's _startOrRestartTimer)."""
+    def _apply(self, identity: str, state: JobState, was_forced: bool = False) -> None:
+        """Create, change, pause or drop the job's timer to match ``state.config`` (mia's _startOrRestartTimer).
+
+        A forced run starts when ``forceRun`` turns true, not again on another edit made while the
+        forced run still holds the flag (a ``stopJob`` during it would otherwise start a second run)."""
         config = state.config
         state.instance.config = config
         if not self._allowed(identity, config):
@@ -201,7 +206,7 @@ class CronScheduler:
         log.debug("cron: '%s' pattern %s, hosts %s, max on this server %s, overall %s, active %s", identity,
                   pattern_text(config["time"]), config["allowedHosts"] or "(any)",
                   config["maxInstanceNumberPerServer"], config["maxInstanceNumberTotal"], not config["isSuspended"])
-        if config["forceRun"]:
+        if config["forceRun"] and not was_forced:
             threading.Thread(target=self._run, args=(identity, None), name=f"cron-{identity}-forced",
                              daemon=True).start()
 
@@ -210,7 +215,8 @@ class CronScheduler:
         if self._stopping.is_set() or not self._managing.acquire(blocking=False):
             return
         try:
-            self._manage()
+            with bound(self.state):
+                self._manage()
         finally:
             self._managing.release()
 
@@ -219,8 +225,9 @@ class CronScheduler:
             try:
                 config = self.store.read_config(identity, state.preset)
                 if config != state.config:
+                    was_forced = bool(state.config.get("forceRun"))
                     state.config = config
-                    self._apply(identity, state)
+                    self._apply(identity, state, was_forced)
             except Exception:  # a bad edit of one job must not stop the manager
                 log.exception("cron: applying the config of '%s' failed", identity)
         try:
@@ -249,6 +256,10 @@ class CronScheduler:
         return self._run(identity, None)
 
     def _run(self, identity: str, tick: datetime | None) -> bool:
+        with bound(self.state):
+            return self._run_bound(identity, tick)
+
+    def _run_bound(self, identity: str, tick: datetime | None) -> bool:
         state = self.jobs[identity]
         if self._stopping.is_set() or self.store.suspended:
             return False

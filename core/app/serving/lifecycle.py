@@ -36,8 +36,22 @@ def stop_process() -> None:
         cron_modes.stop_for_process()  # running workers finish or are recorded interrupted; slots released
     except Exception:  # the databases must close even when a job misbehaves
         log.exception("stopping the cron scheduler failed")
+    stop_broadcasts()  # the broadcast reader polls the database: it stops before the clients close
     access_log.flush()  # the requests are done: their lines are written before the process goes
     db.shutdown()  # saves the embedded store's snapshot, closes clients
+
+
+def stop_broadcasts() -> None:
+    """Close this process's WebSocket hub: its broadcast reader stops, open sockets get 1001 (going away)."""
+    from core.http.wshub import Hub
+    from core.shared import current_state
+
+    for handle in list(current_state()._handles.values()):
+        if isinstance(handle, Hub):
+            try:
+                handle.close_all()
+            except Exception:  # noqa: BLE001 - the databases must close even when a socket misbehaves
+                log.exception("stopping the broadcast reader failed")
 
 
 def at_worker_exit(fn: Callable[[], None] = stop_process) -> None:

@@ -189,6 +189,10 @@ class UserAccounts(Lib):
             raise MiaError(500, code="InternalServerError", msg="Error chaining controllers")
         key = f"third|{group}|{third.get('provider')}|{third.get('id')}"
         found = m.find_account(group, [email])
+        if found is not None and found.get("status") == "active" and any(
+                t.get("provider") == third.get("provider") and t.get("id") == third.get("id")
+                for t in found.get("thirdParty") or []):
+            return found, "exists"  # a concurrent first login of this id created it since the lookup above
         if found is not None and found.get("status") == "active":
             # Only a validated *email* proves the address: a login that merely equals it does not.
             entries = [mm for mm in found.get("messaging") or [] if mm.get("value") == email]
