@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from core.app.cli import USAGE, UsageError, parse_args
+from core.app.cli import USAGE, UsageError, closest, parse_args
 from core.errors import StartupError
 
 
@@ -82,10 +82,15 @@ def main(argv: list[str]) -> int:
     except StartupError as exc:
         print(f"mia: start-up failed: {exc}", file=sys.stderr)
         if str(exc).startswith("unknown environment '"):  # a mistyped first word: show what is accepted
+            near = closest(args.mode)
+            if near:
+                print(f"mia: did you mean 'python server.py local {near}'?", file=sys.stderr)
             print(USAGE, file=sys.stderr, end="")
         return 2
     if args.command == "routes":
         print("\n".join(format_route_table(app.config["mia.routes"])))
+        for line in app.config["mia.warnings"]:
+            print(f"mia: WARNING: {line}", file=sys.stderr)
         return 0
     if args.command == "config":
         from core.shared import Shared

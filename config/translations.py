@@ -45,6 +45,8 @@ translations = {
     "DocumentTooLarge": {"de": "Das Dokument ist größer als die Datenbank speichern kann (16 MB)",
                          "en": "The document is larger than the database can store (16 MB)"},
     "ServerBusy": {"de": "Der Server ist gerade ausgelastet", "en": "I'm busy right now, sorry."},
+    "ControllerTimeout": {"de": "Die Anfrage hat zu lange gedauert und wurde abgebrochen",
+                          "en": "The request took too long and was stopped"},
     "AdditionalParamsNotAllowed": {"de": "Mehr Parameter in [0] angegeben als erlaubt: [1]",
                                    "en": "More parameters in [0] given than allowed: [1]"},
     # route-level group policies and WebSocket routes

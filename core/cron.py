@@ -108,10 +108,34 @@ def complete_time(time: dict[str, Any] | None) -> dict[str, Any]:
     unknown = sorted(set(time) - TIME_KEYS)
     if unknown:
         raise PatternError(f"unknown time key(s) {', '.join(unknown)}; use {', '.join(sorted(TIME_KEYS))}")
-    out: dict[str, Any] = {name: time[name] if time.get(name) not in (None, "") else DEFAULTS[name]
+    empty = [name for name, *_ in FIELDS if isinstance(time.get(name), str) and not time[name].strip()]
+    if empty:  # mia.js refuses it; silently taking the default ran an hourly job every minute
+        raise PatternError(f"time.{empty[0]} is empty: give a value or leave the key out (missing second = 0, "
+                           "any other missing field = *)")
+    out: dict[str, Any] = {name: time[name] if time.get(name) is not None else DEFAULTS[name]
                            for name, *_ in FIELDS}
     out["timezone"] = time.get("timezone") or None
     return out
+
+
+# Days each month (mia's numbering, from 0) can have; February 29 exists in leap years.
+MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def never_fires(time: dict[str, Any]) -> bool:
+    """True when no chosen month has any chosen day of month (``dayOfMonth: 31, month: 1``).
+
+    cron npm 1.4.1 moved such a fire to another day; here it never fires, and start-up warns.
+    Every weekday falls on every day 1-31 in some year, so the day of week cannot make it impossible.
+    """
+    values = expand(time, random.Random(0))
+    return not any(day <= MONTH_DAYS[month] for month in values["month"] for day in values["dayOfMonth"])
+
+
+def environment_timezone() -> str | None:
+    """The environment's ``cronJobs.timezone``: the zone of jobs whose ``time`` names none."""
+    value = (Shared.environment.get("cronJobs") or {}).get("timezone")
+    return value if isinstance(value, str) and value else None
 
 
 def expand(time: dict[str, Any], rng: random.Random | None = None) -> dict[str, list[int]]:
@@ -152,9 +176,10 @@ def apscheduler_fields(values: dict[str, list[int]]) -> dict[str, str]:
 def cron_trigger(time: dict[str, Any], rng: random.Random | None = None) -> CronTrigger:
     """An APScheduler ``CronTrigger`` firing exactly when mia.js's pattern would (``RANDOM`` drawn now).
 
-    No timezone -> the server's local time, like cron npm without one."""
+    No timezone -> the environment's ``cronJobs.timezone``; without that the server's local time
+    (start-up refuses a loaded job with neither: core/startup/checks.py ``check_crons``)."""
     fields = apscheduler_fields(expand(time, rng))
-    timezone = complete_time(time)["timezone"]
+    timezone = complete_time(time)["timezone"] or environment_timezone()
     try:
         return CronTrigger(timezone=timezone, **fields) if timezone else CronTrigger(**fields)
     except (ValueError, LookupError) as exc:
@@ -165,7 +190,8 @@ def pattern_text(time: dict[str, Any]) -> str:
     """mia's pattern string ``second minute hour dayOfMonth month dayOfWeek`` (for listings and logs)."""
     full = complete_time(time)
     text = " ".join(str(full[name]) for name, *_ in FIELDS)
-    return f"{text} ({full['timezone']})" if full["timezone"] else text
+    zone = full["timezone"] or environment_timezone()
+    return f"{text} ({zone})" if zone else text
 
 
 def _count(value: Any, key: str) -> int:

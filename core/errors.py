@@ -26,6 +26,7 @@ DEFAULT_CODES: dict[int, str] = {
     431: "RequestHeaderFieldsTooLarge",
     500: "InternalServerError",
     503: "ServiceUnavailable",
+    504: "ControllerTimeout",
 }
 
 

@@ -120,6 +120,8 @@ class AppState:
         self.route_files: list[Any] = []
         self.init_modules: list[Any] = []
         self.services: list[Any] = []  # the compiled route methods (mia.js's registeredServices)
+        self.disabled: dict[tuple[str, str], str] = {}  # (kind, identity) -> file of a class with ``disabled = True``
+        self.warnings: list[str] = []  # start-up warnings (the summary prints them; ``routes`` too)
         # Handles filled lazily by core.data.databases / core.data.cache (never imported here).
         self._handles: dict[str, Any] = {}
         self._lock = threading.Lock()
@@ -201,6 +203,8 @@ class _SharedType(type):
     route_files: _StateAttr[list[Any]] = _StateAttr()
     init_modules: _StateAttr[list[Any]] = _StateAttr()
     services: _StateAttr[list[Any]] = _StateAttr()
+    disabled: _StateAttr[dict[tuple[str, str], str]] = _StateAttr()
+    warnings: _StateAttr[list[str]] = _StateAttr()
     _handles: _StateAttr[dict[str, Any]] = _StateAttr()
     _lock: _StateAttr[threading.Lock] = _StateAttr()
     _providers: _StateAttr[dict[str, Callable[..., Any]]] = _StateAttr()
@@ -306,6 +310,7 @@ class Shared(metaclass=_SharedType):
                          state.controller_registry, state.cron_registry):
             registry.clear()
         state.route_files, state.init_modules, state.services = [], [], []
+        state.disabled, state.warnings = {}, []
         state.warned.clear()
         # Looked up on the type: a cached pymongo Database answers any attribute with a Collection.
         for closer in [h for h in state._handles.values() if callable(getattr(type(h), "close_all", None))]:

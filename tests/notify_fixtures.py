@@ -64,8 +64,15 @@ class SmtpServer:
     messages: list[email.message.EmailMessage] = field(default_factory=list)
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
     logins: list[tuple[str, bool]] = field(default_factory=list)
+    peers: list[Any] = field(default_factory=list)  # the client address of each mail: one per connection
+
+    @property
+    def connections(self) -> int:
+        """SMTP connections that delivered at least one mail."""
+        return len(set(self.peers))
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+        self.peers.append(tuple(session.peer))
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
         return "250 OK"

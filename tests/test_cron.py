@@ -70,7 +70,7 @@ def checkout(tmp_path: Path):
     for mode, enabled in (("crontest", True), ("off", False)):
         (target / "config" / "env" / f"{mode}.py").write_text(
             f"environment = {{'server': {{'http': {{'host': '127.0.0.1', 'port': {port}}}}}, 'hosts': [], "
-            f"'cronJobs': {{'enabled': {enabled}}}, 'defaultMongoDatabase': 'mia', "
+            f"'cronJobs': {{'enabled': {enabled}, 'timezone': 'UTC'}}, 'defaultMongoDatabase': 'mia', "
             f"'mongoDatabases': {{'mia': {{'url': None}}}}, 'logLevel': 'info', 'allowDemo': True}}\n")
     out = tmp_path / "out"
     out.mkdir()
@@ -159,6 +159,7 @@ def test_run_once_runs_the_named_job_in_process(tree):
             def worker(self):
                 raise RuntimeError("no luck")
     ''')
+    tree.env({"cronJobs": {"timezone": "UTC"}})
     tree.app()
     assert run_once(["stampJob"]) == 0
     assert [(d["by"], d["forced"]) for d in Shared.db()["stamps"].find()] == [("stampJob", True)]
@@ -175,7 +176,8 @@ if TEST_URL:  # two real processes on one real MongoDB (the embedded store lives
         target, out, _ = checkout
         name = f"mia_cron_{uuid.uuid4().hex[:10]}"
         (target / "config" / "env" / "multi.py").write_text(
-            f"environment = {{'hosts': [], 'cronJobs': {{'enabled': True}}, 'defaultMongoDatabase': 'mia', "
+            f"environment = {{'hosts': [], 'cronJobs': {{'enabled': True, 'timezone': 'UTC'}}, "
+            f"'defaultMongoDatabase': 'mia', "
             f"'mongoDatabases': {{'mia': {{'url': {TEST_URL!r}, 'database': {name!r}}}}}, 'logLevel': 'info'}}\n")
         processes = [subprocess.Popen([sys.executable, "server.py", "multi", "cron=oncePerTickJob,otherJob"],
                                       cwd=target, env=_env(out), stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -169,7 +169,7 @@ def test_stop_lets_a_running_worker_finish_then_releases_what_is_left(database):
 
 @pytest.mark.timeout(30)
 def test_who_schedules_one_scheduler_per_serving_process(tree):
-    tree.env({"cronJobs": {"enabled": True}})
+    tree.env({"cronJobs": {"enabled": True, "timezone": "UTC"}})
     tree.write("projects/base/crons/every.py", '''
         from core import BaseCronJob
         class Every(BaseCronJob):
@@ -188,10 +188,10 @@ def test_who_schedules_one_scheduler_per_serving_process(tree):
     finally:
         cron_modes.stop_for_process()
     assert Shared.db().cronServerHeartbeat.count_documents({}) == 0
-    tree.env({"cronJobs": {"enabled": True, "allowedHosts": ["some-other-host"]}})
+    tree.env({"cronJobs": {"enabled": True, "timezone": "UTC", "allowedHosts": ["some-other-host"]}})
     tree.app()
     assert cron_modes.start_for_process() is None  # this host is not allowed to run crons
-    tree.env({"cronJobs": {"enabled": False}})
+    tree.env({"cronJobs": {"enabled": False, "timezone": "UTC"}})
     tree.app()
     assert cron_modes.start_for_process() is None
 
@@ -199,7 +199,7 @@ def test_who_schedules_one_scheduler_per_serving_process(tree):
 @pytest.mark.timeout(30)
 def test_every_worker_process_is_its_own_server_and_the_limits_hold_between_them(tree, monkeypatch):
     """What a gunicorn worker does after the fork, for two workers (pids faked: one database here)."""
-    tree.env({"cronJobs": {"enabled": True}})
+    tree.env({"cronJobs": {"enabled": True, "timezone": "UTC"}})
     tree.write("projects/base/crons/every.py", '''
         import threading
         from core import BaseCronJob, Shared

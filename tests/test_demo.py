@@ -272,6 +272,7 @@ def test_every_demo_route_is_exercised_here_and_documented(app, client):
 EXERCISED_ELSEWHERE = {"devices", "device", "signUp", "getProfile", "updateProfile", "deleteAccount", "login",
                        "logout",
                        "welcome", "notification",  # tests/test_notifications_demo.py
+                       "welcome-owned", "notification-owned",  # tests/test_notifications_status_ids.py
                        "jwt-login", "jwt-refresh", "jwt-revoke", "jwt-me", "todo-live",  # tests/test_realtime*.py
                        "jwt-revoke-all", "logoutEverywhere", "removeDevice", "requestPasswordReset",
                        "resetPassword",  # tests/test_session_revocation.py
@@ -389,6 +390,7 @@ def test_authorized_services_listing_needs_no_key(client):
                           ("delete-todo", "DELETE"), ("services", "GET"), ("devices", "POST"), ("device", "PUT"),
                           ("signUp", "POST"), ("getProfile", "GET"), ("updateProfile", "PUT"),
                           ("deleteAccount", "DELETE"), ("login", "POST"), ("logout", "POST"), ("todo-live", "WS"),
+                          ("welcome-owned", "POST"), ("notification-owned", "GET"),
                           ("logoutEverywhere", "POST"), ("removeDevice", "DELETE"), ("requestPasswordReset", "POST"),
                           ("resetPassword", "POST"), ("attestation-challenge", "POST"), ("attested-ping", "GET")}
     assert items[("todos", "GET")]["authorization"] is True

@@ -122,10 +122,16 @@ MANAGER_NAMES = {  # the manual's Generic Libs names and their PEP 8 twins
 }
 
 
+MANUAL_INPUTS = {"deleteUser", "loginUserCore"}  # deleteUser(login, group), loginUserCore(params)
+
+
 def test_the_user_auth_manager_keeps_its_public_names_after_the_split(client):
     """generic-userAuthManager delegates to generic-userAccounts, -deviceLogins and -accountTokens."""
     manager = Shared.libs("generic-userAuthManager")
     for camel, snake in MANAGER_NAMES.items():
+        if camel in MANUAL_INPUTS:  # the manual's inputs differ: a wrapper (tests/test_manual_call_forms.py)
+            assert callable(getattr(manager, camel)) and callable(getattr(manager, snake)), camel
+            continue
         assert getattr(type(manager), camel) is getattr(type(manager), snake), camel
     created = manager.signUpUser({"group": "generic", "appId": "generic", "login": "lib@example.com",
                                   "email": "lib@example.com", "password": "a long password 1"})

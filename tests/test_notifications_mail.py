@@ -46,7 +46,7 @@ def test_a_queued_mail_arrives_with_subject_text_html_replacements_and_its_cultu
         counts = Processor(worker_id="worker-1").run()
 
         assert counts == {"claimed": 2, "fulfilled": 2, "retried": 0, "rejected": 0, "lost": 0}
-        assert len(smtp.logins) == 2 and all(ok for _, ok in smtp.logins)  # one login per mail
+        assert len(smtp.logins) == 1 and all(ok for _, ok in smtp.logins)  # one login per batch
         mails = {m["To"]: m for m in smtp.messages}
         assert sorted(mails) == ["ada@example.com", "joerg@example.com"]
         english, german = mails["ada@example.com"], mails["joerg@example.com"]
@@ -217,3 +217,21 @@ def test_a_line_break_in_a_header_replacement_rejects_the_mail_instead_of_inject
         assert smtp.messages == []
         item = NotificationManager().item(queued)
         assert (item["status"], item["reason"], item["attempts"]) == ("rejected", "InvalidMessage", 1)
+
+
+def test_a_batch_of_mails_shares_one_smtp_connection_and_each_has_date_and_message_id(build):
+    with smtp_server(require_login=True) as smtp:
+        build(notification_config(smtp.port))
+        manager = NotificationManager()
+        for number in range(30):
+            manager.mail(config_id=CONFIG, template="welcome", replacements={"name": f"n{number}"}).address(
+                f"user{number}@example.com")
+        assert Processor().run()["fulfilled"] == 30
+        assert (len(smtp.messages), smtp.connections, len(smtp.logins)) == (30, 1, 1)
+        ids = {mail["Message-ID"] for mail in smtp.messages}
+        assert len(ids) == 30 and all(value.endswith("@example.com>") for value in ids)
+        assert all(mail["Date"] and mail["Date"].datetime.tzinfo is not None for mail in smtp.messages)
+        # The next run opens a new connection (none is kept open between runs).
+        manager.mail(config_id=CONFIG, template="welcome", replacements={"name": "x"}).address("x@example.com")
+        Processor().run()
+        assert smtp.connections == 2

@@ -76,7 +76,8 @@ EXPECTED: dict[str, list[str] | Callable[[str], bool]] = {
         lambda out: out.startswith('{"status":200,') and len(_names(out)) == 2,
     "curl -s -X POST -H 'Content-Type: application/json' -d '{\"email\": \"ada@example.com\", \"name\": \"Ada\", "
     "\"culture\": \"de-de\"}' http://localhost:3000/demo-notify/v1/welcome": lambda out: re.fullmatch(
-        r'\{"status":200,"response":\{"mail":"[0-9a-f]{24}","push":null\}\}\s*', out) is not None,
+        r'\{"status":200,"response":\{"mail":"[0-9a-f]{32}","push":null\}\}\s*', out) is not None,
+    ".venv/bin/python welcome_push.py": ["rejected ApnsNotConfigured"],
     ".venv/bin/python signed_request.py": ["registered device ", "200 {'status': 200, 'response': {'id': '",
                                            "200 ['Create own project', 'Eat some icecreme', 'Get some sleep']"],
     "curl -s -o /dev/null -w '%{http_code} %{content_type}\\n' http://localhost:3000/docs/": ["200 text/html"],
@@ -261,7 +262,8 @@ def test_the_tour_covers_the_newcomers_first_hour():
     assert START in shell and "server.py local routes" in shell
     assert "/demo-auth/v1/devices" in shell and "signed_request.py" in shell and "/docs/" in shell
     assert files == ["# file: signed_request.py", "# file: sign_up.py", "# file: live_feed.py",
-                     "# file: projects/hello/controllers/greeting.py", "# file: projects/hello/routes/api.py"]
+                     "# file: projects/hello/controllers/greeting.py", "# file: projects/hello/routes/api.py",
+                     "# file: welcome_push.py"]
     assert "MIA_MONGO_URL=" in text and "MIA_MEMCACHED_SERVERS=" in text
 
 

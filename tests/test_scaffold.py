@@ -36,7 +36,8 @@ def test_the_new_project_answers_on_the_next_start(checkout):
     assert "created projects/my-shop/routes/api.py" in result.stdout
     assert "/my-shop/v1/hello" in result.stdout
     created = sorted(str(p.relative_to(checkout)) for p in (checkout / "projects" / "my-shop").rglob("*.py"))
-    assert created == ["projects/my-shop/config/config.py", "projects/my-shop/controllers/hello.py",
+    assert created == ["projects/my-shop/config/config.py", "projects/my-shop/config/notifications.py",
+                       "projects/my-shop/controllers/hello.py",
                        "projects/my-shop/routes/api.py", "projects/my-shop/tests/test_my_shop.py"]
     app = create_app("test", checkout)
     try:
@@ -91,3 +92,13 @@ def test_scaffolding_does_not_load_the_projects(checkout):
     result = new_project(checkout, "fresh")
     assert result.returncode == 0, result.stderr
     assert (checkout / "projects" / "fresh" / "routes" / "api.py").is_file()
+
+
+def test_new_project_suggests_the_venvs_python(checkout):
+    venv_python = checkout / ".venv" / "bin" / "python"
+    venv_python.parent.mkdir(parents=True)
+    venv_python.write_text("")
+    result = new_project(checkout, "shop")
+    assert result.returncode == 0, result.stderr
+    assert "Run its tests with: .venv/bin/python -m pytest projects/shop" in result.stdout
+    assert "(.venv/bin/python server.py local)" in result.stdout

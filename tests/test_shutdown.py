@@ -19,7 +19,7 @@ from core import BaseCronJob, Shared
 
 class Long(BaseCronJob):
     identity = "long-job"
-    time = {"second": "*"}
+    time = {"second": "*", "timezone": "UTC"}
     max_instance_number_total = 1
 
     def worker(self):

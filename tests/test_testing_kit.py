@@ -36,12 +36,13 @@ def run(checkout: Path, *args: str, timeout: int = 240) -> subprocess.CompletedP
 def test_the_scaffolded_projects_own_test_passes_with_the_plugin(checkout):
     made = run(checkout, "server.py", "new-project", "my-shop")
     assert made.returncode == 0, made.stderr
-    assert "python -m pytest projects/my-shop" in made.stdout
+    assert f"{sys.executable} -m pytest projects/my-shop" in made.stdout  # the interpreter that ran it
     result = run(checkout, "-m", "pytest", "projects/my-shop", "-p", "no:cacheprovider", "-rA")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "3 passed" in result.stdout
+    assert "5 passed" in result.stdout
     for name in ("test_hello_greets_by_name", "test_hello_refuses_a_name_over_40_characters",
-                 "test_hello_over_http"):
+                 "test_hello_over_http", "test_a_welcome_mail_arrives",  # mia_smtp, mia_cron
+                 "test_the_live_feed_takes_a_token_and_delivers_broadcasts"):  # mia_jwt, mia_ws
         assert f"PASSED projects/my-shop/tests/test_my_shop.py::{name}" in result.stdout
     # the project's tests folder and a conftest.py are not loaded as project code at start-up
     (checkout / "projects" / "my-shop" / "conftest.py").write_text("raise RuntimeError('not project code')\n")
@@ -60,7 +61,7 @@ def test_a_failing_project_test_fails_the_run(checkout):
     test_file.write_text(test_file.read_text().replace("Hello from notes, Ada!", "Goodbye"))
     result = run(checkout, "-m", "pytest", "projects/notes", "-p", "no:cacheprovider")
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "1 failed, 2 passed" in result.stdout
+    assert "1 failed, 4 passed" in result.stdout
 
 
 def test_app_and_client_start_from_an_empty_store(mia_app, mia_client, mia_db):
@@ -106,3 +107,19 @@ def test_memcached_fixture_serves_the_app(mia_memcached, mia_root):
                                                                 "cacheTime": 50}
     finally:
         app.config["mia.databases"].close_all()
+
+
+def test_mia_ws_receive_fails_instead_of_waiting_forever(mia_ws, mia_jwt):
+    feed = mia_ws("/demo/v1/live/todos", token=mia_jwt("ada@example.com", groups=["users"])["accessToken"])
+    assert feed.receive(timeout=5)["event"] == "welcome"
+    with pytest.raises(AssertionError, match="no WebSocket message within 0.2 s"):
+        feed.receive(timeout=0.2)
+
+
+def test_mia_smtp_and_mia_cron_deliver_a_queued_demo_mail(mia_app, mia_smtp, mia_cron):
+    Shared.libs("generic-notificationManager").mail(
+        {"configId": "notification-templates", "template": "welcome", "replacements": {"name": "Kit"}}
+    ).address("kit@example.com")
+    assert mia_cron("generic-notificationProcessor")["fulfilled"] == 1  # the worker's result
+    [mail] = mia_smtp.wait(1)
+    assert mail["Subject"] == "Welcome to the mia.py demo, Kit" and mia_smtp.connections == 1

@@ -96,7 +96,9 @@ def test_unknown_route_and_malformed_json_in_german(client):
     reply = client.post("/demo/v1/todo", data="{broken", content_type="application/json",
                         headers={"culture.code": "de-DE"})
     assert reply.status_code == 400
-    assert reply.json["errors"][0] == {"code": "BadRequest", "msg": SYSTEM["BadRequest"][1]}
+    assert reply.json["errors"][0] == {"code": "BadRequest", "msg": SYSTEM["BadRequest"][1], "position": 1,
+                                       "line": 1, "column": 2,
+                                       "reason": "Expecting property name enclosed in double quotes"}
 
 
 def test_deprecation_notice_is_mias(texts_client):

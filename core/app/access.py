@@ -49,7 +49,9 @@ def install(app: Any, environment: dict[str, Any]) -> None:
         if enabled:
             identity = environ.get("mia.identity")
             if WRITER.enabled_for(identity):
-                WRITER.record(environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""),
+                method = "WS" if environ.get("HTTP_UPGRADE", "").lower() == "websocket" else environ.get(
+                    "REQUEST_METHOD", "")
+                WRITER.record(method, environ.get("PATH_INFO", ""),
                               environ.get("QUERY_STRING", ""), (seen[-1] if seen else "-").split(" ", 1)[0],
                               (time.perf_counter() - started) * 1000, request_id, identity)
         return result

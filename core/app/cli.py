@@ -92,5 +92,19 @@ def parse_args(argv: list[str]) -> RunArgs:
         elif token in FLAGS:
             args.values[token] = True
         else:
-            raise UsageError(f"unknown argument {token!r}")
+            raise UsageError(f"unknown argument {token!r}{did_you_mean(token)}")
     return args
+
+
+def closest(word: str, choices: tuple[str, ...] = COMMANDS + FLAGS) -> str | None:
+    """The command or flag ``word`` is a near miss of (``routs`` -> ``routes``), or None."""
+    import difflib
+
+    close = difflib.get_close_matches(word.lstrip("-"), choices, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def did_you_mean(word: str) -> str:
+    """`` (did you mean 'routes'?)`` for a near miss of a command or flag, else ``""``."""
+    near = closest(word)
+    return f" (did you mean {near!r}?)" if near else ""

@@ -27,7 +27,7 @@ from core.http.output import error_response
 from core.http.pipeline import Pipeline
 from core.http.router import HostResolver, Router
 from core.shared import AppState, Shared, activate, bound, enter, leave
-from core.startup import selfcheck
+from core.startup import checks, selfcheck
 from core.startup.config import env_file, load_root_config
 from core.startup.loader import Loader, run_init_modules
 from core.startup.routes import compile_route_files, websocket_options
@@ -65,10 +65,17 @@ def _build(state: AppState, mode: str, root: Path, overrides: dict[str, Any] | N
         cache_backend = cache.install(Shared.environment)  # memcached or in-process; flushOnStart
     else:
         databases, cache_backend = reuse.config["mia.databases"], reuse.config["mia.cache"]
+    Shared.warnings, Shared.disabled = [], {}  # also on a hot reload: this build's own
     loaded = Loader(root).load()
     log.install_transport(Shared.environment)  # logTransport names a project config's function
     hosts = HostResolver(Shared.environment.get("hosts") or [])  # validates the vhost entries first
+    checks.compile_models()  # also for `routes` and `docs`: a model typo stops them as it stops the start
     routes = compile_route_files(loaded.route_files, mode, hosts.ids)
+    Shared.warnings += checks.chain_warnings(routes)
+    cron_warnings, notes = checks.check_crons()
+    Shared.warnings += cron_warnings
+    for line in Shared.warnings:
+        logger.warning(line)
     ws_routes = [route for route in routes if route.is_websocket]
     router = Router([route for route in routes if not route.is_websocket], hosts)
     Shared.services = routes  # mia's Shared.registeredServices() (generic-servicesManager reads it)
@@ -99,6 +106,8 @@ def _build(state: AppState, mode: str, root: Path, overrides: dict[str, Any] | N
     app.config["mia.cache"] = cache_backend
     app.config["mia.overload"] = monitor
     app.config["mia.hub"] = hub
+    app.config["mia.warnings"] = list(Shared.warnings)
+    app.config["mia.notes"] = notes
     docs_site.install(app, routes, router, Shared.environment)  # OpenAPI per vhost; /docs, /api-docs if swaggerMode
     static.install(app, root, loaded.projects)  # projects/<p>/public at /<p>/assets/
     websocket.install(app, ws_routes, pipeline, hub, ws_ping, ws_limit)  # flask-sock; handshake = the chain

@@ -12,8 +12,10 @@ from core.startup.routes import RouteMethod
 
 
 def route_table(routes: list[RouteMethod]) -> list[tuple[str, str, str, str]]:
-    """(method, path, hosts, identity) rows for the start-up summary and ``server.py routes``."""
-    return [(r.verb, r.path, ",".join(r.host_ids), r.info.identity or "-") for r in routes]
+    """(method, path, hosts, identity) rows for the start-up summary and ``server.py routes``; a
+    WebSocket route's method is ``WS``."""
+    return [("WS" if r.is_websocket else r.verb, r.path, ",".join(r.host_ids), r.info.identity or "-")
+            for r in routes]
 
 
 def format_route_table(routes: list[RouteMethod], indent: str = "") -> list[str]:
@@ -37,4 +39,6 @@ def summary(app: Flask) -> str:
     lines.append(describe_cache(app))
     lines.append(f"mia: {len(routes)} routes mounted")
     lines += format_route_table(routes, indent="  ")
+    lines += [f"mia: {line}" for line in app.config.get("mia.notes") or []]
+    lines += [f"mia: WARNING: {line}" for line in app.config.get("mia.warnings") or []]
     return "\n".join(lines)

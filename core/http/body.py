@@ -170,12 +170,17 @@ def parse_body(req: Any, body_type: str, limit: int) -> tuple[Any, bytes]:
         return {}, raw
     try:
         body = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
-    except (ValueError, RecursionError):
-        raise MiaError(400, code="BadRequest") from None
+    except json.JSONDecodeError as exc:  # the parser's reason and where: the client can find its mistake
+        raise MiaError(400, code="BadRequest", reason=exc.msg, position=exc.pos, line=exc.lineno,
+                       column=exc.colno) from None
+    except ValueError as exc:  # NaN, Infinity, a number that does not fit a double
+        raise MiaError(400, code="BadRequest", reason=str(exc)) from None
+    except RecursionError:
+        raise MiaError(400, code="BadRequest", reason="nested too deeply") from None
     if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(json.dumps(body, ensure_ascii=False)):
         raise MiaError(400, code="BadRequest")  # "\\ud800" alone: valid JSON syntax, not storable text
     if not isinstance(body, (dict, list)):  # strict mode: only objects and arrays at the top level
-        raise MiaError(400, code="BadRequest")
+        raise MiaError(400, code="BadRequest", reason="a JSON body must be an object or an array")
     if text.count("{") + text.count("[") > MAX_DEPTH and _too_deep(body, MAX_DEPTH):  # counting is C-fast
-        raise MiaError(400, code="BadRequest")
+        raise MiaError(400, code="BadRequest", reason=f"nested deeper than {MAX_DEPTH} levels")
     return body, raw

@@ -2,7 +2,9 @@
 
 A controller function ``fn(self, req, res)`` continues the chain by returning, ends it with
 ``res.send(...)`` and switches to the error chain by raising. Error-controller functions are
-``fn(self, err, req, res)``; they run in order until one sends a response.
+``fn(self, err, req, res)``; they run in order until one sends a response. Either may be
+``async def`` (wrapped once here, run on the process's event loop: core/http/coroutines.py), and a
+coroutine a sync function returns (a lib's ``async def`` result) is run before the chain goes on.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.errors import MiaError, StartupError
+from core.http import coroutines
 from core.shared import RegistryError, Shared
 
 # ``del`` is a Python keyword: a controller answers the ``del`` method key with ``del_`` or ``delete``.
@@ -65,6 +68,8 @@ def resolve_chain(entries: Any, key: str, where: str, label: str, error: bool) -
             raise StartupError(f"{name} {version}->{wanted or key} does not exists but used in routes "
                                f"configuration (route method {label})", where)
         fn_name, fn = picked
+        if coroutines.is_async(fn):
+            fn = coroutines.wrap(fn, coroutines.configured_timeout(Shared.environment))
         precondition = None
         if not error:
             table = getattr(controller, "preconditions", None) or {}
@@ -82,7 +87,9 @@ def run_controllers(steps: list[ChainStep], req: Any, res: Any, validated: list[
     mia = req.mia
     for step in steps:
         mia.validated_parameters = validated[step.index]
-        step.call(req, res)
+        result = step.call(req, res)
+        if result is not None:  # a sync function that returned a lib's coroutine: run it to its end
+            coroutines.settle(result, coroutines.configured_timeout(Shared.environment))
         if res.sent:
             return
     if must_send:
@@ -96,7 +103,9 @@ def run_error_controllers(steps: list[ChainStep], err: BaseException, req: Any, 
     """
     for step in steps:
         try:
-            step.call(err, req, res)
+            result = step.call(err, req, res)
+            if result is not None:
+                coroutines.settle(result, coroutines.configured_timeout(Shared.environment))
         except Exception as raised:  # noqa: BLE001 - the new error is rendered instead
             err = raised
         if res.sent:

@@ -23,8 +23,12 @@ def _failed(platform: str | None, error: DeliveryError) -> DeliveryError:
     return error
 
 
-def deliver(item: dict[str, Any], settings: dict[str, Any], db: Any) -> str:
-    """Send ``item``; returns its platform (email, ios, android). Raises DeliveryError with ``.platform``."""
+def deliver(item: dict[str, Any], settings: dict[str, Any], db: Any, mailer: smtp.Mailer | None = None) -> str:
+    """Send ``item``; returns its platform (email, ios, android). Raises DeliveryError with ``.platform``.
+
+    ``mailer`` holds the run's SMTP connections (one per server for a whole batch); without it a mail
+    opens and closes its own connection.
+    """
     platform = "email" if item.get("type") == "mail" else None
     try:
         config = notification_config(item.get("configId"))
@@ -32,7 +36,7 @@ def deliver(item: dict[str, Any], settings: dict[str, Any], db: Any) -> str:
             raise DeliveryError("ConfigIdNotFound", f"notification config {item.get('configId')!r} not found",
                                 permanent=True)
         if item.get("type") == "mail":
-            _mail(item, config)
+            _mail(item, config, mailer)
             return "email"
         if item.get("type") == "push":
             device = collection(settings, "devices", db).find_one({"id": (item.get("notification") or {}).get("to")})
@@ -44,7 +48,7 @@ def deliver(item: dict[str, Any], settings: dict[str, Any], db: Any) -> str:
         raise _failed(platform, error) from None
 
 
-def _mail(item: dict[str, Any], config: dict[str, Any]) -> None:
+def _mail(item: dict[str, Any], config: dict[str, Any], mailer: smtp.Mailer | None) -> None:
     notification = item.get("notification") or {}
     settings = connector(config, "smtp")
     if settings is None:
@@ -53,7 +57,11 @@ def _mail(item: dict[str, Any], config: dict[str, Any]) -> None:
                               notification.get("culture"), config.get("defaultLanguage"))
     if template is None:
         raise DeliveryError("TemplateNotFound", f"no mail template {notification.get('template')!r}", permanent=True)
-    smtp.send(settings, templates.render_mail(template, notification.get("replacements")), notification["to"])
+    mail = templates.render_mail(template, notification.get("replacements"))
+    if mailer is None:
+        smtp.send(settings, mail, notification["to"])
+    else:
+        mailer.send(settings, mail, notification["to"])
 
 
 def _platform(device: dict[str, Any] | None) -> str:

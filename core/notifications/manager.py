@@ -3,11 +3,15 @@
     manager = Shared.libs("generic-notificationManager")   # or core.notifications.NotificationManager()
     manager.mail(config_id="notification-templates", template="welcome",
                  replacements={"name": "Ada"}, culture="de-de").address("ada@example.com")
-    manager.push(config_id="notification-templates", template="welcome").device(device_id)
+    manager.mail({"configId": "notification-templates", "template": "welcome"}).address(...)  # the manual's
+    manager.push(configId="notification-templates", template="welcome").device(device_id)  # camelCase too
     manager.push(config_id="notification-templates", template="welcome").user(user_id)
 
-``address``/``device`` return the queued item's id, ``user`` one id per email address or logged-in
-device. Bad input raises a 400 MiaError with mia's codes (ConfigIdNotFound, InvalidEmailAddress,
+``mail`` and ``push`` take their fields as keywords (PEP 8 or mia's camelCase names) or as one dict,
+as the manual writes them. ``address``/``device`` return the queued item's id (32 random hex
+characters: unguessable, so a status route can take it; ``owner``, e.g. ``"device:<id>"``, is kept
+on the item for such a route to compare), ``user`` one id per email address or logged-in device.
+Bad input raises a 400 MiaError with mia's codes (ConfigIdNotFound, InvalidEmailAddress,
 NotificationScheduleInvalid, EmptyDeviceId, EmptyUserId, NoUserDevices); a failed queue write
 raises the data layer's 503. Nothing is delivered here: the processor job does that.
 """
@@ -26,10 +30,40 @@ from core.errors import MiaError
 from core.notifications.settings import collection, notification_config, processor_settings
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+QUEUED_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+MAIL_FIELDS = ("config_id", "template", "replacements", "schedule", "culture", "owner")
+PUSH_FIELDS = ("config_id", "template", "replacements", "payload", "badge", "schedule", "culture", "owner")
+_CAMEL = {"configId": "config_id"}
 
 
 def _bad(code: str, msg: str) -> MiaError:
     return MiaError(400, code=code, msg=msg)
+
+
+def _fields(kind: str, args: tuple[Any, ...], keywords: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """The call's fields from positional values, one dict (the manual's form) and keywords, by PEP 8 name.
+
+    ``mail({"configId": ..., "template": ...})``, ``mail(configId=...)``, ``mail(config_id=...)`` and
+    ``mail("notification-templates", "welcome")`` are the same call; an unknown name is a TypeError
+    that names it, as Python's own would.
+    """
+    given: dict[str, Any] = {}
+    if len(args) == 1 and isinstance(args[0], dict):
+        pairs = list(args[0].items())
+    else:
+        if len(args) > len(names):
+            raise TypeError(f"{kind}() takes at most {len(names)} positional arguments ({len(args)} given)")
+        pairs = list(zip(names, args, strict=False))
+    for name, value in pairs + list(keywords.items()):
+        key = _CAMEL.get(name, name)
+        if key not in names:
+            raise TypeError(f"{kind}() got an unexpected field {name!r} (known: {', '.join(names)}, configId)")
+        if key in given:
+            raise TypeError(f"{kind}() got multiple values for {name!r}")
+        given[key] = value
+    return given
 
 
 class _Send:
@@ -38,8 +72,9 @@ class _Send:
     kind = ""
 
     def __init__(self, manager: NotificationManager, config_id: str, fields: dict[str, Any],
-                 schedule: datetime) -> None:
+                 schedule: datetime, owner: str | None = None) -> None:
         self.manager, self.config_id, self.fields, self.schedule = manager, config_id, fields, schedule
+        self.owner = owner
 
     def _queue(self, recipients: list[str], target: dict[str, Any]) -> list[str]:
         settings = self.manager.settings()
@@ -50,7 +85,7 @@ class _Send:
                                       template=self.fields["template"], target=target,
                                       num_targets=len(recipients), schedule=self.schedule)
             documents = [queue.new_item(self.config_id, self.kind, {**self.fields, "to": to}, self.schedule,
-                                        status_id) for to in recipients]
+                                        status_id, self.owner) for to in recipients]
             result = items.insert_many(documents)
         return [str(inserted) for inserted in result.inserted_ids]
 
@@ -76,9 +111,9 @@ class MailSend(_Send):
 
     def user(self, user_id: Any) -> list[str]:
         """Queue the mail to every email address in the user's ``messaging``."""
-        addresses = [entry.get("value") for entry in self._user(user_id).get("messaging") or []
-                     if isinstance(entry, dict) and entry.get("type") == "email"
-                     and isinstance(entry.get("value"), str) and EMAIL.match(entry["value"])]
+        addresses: list[str] = [entry["value"] for entry in self._user(user_id).get("messaging") or []
+                                if isinstance(entry, dict) and entry.get("type") == "email"
+                                and isinstance(entry.get("value"), str) and EMAIL.match(entry["value"])]
         if not addresses:
             raise _bad("NoUserDevices", "User has no email address")
         return self._queue(list(dict.fromkeys(addresses)), {"user": str(user_id)})
@@ -95,9 +130,9 @@ class PushSend(_Send):
 
     def user(self, user_id: Any) -> list[str]:
         """Queue the push to every device the user is logged in on (``accessTokens[].device.id``)."""
-        devices = [((entry.get("device") or {}).get("id")) for entry in self._user(user_id).get("accessTokens") or []
-                   if isinstance(entry, dict)]
-        devices = [device for device in devices if isinstance(device, str) and device]
+        found = [((entry.get("device") or {}).get("id")) for entry in self._user(user_id).get("accessTokens") or []
+                 if isinstance(entry, dict)]
+        devices: list[str] = [device for device in found if isinstance(device, str) and device]
         if not devices:
             raise _bad("NoUserDevices", "User is not logged in on any device")
         return self._queue(list(dict.fromkeys(devices)), {"user": str(user_id)})
@@ -129,32 +164,38 @@ class NotificationManager:
         fields = {"template": template, "replacements": replacements, "culture": culture}
         return config_id, fields, when
 
-    def mail(self, config_id: str, template: str, replacements: dict[str, Any] | None = None,
-             schedule: datetime | None = None, culture: str | None = None) -> MailSend:
-        """A templated mail; finish with ``.address(to)`` or ``.user(user_id)``."""
-        return MailSend(self, *self._prepare(config_id, template, replacements, schedule, culture))
+    def mail(self, *args: Any, **fields: Any) -> MailSend:
+        """A templated mail; finish with ``.address(to)`` or ``.user(user_id)``.
 
-    def push(self, config_id: str, template: str, replacements: dict[str, Any] | None = None,
-             payload: dict[str, Any] | None = None, badge: int | None = None, schedule: datetime | None = None,
-             culture: str | None = None) -> PushSend:
+        Fields: ``config_id``, ``template``, ``replacements``, ``schedule``, ``culture``, ``owner``.
+        """
+        f = _fields("mail", args, fields, MAIL_FIELDS)
+        prepared = self._prepare(f.get("config_id"), f.get("template"), f.get("replacements"), f.get("schedule"),
+                                 f.get("culture"))
+        return MailSend(self, *prepared, owner=f.get("owner"))
+
+    def push(self, *args: Any, **fields: Any) -> PushSend:
         """A templated push; finish with ``.device(device_id)`` or ``.user(user_id)``.
 
-        ``culture`` overrides the device's culture for the template; ``payload`` is merged into the
-        template's custom payload; ``badge`` (>= 0) overrides the template's badge.
+        Fields: those of ``mail`` plus ``payload`` (merged into the template's custom payload) and
+        ``badge`` (>= 0, overrides the template's badge); ``culture`` overrides the device's culture.
         """
-        config_id, fields, when = self._prepare(config_id, template, replacements, schedule, culture)
+        f = _fields("push", args, fields, PUSH_FIELDS)
+        payload, badge = f.get("payload"), f.get("badge")
+        config_id, prepared, when = self._prepare(f.get("config_id"), f.get("template"), f.get("replacements"),
+                                                  f.get("schedule"), f.get("culture"))
         if payload is not None and not isinstance(payload, dict):
             raise _bad("PayloadInvalid", "Push payload must be an object")
-        fields["payload"] = payload
-        fields["badge"] = int(badge) if isinstance(badge, int) and badge >= 0 else None
-        return PushSend(self, config_id, fields, when)
+        prepared["payload"] = payload
+        prepared["badge"] = int(badge) if isinstance(badge, int) and badge >= 0 else None
+        return PushSend(self, config_id, prepared, when, owner=f.get("owner"))
 
     def item(self, queued_id: str) -> dict[str, Any] | None:
         """The queue document of a queued id (state, attempts, lastError), or None."""
-        if not ObjectId.is_valid(str(queued_id)):
+        if not isinstance(queued_id, str) or not QUEUED_ID.match(queued_id):
             return None
         with db_errors():
-            return collection(self.settings(), "queue").find_one({"_id": ObjectId(str(queued_id))})
+            return collection(self.settings(), "queue").find_one({"_id": queued_id})
 
     def status(self, queued_id: str) -> dict[str, Any] | None:
         """The status document of the send a queued id belongs to, or None."""

@@ -20,6 +20,7 @@ from typing import Any
 import core.notifications.queue as queue
 import core.notifications.status as status
 from core.notifications.connectors import DeliveryError
+from core.notifications.connectors.smtp import Mailer
 from core.notifications.dispatch import deliver
 from core.notifications.settings import collection, database, processor_settings
 
@@ -48,6 +49,7 @@ class Processor:
         self.db = db if db is not None else database(self.settings)
         self.items = collection(self.settings, "queue", self.db)
         self.statuses = collection(self.settings, "status", self.db)
+        self._mailer: Mailer | None = None
         queue.ensure_indexes(self.items)
         status.ensure_indexes(self.statuses)
 
@@ -55,12 +57,14 @@ class Processor:
         """Claim and process due items until none is due or ``limit`` (default ``batch``) were claimed."""
         counts = {"claimed": 0, "fulfilled": 0, "retried": 0, "rejected": 0, "lost": 0}
         limit = int(limit if limit is not None else self.settings.get("batch") or 100)
-        while counts["claimed"] < limit:
-            item = queue.claim(self.items, self.worker_id, float(self.settings["lease"]))
-            if item is None:
-                break
-            counts["claimed"] += 1
-            counts[self.process(item)] += 1
+        with Mailer() as self._mailer:  # one SMTP connection per server for the whole batch
+            while counts["claimed"] < limit:
+                item = queue.claim(self.items, self.worker_id, float(self.settings["lease"]))
+                if item is None:
+                    break
+                counts["claimed"] += 1
+                counts[self.process(item)] += 1
+        self._mailer = None
         if counts["claimed"]:
             log.info("notification processor %s: %s", self.worker_id, counts)
         return counts
@@ -68,7 +72,7 @@ class Processor:
     def process(self, item: dict[str, Any]) -> str:
         """Deliver one claimed item; returns fulfilled, retried, rejected, or lost (lease taken over)."""
         try:
-            platform = deliver(item, self.settings, self.db)
+            platform = deliver(item, self.settings, self.db, self._mailer)
         except DeliveryError as error:
             return self._failed(item, error)
         except Exception as error:  # noqa: BLE001 - a bug or an odd document must not stop the queue

@@ -10,6 +10,7 @@ mid-send) is due again. Only pymongo features the embedded store shares are used
 """
 from __future__ import annotations
 
+import secrets
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -47,11 +48,18 @@ def ensure_indexes(collection: Any) -> None:
             _indexed.add(key)
 
 
+def new_id() -> str:
+    """A queued or status id: 128 random bits as 32 hex characters, so ids cannot be guessed or counted
+    (an ObjectId is a timestamp and a counter: one's own id told the neighbours' ids)."""
+    return secrets.token_hex(16)
+
+
 def new_item(config_id: str, kind: str, notification: dict[str, Any], schedule: datetime | None,
-             status_id: Any) -> dict[str, Any]:
-    """A queue document (mia's shape, spec §7.5, plus attempts, lease and lastError)."""
+             status_id: Any, owner: str | None = None) -> dict[str, Any]:
+    """A queue document (mia's shape, spec §7.5, plus attempts, lease, lastError and its owner)."""
     created = now()
-    return {"configId": config_id, "type": kind, "notification": notification, "status": PENDING,
+    return {"_id": new_id(), "owner": owner, "configId": config_id, "type": kind, "notification": notification,
+            "status": PENDING,
             "schedule": schedule or created, "attempts": 0, "workerId": None, "leaseUntil": None,
             "lastError": None, "reason": None, "processed": None, "created": created, "statusId": status_id}
 

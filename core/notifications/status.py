@@ -13,17 +13,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bson import ObjectId
 from pymongo import ReturnDocument
 
-from core.notifications.queue import now
+from core.notifications.queue import new_id, now
 
 _UNSAFE_KEY = re.compile(r"[^A-Za-z0-9_-]")
 
 
 def create(collection: Any, *, config_id: str, kind: str, template: str, target: dict[str, Any],
-           num_targets: int, schedule: Any) -> ObjectId:
-    document = {"_id": ObjectId(), "configId": config_id, "type": kind, "template": template, "target": target,
+           num_targets: int, schedule: Any) -> str:
+    document = {"_id": new_id(), "configId": config_id, "type": kind, "template": template, "target": target,
                 "status": "pending", "numTargets": num_targets, "numSent": 0, "numFailed": 0,
                 "sentPerType": {}, "failedPerType": {}, "errorsByReason": {}, "schedule": schedule,
                 "created": now(), "updated": now(), "finished": None}

@@ -12,6 +12,7 @@ import html
 import re
 from typing import Any
 
+from core.notifications.headers import body_value
 from core.shared import Shared
 from core.translator import parse_culture_code
 
@@ -63,8 +64,9 @@ def _lowered(replacements: Any) -> dict[str, str]:
     return {str(key).lower(): "" if value is None else str(value) for key, value in replacements.items()}
 
 
-def replace(text: Any, replacements: Any, escape: bool = False) -> Any:
-    """``[key]`` -> its value, case-insensitively; HTML-escaped when ``escape``."""
+def replace(text: Any, replacements: Any, escape: bool = False, body: bool = False) -> Any:
+    """``[key]`` -> its value, case-insensitively; HTML-escaped when ``escape``; a ``body`` value has its
+    line endings normalised and control characters removed (``headers.body_value``)."""
     values = _lowered(replacements)
     if not isinstance(text, str) or not values:
         return text
@@ -73,6 +75,8 @@ def replace(text: Any, replacements: Any, escape: bool = False) -> Any:
         value = values.get(match.group(1).lower())
         if value is None:
             return match.group(0)
+        if body or escape:
+            value = body_value(value)
         return html.escape(value) if escape else value
 
     return _PLACEHOLDER.sub(sub, text)
@@ -90,14 +94,18 @@ def replace_all(value: Any, replacements: Any) -> Any:
 
 
 def render_mail(template: dict[str, Any], replacements: Any) -> dict[str, Any]:
-    """Subject, sender, reply-to and text replaced plainly; the html body with escaped values."""
+    """Subject, sender, reply-to, custom ``headers`` and text replaced plainly, the html body with
+    escaped values. Header values are checked when the message is built (``headers.header_value``)."""
     sender = replace(template.get("sender") or template.get("from"), replacements)
+    given = template.get("headers")
+    custom: dict[str, Any] = given if isinstance(given, dict) else {}
     return {
         "subject": replace(template.get("subject") or "", replacements),
-        "text": replace(template.get("text"), replacements),
+        "text": replace(template.get("text"), replacements, body=True),
         "html": replace(template.get("html"), replacements, escape=True),
         "sender": sender,
         "replyTo": replace(template.get("replyTo"), replacements) or sender,
+        "headers": {name: replace(value, replacements) for name, value in custom.items()},
     }
 
 

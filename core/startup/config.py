@@ -74,6 +74,32 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _read_environment(config_dir: Path, system: dict[str, Any], mode: str, chain: list[str]) -> dict[str, Any]:
+    """``config/env/<mode>.py``'s ``environment``, merged key by key over the one it ``extends``.
+
+    ``extends = "local"`` (a module-level name beside ``environment``) starts from local's settings:
+    nested dicts merge key by key, any other value (lists too) replaces the base's. Chains may be
+    longer (stage extends production extends base); a cycle or an unknown base stops the start.
+    """
+    env_file = config_dir / "env" / f"{mode}.py"
+    if mode in chain:
+        raise StartupError(f"environments extend each other in a circle: {' -> '.join([*chain, mode])}",
+                           str(env_file))
+    if not env_file.exists():
+        if isinstance(system.get(mode), dict) and not chain:
+            return copy.deepcopy(system[mode])
+        known = sorted(p.stem for p in (config_dir / "env").glob("*.py"))
+        where = str(config_dir / "env" / f"{chain[-1]}.py") if chain else str(env_file)
+        raise StartupError(f"unknown environment '{mode}'; known: {', '.join(known) or 'none'}", where)
+    environment = _read_dict(env_file, "environment", True)
+    base = getattr(sys.modules.get(f"mia_config_environment_{env_file.stem}"), "extends", None)
+    if base is None:
+        return environment
+    if not isinstance(base, str) or not base:
+        raise StartupError("'extends' must name an environment (a file in config/env/)", str(env_file))
+    return _merge(_read_environment(config_dir, system, base, [*chain, mode]), environment)
+
+
 def env_file(root: Path, mode: str) -> Path:
     return root / "config" / "env" / f"{mode}.py"
 
@@ -87,13 +113,7 @@ def load_root_config(root: Path, mode: str, overrides: dict[str, Any] | None = N
     config_dir = root / "config"
     system = _merge(DEFAULT_SYSTEM, _read_dict(config_dir / "system.py", "system", False))
     env_path = env_file(root, mode)
-    if env_path.exists():
-        environment = _read_dict(env_path, "environment", True)
-    elif isinstance(system.get(mode), dict):
-        environment = copy.deepcopy(system[mode])
-    else:
-        known = sorted(p.stem for p in (config_dir / "env").glob("*.py"))
-        raise StartupError(f"unknown environment '{mode}'; known: {', '.join(known) or 'none'}", str(env_path))
+    environment = _read_environment(config_dir, system, mode, [])
     environment = _merge(environment, overrides or {})
     environment["mode"] = mode
     env_check.validate(environment, str(env_path), problems)

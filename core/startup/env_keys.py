@@ -115,6 +115,7 @@ KEYS: dict[str, Key] = {
     "maxLag": Key((INT, F, N), "overload guard: event-loop lag in ms before 503 ServerBusy", low=0.001),
     "maxConcurrentRequests": Key((INT, N), "overload guard: requests in progress before 503 ServerBusy", low=1),
     "trustedProxies": Key((L,), "IPs or CIDRs whose X-Forwarded-* headers are believed"),
+    "controllerTimeout": Key((INT, F, N), "seconds an async controller may run before 504 ControllerTimeout (30)"),
     "debug": Key((B,), "allow debug blocks (the request must also send 'debug: true')"),
     "checkResponseSchemes": Key((B,), "validate responses against responseSchemes (tests)"),
     "tryCatchForRouteFunctions": Key((B,), "mia.js compatibility; always on"),
@@ -127,6 +128,7 @@ KEYS: dict[str, Key] = {
     # cron
     "cronJobs": Key((D,), "cron scheduler settings"),
     "cronJobs.enabled": Key((B,), "run the cron scheduler"),
+    "cronJobs.timezone": Key((S, N), "time zone (IANA name) of jobs whose time names none, e.g. 'UTC'"),
     "cronJobs.allowedHosts": Key((L,), "host names that may run cron jobs (empty: any)"),
     "cronJobs.environment": Key((L,), "environments that may run cron jobs (empty: any)"),
     "cronJobs.deadServerInterval": Key((INT, F), "ms without a heartbeat before a server counts as dead",

@@ -16,7 +16,7 @@ from types import ModuleType
 from typing import Any
 
 from core.errors import StartupError
-from core.shared import Config, Controller, Identified, Lib, Shared, _Registry
+from core.shared import Config, Controller, Identified, Lib, RegistryError, Shared, _Registry
 from core.startup.config import load_module
 
 SKIP_DIRS = {".git", ".svn", "__pycache__", "node_modules"}
@@ -79,13 +79,38 @@ def _classes(module: ModuleType, base: type) -> list[type]:
 
 
 def _register(registry: _Registry, cls: type, obj: Any, path: Path, project: str) -> None:
-    identity, version = str(cls.identity), str(getattr(cls, "version", "1.0") or "1.0")
-    cls.source_file, cls.project = str(path), project
+    identity, version = str(getattr(cls, "identity", None)), str(getattr(cls, "version", "1.0") or "1.0")
+    setattr(cls, "source_file", str(path))  # noqa: B010 - any registered class, typed as ``type`` here
+    setattr(cls, "project", project)  # noqa: B010
     earlier = registry.add(identity, version, obj, str(path))
     if earlier is not None:
         raise StartupError(
             f"Identity '{identity}' with version '{version}' is already registered by module at '{earlier}'",
             str(path))
+
+
+# Kinds whose classes ``disabled = True`` leaves out (mia.js honoured it for models only): a disabled
+# controller is not registered and the route methods using it are not mounted (a start-up warning
+# names them); a disabled cron job is neither listed nor run.
+DISABLEABLE = ("models", "controllers", "crons")
+
+
+def disabled_controller(method_spec: dict[str, Any]) -> str | None:
+    """The name of a controller with ``disabled = True`` that the method's chains use, if any."""
+    if not Shared.disabled:
+        return None
+    for field_name in ("controller", "errorController", "handler"):
+        entries = method_spec.get(field_name)
+        for entry in entries if isinstance(entries, list) else [entries]:
+            if not isinstance(entry, dict):
+                continue
+            name = entry.get("name")
+            if isinstance(name, str) and ("controllers", name) in Shared.disabled:
+                try:
+                    Shared.controllers(name, str(entry.get("version", "1.0")))
+                except RegistryError:
+                    return name  # no enabled version of it either
+    return None
 
 
 class Loader:
@@ -132,7 +157,9 @@ class Loader:
                 for path, folder in self.files(project, kind):
                     module = load_module(path, _module_name(project, kind, path, folder))
                     for cls in _classes(module, base):
-                        if getattr(cls, "disabled", False) and kind == "models":
+                        if getattr(cls, "disabled", False) is True and kind in DISABLEABLE:
+                            # not registered, so never listed, run or mounted
+                            Shared.disabled[(kind, str(getattr(cls, "identity", None)))] = str(path)
                             continue
                         obj = self._instantiate(cls, path) if instantiate else cls
                         _register(registry, cls, obj, path, project)
@@ -159,16 +186,17 @@ class Loader:
 
     def _init_modules(self, projects: list[str]) -> list[InitModule]:
         found: list[InitModule] = []
-        candidates = [(None, path, self.init_dir) for path in _python_files(self.init_dir)]
-        for project in projects:
-            candidates += [(project, path, base) for path, base in self.files(project, "init")]
-        for project, path, base in candidates:
-            name = (_module_name(project, "init", path, base) if project
-                    else "mia_init." + _SAFE.sub("_", path.stem))
-            module = load_module(path, name)
+        candidates: list[tuple[str | None, Path, Path]] = [(None, path, self.init_dir)
+                                                            for path in _python_files(self.init_dir)]
+        for name in projects:
+            candidates += [(name, path, base) for path, base in self.files(name, "init")]
+        for owner, path, base in candidates:
+            module_name = (_module_name(owner, "init", path, base) if owner
+                           else "mia_init." + _SAFE.sub("_", path.stem))
+            module = load_module(path, module_name)
             function = getattr(module, "init", None)
             if callable(function):
-                found.append(InitModule(str(path), project, function))
+                found.append(InitModule(str(path), owner, function))
         return found
 
 

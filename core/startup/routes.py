@@ -7,7 +7,6 @@ can be wrong in a route file fails here, naming the file.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,8 +17,9 @@ from core.http.context import RouteInfo
 from core.http.idempotency import Rule, compile_rule, with_idempotency
 from core.http.policy import Policy, compile_policy, with_policy
 from core.http.ratelimit import parse_limit
-from core.shared import RegistryError, Shared
-from core.startup.loader import RouteFile
+from core.shared import Shared
+from core.startup.loader import RouteFile, disabled_controller
+from core.startup.sockets import SocketHandler, messages_spec, socket_handler
 from core.validation.preconditions import PreconditionSet, compile_preconditions
 
 # method key -> (HTTP verb, automatic path suffix)
@@ -35,23 +35,13 @@ FILE_KEYS = {"group", "name", "version", "hostId", "environment", "prefix", "cor
 METHOD_FIELDS = {"identity", "description", "docs", "deprecated", "environment", "bodyParser", "bodyparser",
                  "authorization", "session", "controller", "errorController", "corsHeaders",
                  "responseSchemes", "rateLimit", "parameterOverflow", "modified", "summary", "tags",
-                 "policy", "handler", "maxMessageSize", "idempotent", "readPreference"}
-WS_ONLY_FIELDS = {"handler", "maxMessageSize"}
+                 "policy", "handler", "maxMessageSize", "idempotent", "readPreference", "messages"}
+WS_ONLY_FIELDS = {"handler", "maxMessageSize", "messages"}
 BODY_TYPES = {"json", "raw", "text", "urlencoded", "none"}
 OVERFLOW_MODES = {"ignore", "log", "block"}
 DEFAULT_LIMIT = 512 * 1024
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$", re.IGNORECASE)
 _UNITS = {"b": 1, "kb": 1024, "mb": 1024 ** 2, "gb": 1024 ** 3}
-
-
-@dataclass(frozen=True)
-class SocketHandler:
-    """The ``handler`` of a ws route: bound hook functions ``fn(self, ws, req[, message])`` or None."""
-
-    name: str
-    on_connect: Callable[..., Any] | None
-    on_message: Callable[..., Any] | None
-    on_disconnect: Callable[..., Any] | None
 
 
 @dataclass
@@ -78,6 +68,7 @@ class RouteMethod:
     policy: Policy | None = None
     socket: SocketHandler | None = None   # ws routes: the controller that receives the socket
     max_message_size: int | None = None   # ws routes: bytes per incoming message
+    messages: dict[str, str] | None = None  # ws routes: what the server sends and the client may send (docs)
     idempotency: Rule | None = None       # ``idempotent``: Idempotency-Key claims and replays
     read_preference: str | None = None    # readPreference: this route's model reads may use secondaries
 
@@ -289,6 +280,12 @@ def _compile_method(route_file: RouteFile, spec: dict[str, Any], prefix: str, pa
         raise StartupError(f"unknown keys in route method {label}: {', '.join(sorted(unknown))}", where)
     if not _in_environment(method_spec.get("environment"), mode):
         return None
+    off = disabled_controller(method_spec)
+    if off is not None:
+        Shared.warnings.append(f"route {key} {full_path(prefix, path, METHOD_KEYS[key][1])} "
+                               f"({method_spec.get('identity') or '-'}) is not mounted: controller {off} is "
+                               f"disabled (in {where})")
+        return None
     verb, suffix = METHOD_KEYS[key]
     url = full_path(prefix, path, suffix)
     identity = method_spec.get("identity")
@@ -347,38 +344,8 @@ def _compile_method(route_file: RouteFile, spec: dict[str, Any], prefix: str, pa
                        docs=method_spec.get("docs", spec.get("docs", True)) is not False,
                        authorization=authorization, response_schemes=method_spec.get("responseSchemes"),
                        modified=method_spec.get("modified"), name=info.name, policy=policy,
-                       socket=_socket_handler(method_spec.get("handler"), where, label) if key == "ws" else None,
+                       socket=socket_handler(method_spec.get("handler"), where, label) if key == "ws" else None,
                        max_message_size=parse_size(method_spec["maxMessageSize"], where)
                        if "maxMessageSize" in method_spec else None, idempotency=idempotency,
-                       read_preference=read_preference)
-
-
-HOOKS = {"onConnect": "on_connect", "onMessage": "on_message", "onDisconnect": "on_disconnect"}
-
-
-def _socket_handler(spec: Any, where: str, label: str) -> SocketHandler | None:
-    """``handler: {"name": id, "version": v, "onConnect": fn, "onMessage": fn, "onDisconnect": fn}``.
-
-    Hooks not named default to the controller's ``on_connect`` / ``on_message`` / ``on_disconnect``
-    when it has them; a named one that does not exist stops start-up.
-    """
-    if spec is None:
-        return None
-    if not isinstance(spec, dict) or not isinstance(spec.get("name"), str) or set(spec) - {"name", "version", *HOOKS}:
-        raise StartupError(f"handler of {label} must be {{'name': <controller>, 'onConnect'|'onMessage'|"
-                           "'onDisconnect': <function>}", where)
-    name, version = spec["name"], str(spec.get("version", "1.0"))
-    try:
-        controller = Shared.controllers(name, version)
-    except RegistryError:
-        raise StartupError(f"Controller {name} {version} (handler of {label}) does not exists", where) from None
-    hooks: dict[str, Callable[..., Any] | None] = {}
-    for key, default in HOOKS.items():
-        wanted = spec.get(key)
-        fn = getattr(controller, wanted or default, None)
-        if wanted and not callable(fn):
-            raise StartupError(f"{name} {version}->{wanted} does not exists (handler {key} of {label})", where)
-        hooks[default] = fn if callable(fn) else None
-    if not any(hooks.values()):
-        raise StartupError(f"handler {name} of {label} has none of on_connect, on_message, on_disconnect", where)
-    return SocketHandler(name=name, **hooks)
+                       read_preference=read_preference,
+                       messages=messages_spec(method_spec.get("messages"), where, label))

@@ -103,15 +103,20 @@ def _operation_view(document: dict[str, Any], path: str, method: str, op: dict[s
         responses.append({"status": status, "description": response.get("description", ""),
                           "schema": type_label(schemas[0]) if schemas else ""})
     security = [name for requirement in op.get("security", []) for name in requirement]
+    policy = op.get("x-policy")
+    policy_text = f"groups {', '.join(policy['groups'])} ({policy['groupPolicy']})" if policy else ""
     return {"method": method.upper(), "path": path, "summary": op.get("summary", ""), "id": op.get("operationId", ""),
             "deprecated": bool(op.get("deprecated")), "security": security, "parameters": params, "body": body,
-            "media": media, "responses": responses}
+            "media": media, "responses": responses, "messages": op.get("x-messages") or {}, "policy": policy_text}
 
 
 def grouped(document: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
     """(tag, operation views) in the document's tag order."""
     groups: dict[str, list[dict[str, Any]]] = {t["name"]: [] for t in document.get("tags", [])}
-    for path, method, op in operations(document):
+    sockets = [(path, "ws", item["x-websocket"]) for path, item in document.get("paths", {}).items()
+               if isinstance(item.get("x-websocket"), dict)]
+    found = operations(document) + sockets
+    for path, method, op in found:
         for tag in op.get("tags") or ["default"]:
             groups.setdefault(tag, []).append(_operation_view(document, path, method, op))
     return [(tag, ops) for tag, ops in groups.items() if ops]
@@ -122,6 +127,19 @@ def _md(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def scheme_text(scheme: dict[str, Any]) -> str:
+    """``http bearer, JWT`` / ``apiKey in header `key``` (an http scheme has no ``in`` or ``name``)."""
+    if scheme.get("type") == "http":
+        kind = f"http {scheme.get('scheme', '')}".strip()
+        return f"{kind}, {scheme['bearerFormat']}" if scheme.get("bearerFormat") else kind
+    if scheme.get("type") == "apiKey":
+        return f"apiKey in {scheme.get('in')} `{scheme.get('name')}`"
+    return str(scheme.get("type"))
+
+
+MESSAGE_LABELS = (("send", "Server sends"), ("receive", "Client may send"))
+
+
 def to_markdown(document: dict[str, Any]) -> str:
     info = document.get("info", {})
     out = [f"# {info.get('title', 'API')}", "", str(info.get("description", "")), "",
@@ -129,8 +147,7 @@ def to_markdown(document: dict[str, Any]) -> str:
     schemes = document.get("components", {}).get("securitySchemes", {})
     if schemes:
         out += ["## Authentication", ""]
-        out += [f"- **{name}** ({s.get('type')} in {s.get('in')} `{s.get('name')}`): {s.get('description', '')}"
-                for name, s in schemes.items()] + [""]
+        out += [f"- **{name}** ({scheme_text(s)}): {s.get('description', '')}" for name, s in schemes.items()] + [""]
     for tag, ops in grouped(document):
         out += [f"## {tag}", ""]
         for op in ops:
@@ -139,7 +156,10 @@ def to_markdown(document: dict[str, Any]) -> str:
                 out += [op["summary"], ""]
             out += [f"Operation id: `{op['id']}`" + (" · **deprecated**" if op["deprecated"] else ""), ""]
             if op["security"]:
-                out += ["Security: " + " or ".join(f"`{s}`" for s in op["security"]), ""]
+                out += ["Security: " + " or ".join(f"`{s}`" for s in op["security"])
+                        + (f"; policy: {op['policy']}" if op["policy"] else ""), ""]
+            out += [f"{label}: {_md(op['messages'][key])}" + "\n" for key, label in MESSAGE_LABELS
+                    if op["messages"].get(key)]
             if op["parameters"]:
                 out += ["| Parameter | In | Type | Required | Rules | Description |", "|---|---|---|---|---|---|"]
                 out += [f"| `{p['name']}` | {p['in']} | {_md(p['type'])} | {'yes' if p['required'] else 'no'} | "
@@ -189,7 +209,9 @@ def to_html(document: dict[str, Any]) -> str:
                          + (" · <strong>deprecated</strong>" if op["deprecated"] else "") + "</p>")
             if op["security"]:
                 parts.append("<p>Security: " + " or ".join(f"<code>{escape(s)}</code>" for s in op["security"])
-                             + "</p>")
+                             + (f"; policy: {escape(op['policy'])}" if op["policy"] else "") + "</p>")
+            parts += [f"<p>{label}: {escape(op['messages'][key])}</p>" for key, label in MESSAGE_LABELS
+                      if op["messages"].get(key)]
             if op["parameters"]:
                 parts.append(_table(["Parameter", "In", "Type", "Required", "Rules", "Description"], [
                     [f"<code>{escape(p['name'])}</code>", escape(p["in"]), escape(p["type"]),

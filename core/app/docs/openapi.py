@@ -28,6 +28,7 @@ from marshmallow import fields
 
 from core.app.docs.extensions import add_idempotency, idempotency_headers, idempotency_parameter
 from core.app.docs.versions import OPENAPI_VERSION, openapi_version, upgrade_to_31
+from core.app.docs.websocket_docs import websocket_section, ws_messages
 from core.errors import StartupError
 from core.shared import flag
 from core.startup.routes import RouteMethod
@@ -92,7 +93,11 @@ class ErrorDescriptionSchema(marshmallow.Schema):
     msg = fields.String(metadata={"description": "Translated message"})
     id = fields.String(metadata={"description": "The failing parameter"})
     in_ = fields.String(data_key="in", metadata={"description": "Where the failing parameter was sent"})
-    reason = fields.String(metadata={"description": "Which check failed (device attestation and assertions)"})
+    reason = fields.String(metadata={"description": "Which check failed (device attestation and assertions), or why "
+                                                    "a body could not be parsed (the JSON parser's message)"})
+    position = fields.Integer(metadata={"description": "Malformed JSON: character offset of the error"})
+    line = fields.Integer(metadata={"description": "Malformed JSON: line of the error (from 1)"})
+    column = fields.Integer(metadata={"description": "Malformed JSON: column of the error (from 1)"})
 
 
 class ErrorSchema(marshmallow.Schema):
@@ -300,6 +305,7 @@ def websocket_operation(route: RouteMethod, path_names: list[str], used_ids: set
     responses = {k: v for k, v in operation["responses"].items() if not k.startswith("2")}
     operation["responses"] = {"101": {"description": "Switching Protocols: the WebSocket is open"}, **responses}
     operation["x-maxMessageSize"] = route.max_message_size
+    operation["x-messages"] = ws_messages(route)
     return operation
 
 
@@ -362,6 +368,8 @@ def build_document(routes: list[RouteMethod], environment: dict[str, Any]) -> di
     for path in sockets:
         operation = document["paths"].pop(WS_MARK + path)["get"]
         document["paths"].setdefault(path, {})["x-websocket"] = operation
+    if sockets:
+        document["info"]["description"] = str(document["info"].get("description") or "") + websocket_section(document)
     _fix_parameters(document)
     options = (environment.get("swagger") or {}).get("options")
     if isinstance(options, dict):

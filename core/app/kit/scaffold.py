@@ -1,8 +1,9 @@
 """``python server.py new-project NAME``: a new project folder that answers on the next start.
 
 Why a command: a newcomer's first own route should not start from copying the demo. The project
-gets a config (``<name>-config``), a controller (``<name>-hello``), a route file with prefix
-``/<name>/v1`` and ``GET ./hello``, and its own test (``tests/test_<name>.py``, run with
+gets a config (``<name>-config``), a notification config with a welcome mail (``<name>-notifications``),
+a controller (``<name>-hello``), a route file with prefix ``/<name>/v1``, ``GET ./hello`` and a JWT
+WebSocket feed ``WS ./live``, and its own test (``tests/test_<name>.py``, run with
 ``pytest projects/<name>``: the fixtures come from core/app/kit/testing.py); nothing else in the
 repository changes. It runs before any
 project is loaded, so a broken project elsewhere does not stop it.
@@ -49,6 +50,27 @@ class {cls}Hello(Controller):
         res.response = {{"message": f"{{Shared.config('{name}-config.greeting')}}, {{name}}!"}}
 '''
 
+NOTIFICATIONS = '''"""Mail of the {name} project: queue with Shared.libs("generic-notificationManager").mail({{...}}).
+
+The SMTP server here is a placeholder: set MIA_SMTP_HOST, MIA_SMTP_PORT, MIA_SMTP_USER and
+MIA_SMTP_PASSWORD in the process environment (the test kit's mia_smtp does that for the tests).
+"""
+from core import Config
+
+
+class {cls}Notifications(Config):
+    identity = "{name}-notifications"
+    version = "1.0"
+    notifications = {{
+        "defaultLanguage": "en",
+        "connectors": {{"smtp": {{"host": "127.0.0.1", "port": 25, "from": "{name} <noreply@example.com>"}}}},
+        "templates": {{"en": {{"welcome": {{"mail": {{"smtp": {{
+            "subject": "Welcome to {name}, [name]",
+            "text": "Hi [name], welcome to {name}.",
+        }}}}}}}}}},
+    }}
+'''
+
 ROUTES = '''"""Routes of the {name} project."""
 
 routes = {{
@@ -66,7 +88,15 @@ routes = {{
                     {{"name": "generic-defaultResponse"}},
                 ],
             }}
-        }}
+        }},
+        "./live": {{
+            "ws": {{
+                "identity": "{name}-live",
+                "description": "Live events for signed-in users (Shared.ws('/{name}/v1/live').broadcast(...))",
+                "controller": [{{"name": "generic-validateJWT", "function": "queryParameters"}}],
+                "policy": {{"groups": ["{name}-users"], "groupPolicy": "at_least_one"}},
+            }}
+        }},
     }},
 }}
 '''
@@ -76,10 +106,14 @@ TEST = '''"""Tests of the {name} project: ``pytest projects/{name}`` from the re
 
 The fixtures come from mia's pytest plugin (core/app/kit/testing.py, loaded by the root conftest.py):
 ``mia_client`` calls the app in-process, ``mia_live`` is its URL on a real loopback server; both
-start from an empty embedded store in every test.
+start from an empty embedded store in every test. ``mia_smtp`` is a real SMTP server the mail goes
+to, ``mia_cron`` runs a cron job once, ``mia_jwt`` issues tokens and ``mia_ws`` opens WebSockets.
 """
 import json
+import time
 import urllib.request
+
+from core import Shared
 
 
 def test_hello_greets_by_name(mia_client):
@@ -98,6 +132,26 @@ def test_hello_over_http(mia_live):
     with urllib.request.urlopen(mia_live + "/{name}/v1/hello", timeout=10) as reply:
         assert reply.status == 200
         assert json.load(reply)["response"]["message"] == "Hello from {name}, world!"
+
+
+def test_a_welcome_mail_arrives(mia_app, mia_smtp, mia_cron):
+    manager = Shared.libs("generic-notificationManager")
+    manager.mail({{"configId": "{name}-notifications", "template": "welcome",
+                  "replacements": {{"name": "Ada"}}}}).address("ada@example.com")
+    mia_cron("generic-notificationProcessor")  # delivers what is due, now
+    [mail] = mia_smtp.wait(1)
+    assert (mail["To"], mail["Subject"]) == ("ada@example.com", "Welcome to {name}, Ada")
+
+
+def test_the_live_feed_takes_a_token_and_delivers_broadcasts(mia_jwt, mia_ws):
+    tokens = mia_jwt("ada@example.com", groups=["{name}-users"])
+    feed = mia_ws("/{name}/v1/live", token=tokens["accessToken"])
+    channel = Shared.ws("/{name}/v1/live")
+    deadline = time.monotonic() + 5
+    while channel.count() == 0 and time.monotonic() < deadline:  # the server registers the socket
+        time.sleep(0.02)
+    channel.broadcast({{"event": "hello"}})
+    assert feed.receive(timeout=5) == {{"event": "hello"}}
 '''
 
 
@@ -126,6 +180,7 @@ def create_project(name: str, projects_dir: Path) -> list[Path]:
     values = {"name": name, "cls": class_prefix(name)}
     files = {
         Path("config") / "config.py": CONFIG,
+        Path("config") / "notifications.py": NOTIFICATIONS,
         Path("controllers") / "hello.py": CONTROLLER,
         Path("routes") / "api.py": ROUTES,
         Path("tests") / f"test_{name.replace('-', '_')}.py": TEST,
@@ -153,6 +208,21 @@ def main(args: list[str], root: Path, out: TextIO = sys.stdout, err: TextIO = sy
         return EXIT_USAGE
     for path in written:
         print(f"created {path.relative_to(root)}", file=out)
-    print(f"Start the server (python server.py local) and open http://127.0.0.1:3000/{name}/v1/hello", file=out)
-    print(f"Run its tests with: python -m pytest projects/{name}", file=out)
+    python = _python(Path(root))
+    print(f"Start the server ({python} server.py local) and open http://127.0.0.1:3000/{name}/v1/hello",
+          file=out)
+    print(f"Run its tests with: {python} -m pytest projects/{name}", file=out)
     return 0
+
+
+def _python(root: Path) -> str:
+    """How to call Python here: the repository's ``.venv`` when there is one, else the running interpreter
+    (relative to ``root`` when it lives below it), so the printed commands work as written."""
+    venv = root / ".venv" / "bin" / "python"
+    if venv.exists():
+        return ".venv/bin/python"
+    executable = Path(sys.executable)
+    try:
+        return str(executable.relative_to(root))
+    except ValueError:
+        return str(executable)

@@ -10,7 +10,15 @@ as pytest's own ``tmp_path`` and ``monkeypatch`` do:
 * ``mia_signed_client``: a factory of :class:`client.MiaClient` with a fresh secret and a freshly
   registered device, signing requests to ``mia_live``;
 * ``mia_memcached``: a real memcached process on a free loopback port;
-* ``mia_db``: the app's default database, every collection of the embedded store dropped afterwards.
+* ``mia_db``: the app's default database, every collection of the embedded store dropped afterwards;
+* ``mia_smtp``: a running SMTP sink (aiosmtpd) that mail connectors deliver to, with what it received;
+* ``mia_jwt``: ``issue(username, groups)`` -> a token pair of the app's JWT sessions, with headers;
+* ``mia_cron``: ``run(identity)`` runs a cron job's worker once, now, in this thread, on the test database;
+* ``mia_ws``: ``connect(path, token=None, headers=None)`` -> a WebSocket client of ``mia_live`` whose
+  ``receive(timeout)`` fails the test instead of waiting forever.
+
+Helpers for your own fixtures: ``free_port()`` here (a free loopback port), ``serve_live(app)`` (a
+live server, a context manager) and ``core.cron.run_once(names)`` (jobs by name now, an exit code).
 
 Override ``mia_root``, ``mia_environment`` or ``mia_overrides`` in your project's ``conftest.py`` to
 build another tree, environment or configuration (``{"memcached": {"servers": ...}}``).
@@ -33,6 +41,7 @@ import pytest
 
 from client import MiaClient
 from core.app.factory import ROOT, create_app
+from core.app.kit.sinks import SmtpSink, WsClient
 from core.data.databases import is_embedded
 from core.shared import Shared
 
@@ -233,3 +242,73 @@ def mia_memcached() -> Iterator[MemcachedProcess]:
         yield server
     finally:
         server.kill()
+
+
+@pytest.fixture
+def mia_smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpSink]:
+    """A running SMTP server (aiosmtpd, a development requirement) on a free loopback port.
+
+    ``MIA_SMTP_HOST``/``MIA_SMTP_PORT`` point every smtp connector at it (and ``MIA_SMTP_USER`` is
+    cleared), so queued mails the processor delivers land in ``.messages`` (parsed ``EmailMessage``);
+    ``.wait(count, timeout)``, ``.envelopes`` and ``.connections`` too. Stopped afterwards.
+    """
+    sink = SmtpSink(free_port()).start()
+    monkeypatch.setenv("MIA_SMTP_HOST", sink.host)
+    monkeypatch.setenv("MIA_SMTP_PORT", str(sink.port))
+    monkeypatch.delenv("MIA_SMTP_USER", raising=False)
+    try:
+        yield sink
+    finally:
+        sink.stop()
+
+
+@pytest.fixture
+def mia_jwt(mia_app: Any) -> Callable[..., dict[str, Any]]:
+    """``issue(username="tester", groups=(), account=None) -> dict``: a JWT pair from the app's
+    ``generic-jwtSessions`` (``accessToken``, ``refreshToken``, ...) plus ``headers``
+    (``{"Authorization": "Bearer ..."}``). Stored refresh tokens go with the test's store."""
+    def issue(username: str = "tester", groups: Any = (), account: str | None = None) -> dict[str, Any]:
+        tokens = dict(Shared.libs("generic-jwtSessions").issue(account, username, list(groups)))
+        tokens["headers"] = {"Authorization": f"Bearer {tokens['accessToken']}"}
+        return tokens
+    return issue
+
+
+@pytest.fixture
+def mia_cron(mia_app: Any) -> Callable[[str], Any]:
+    """``run(identity) -> result``: the job's ``initialize()`` and ``worker()`` once, now, in this thread,
+    on the app's (test) database, without the scheduler or slots; a coroutine worker is awaited.
+    An exception in the worker fails the test with it. Nothing to clean up."""
+    import asyncio
+    import inspect
+
+    def run(identity: str) -> Any:
+        job = Shared.crons(identity)()
+        job.force_run = True
+        job.initialize()
+        result = job.worker()
+        return asyncio.run(result) if inspect.iscoroutine(result) else result
+    return run
+
+
+@pytest.fixture
+def mia_ws(mia_live: str) -> Iterator[Callable[..., WsClient]]:
+    """``connect(path, token=None, headers=None) -> client``: a WebSocket connected to ``mia_live``
+    (``token`` is sent as ``Authorization: Bearer``); ``client.receive(timeout=5)`` fails the test
+    when nothing arrives. Every client is closed afterwards."""
+    opened: list[WsClient] = []
+
+    def connect(path: str, token: str | None = None, headers: dict[str, str] | None = None) -> WsClient:
+        sent = dict(headers or {})
+        if token:
+            sent["Authorization"] = f"Bearer {token}"
+        client = WsClient(mia_live.replace("http://", "ws://", 1) + path, sent)
+        opened.append(client)
+        return client
+
+    try:
+        yield connect
+    finally:
+        for client in opened:
+            with contextlib.suppress(Exception):
+                client.close()

@@ -1,4 +1,9 @@
-"""The demo's notification routes: queue a welcome mail and push, and look at a queued item."""
+"""The demo's notification routes: queue a welcome mail and push, and look at a queued item.
+
+Anonymous callers use ``/demo-notify/v1`` (the status never shows the recipient); a device with its
+key uses the same routes under ``/demo-auth/v1`` (routes/notifications_owned.py) and sees the
+recipient of the items it queued.
+"""
 
 WELCOME = {"name": "demo-welcome", "version": "1.0"}
 JSON_OUTPUT = {"name": "generic-defaultResponse", "version": "1.0"}

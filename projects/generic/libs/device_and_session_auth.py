@@ -1,7 +1,8 @@
 """Device profiles and the deprecated session flow (``generic-deviceAndSessionAuth``, spec §2, §5).
 
 Function names follow PEP 8; the manual's names (``createDevice``, ``updateDevice``,
-``checkAccessKey``, ``generateSessionId``, ``validateSessionToken``) are aliases of them.
+``checkAccessKey``, ``generateSessionId``, ``validateSessionToken``) call them with the manual's
+inputs (``createDevice(options, deviceData, retryCount)``, ``updateDevice(options, id, deviceData)``).
 """
 from __future__ import annotations
 
@@ -124,8 +125,17 @@ class DeviceAndSessionAuth(Lib):
         return device
 
     # mia.js names (Generic Libs in the manual)
-    createDevice = create_device
-    updateDevice = update_device
+    def createDevice(self, options: Any, device_data: dict[str, Any] | None = None,  # noqa: N802
+                     retry_count: int = CREATE_ATTEMPTS) -> dict[str, Any]:
+        """The manual's form ``createDevice(options, deviceData, retryCount)``; ``createDevice(deviceData)`` too."""
+        return self.create_device(options if device_data is None else device_data, retry_count)
+
+    def updateDevice(self, options: Any, device_id: Any = None,  # noqa: N802 - the manual's name
+                     device_data: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        """The manual's form ``updateDevice(options, id, deviceData)``; ``updateDevice(id, deviceData)`` too."""
+        if device_data is None:
+            return self.update_device(options, device_id)
+        return self.update_device(device_id, device_data)
     checkAccessKey = check_access_key
     generateSessionId = generate_session_id
     validateSessionToken = validate_session_token

@@ -271,7 +271,12 @@ class UserAuthManager(Lib):
     getUserDataEnsuringEtag = get_user_data_ensuring_etag
     hashCredentials = hash_credentials
     getUserAccountResponse = get_user_account_response
-    deleteUser = delete_user
+
+    def deleteUser(self, login: str, group: str) -> bool:  # noqa: N802 - the manual's name and inputs
+        """The manual's form: the account with ``login`` in ``group`` is deleted (``delete_user`` takes an id)."""
+        user = self.users().find_one(self.login_filter(group, login), {"_id": 1})
+        return self.delete_user(user["_id"]) if user else False
+
     prepareDataForSignup = prepare_data_for_signup
     signUpUser = sign_up_user
     signupWithThirdPartyProvider = signup_with_third_party_provider
@@ -279,7 +284,13 @@ class UserAuthManager(Lib):
     invalidateUser = invalidate_user
     getPasswordResetToken = get_password_reset_token
     resetPassword = reset_password
-    loginUserCore = login_user_core
+
+    def loginUserCore(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802 - the manual's name
+        """The manual's form, one ``params`` dict: ``userData`` (or ``user``), ``deviceId``, ``appId``,
+        ``deviceName``, ``options``."""
+        return self.login_user_core(params.get("userData") or params["user"], params["deviceId"], params["appId"],
+                                    params.get("deviceName"), params.get("options"))
+
     loginUser = login_user
     logoutEverywhere = logout_everywhere
     removeDevice = remove_device

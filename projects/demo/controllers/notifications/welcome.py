@@ -4,6 +4,10 @@
 it answers the queued ids at once. The job ``generic-notificationProcessor`` delivers them (every
 5 s while cron jobs run, or now with ``server.py local cron=generic-notificationProcessor`` on a
 shared MongoDB). ``GET /demo-notify/v1/notifications/:id`` shows where a queued item is.
+
+Queued ids are 32 random hex characters (they cannot be guessed or counted from one's own), and the
+recipient (an address or a device id) is shown only to the item's owner: the device that queued it
+through ``/demo-auth/v1`` with its key. The anonymous route never shows it.
 """
 from __future__ import annotations
 
@@ -35,7 +39,7 @@ class Welcome(Controller):
             "responses": {200: "Success"},
         },
         "state": {
-            "parameters": {"path": {"id": {"type": str, "required": True, "match": r"^[0-9a-fA-F]{24}$",
+            "parameters": {"path": {"id": {"type": str, "required": True, "match": r"^[0-9a-f]{32}$",
                                            "desc": "A queued id from POST /welcome"}}},
             "responses": {200: "Success", 404: "NotFound"},
         },
@@ -44,18 +48,28 @@ class Welcome(Controller):
     def welcome(self, req, res) -> None:
         body = req.mia.validated_parameters["body"]
         replacements = {"name": body["name"], "url": f"{req.host_url}demo/v1/todo.html"}
+        owner = _owner(req)
         mail = _manager().mail(config_id=CONFIG, template="welcome", replacements=replacements,
-                               culture=body["culture"]).address(body["email"])
+                               culture=body["culture"], owner=owner).address(body["email"])
         push = None
         if body.get("deviceId"):
             push = _manager().push(config_id=CONFIG, template="welcome", replacements=replacements,
-                                   culture=body["culture"]).device(body["deviceId"])
+                                   culture=body["culture"], owner=owner).device(body["deviceId"])
         res.response = {"mail": mail, "push": push}
 
     def state(self, req, res) -> None:
         item = _manager().item(req.mia.validated_parameters["path"]["id"])
-        if item is None:
-            raise MiaError(404)
-        res.response = {"type": item["type"], "to": item["notification"]["to"], "status": item["status"],
-                        "attempts": item["attempts"], "lastError": item.get("lastError"),
-                        "reason": item.get("reason")}
+        owner = _owner(req)
+        if item is None or (owner is not None and item.get("owner") != owner):
+            raise MiaError(404)  # a keyed caller sees its own items only; the same answer as an unknown id
+        answer = {"type": item["type"], "status": item["status"], "attempts": item["attempts"],
+                  "lastError": item.get("lastError"), "reason": item.get("reason")}
+        if owner is not None:
+            answer["to"] = item["notification"]["to"]
+        res.response = answer
+
+
+def _owner(req) -> str | None:  # noqa: ANN001 - Flask's request
+    """``device:<id>`` when generic-validateAccessKey verified the caller's device, else None (anonymous)."""
+    device = getattr(req.mia, "device", None)
+    return f"device:{device['id']}" if isinstance(device, dict) and device.get("id") else None

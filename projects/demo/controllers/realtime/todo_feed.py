@@ -19,9 +19,12 @@ class TodoFeed(Controller):
     group = "demo"
 
     def on_connect(self, ws: Any, req: Any) -> None:
+        """{"event": "welcome", "username"} at once, then {"event": "created"|"updated"|"deleted", "todo": {...}}
+        for every todo change; {"event": "filter", "status"} after a filter message."""
         ws.send({"event": "welcome", "username": (ws.session or {}).get("username")})
 
     def on_message(self, ws: Any, req: Any, message: Any) -> None:
+        """{"status": "checked"|"unchecked"} narrows the feed to todos with that status; {"status": null} ends it."""
         try:
             wanted = json.loads(message)
         except (TypeError, ValueError):
