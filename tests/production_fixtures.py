@@ -62,7 +62,7 @@ from core import BaseCronJob, Shared
 class TickCounter(BaseCronJob):
     """Stores one document per run with the scheduled tick it serves (from the tick thread's name)."""
     identity = "tickCounter"
-    time = {"second": "*"}
+    time = {"second": "*", "timezone": "UTC"}
     max_instance_number_total = 1
 
     def worker(self):
@@ -73,7 +73,7 @@ class TickCounter(BaseCronJob):
 class LongJob(BaseCronJob):
     """Holds its slot until this server stops (bounded at 120 s), recording its start and end."""
     identity = "longJob"
-    time = {"second": "*"}
+    time = {"second": "*", "timezone": "UTC"}
     max_instance_number_total = 1
 
     def worker(self):

@@ -22,7 +22,8 @@ from conftest import ROOT, ProjectTree, free_port
 from core.app.crons_command import beside_a_server, crons
 
 pytestmark = pytest.mark.timeout(180)
-YEARLY = {"second": "0", "minute": "0", "hour": "0", "dayOfMonth": "1", "month": "0"}  # never during a test
+# never during a test
+YEARLY = {"second": "0", "minute": "0", "hour": "0", "dayOfMonth": "1", "month": "0", "timezone": "UTC"}
 
 JOBS = f'''
 import time

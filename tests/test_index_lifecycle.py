@@ -20,7 +20,7 @@ from core.data.broadcast import MESSAGES, BroadcastBus
 from core.data.index_builds import IndexSpec, build, described, same
 from core.data.indexes import IndexConflict, ensure_indexes, model_indexes, sync_indexes
 from core.errors import StartupError
-from core.shared import Shared
+from core.shared import current_state
 
 db_env = db_fixtures.db_env
 mia_db = db_fixtures.mia_db
@@ -142,11 +142,12 @@ class FakeCollection:
 
 
 def test_index_builds_have_their_own_time_limit_and_commit_quorum(monkeypatch):
-    monkeypatch.setattr(Shared, "environment", {})
+    monkeypatch.setattr(current_state(), "environment", {})
     client = FakeClient()
     build(FakeCollection(client), [("a", 1)], "a", {"unique": True})
     assert client.builds == [("a", {"unique": True, "commitQuorum": "votingMembers"}, 3600.0)]
-    monkeypatch.setattr(Shared, "environment", {"mongo": {"indexBuildTimeout": 120, "commitQuorum": "majority"}})
+    monkeypatch.setattr(current_state(), "environment",
+                        {"mongo": {"indexBuildTimeout": 120, "commitQuorum": "majority"}})
     with pymongo.timeout(None):
         build(FakeCollection(client), [("b", 1)], "b", {})
     assert client.builds[-1] == ("b", {"commitQuorum": "majority"}, 120.0)

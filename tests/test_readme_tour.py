@@ -272,8 +272,8 @@ def test_the_two_commands_are_the_ones_ci_runs():
     blocks = [body.strip() for lang, body in fenced_blocks(section(text, "## The two commands")) if lang == "sh"]
     assert blocks == [
         "python3 -m venv .venv && .venv/bin/pip install -r requirements.txt && .venv/bin/python server.py local",
-        "python3 -m venv .venv && .venv/bin/pip install -r requirements-dev.txt && .venv/bin/ruff check . "
-        "&& .venv/bin/python -m pytest",
+        "python3 -m venv .venv && .venv/bin/pip install -r requirements-dev.lock && .venv/bin/ruff check . "
+        "&& .venv/bin/mypy && .venv/bin/python -m pytest",
     ]
     ci_lines = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if line.strip()]
     assert ci_lines[-1] == blocks[1]  # CI runs exactly the README's test command
