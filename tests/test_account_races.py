@@ -10,11 +10,10 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from http.server import ThreadingHTTPServer
 
 import pytest
 from argon2 import PasswordHasher
-from test_users import Device, FakeGraph, codes, custom, custom_device, users  # noqa: F401 - fixtures
+from test_users import Device, FakeGraph, codes, custom, custom_device, serve_graph, users  # noqa: F401 - fixtures
 
 from core import Shared
 
@@ -130,13 +129,7 @@ class TogetherGraph(FakeGraph):
 @pytest.fixture
 def together_graph():
     TogetherGraph.barrier = threading.Barrier(THREADS)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), TogetherGraph)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    yield from serve_graph(TogetherGraph)
 
 
 def test_concurrent_first_third_party_logins_create_one_account(custom, together_graph, monkeypatch):  # noqa: F811

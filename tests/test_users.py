@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -425,15 +426,20 @@ class FakeGraph(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def graph(monkeypatch):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeGraph)
+def serve_graph(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A stand-in Graph API on a free loopback port: yields its base URL, stops it afterwards."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
     thread.join(timeout=5)
+
+
+@pytest.fixture
+def graph(monkeypatch):
+    yield from serve_graph(FakeGraph)
 
 
 def test_facebook_login_creates_finds_and_merges(custom, graph, monkeypatch):
