@@ -12,6 +12,7 @@ makes bytes ambiguous (utf-7, punycode, idna; JSON: UTF-8/16/32 and Latin-1 only
 from __future__ import annotations
 
 import codecs
+import functools
 import json
 import math
 import re
@@ -96,8 +97,10 @@ def _too_deep(value: Any, limit: int) -> bool:
 
 
 
+@functools.lru_cache(maxsize=64)
 def _codec(charset: str, body_type: str) -> str:
-    """The codec name for a body's ``charset``; 415 for unknown, non-text or ambiguous ones."""
+    """The codec name for a body's ``charset``; 415 for unknown, non-text or ambiguous ones (answers are
+    remembered per charset: a refusal is an exception, which is not)."""
     try:
         info = codecs.lookup(charset)
     except (LookupError, ValueError):
@@ -129,6 +132,10 @@ def _finite(text: str) -> float:
     return value
 
 
+# json.loads with these hooks, built once: json.loads makes a decoder per call when given any hook.
+_DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite)
+
+
 def parse_body(req: Any, body_type: str, limit: int) -> tuple[Any, bytes]:
     """Return ``(body, raw_bytes)`` for the route's parser settings."""
     if body_type == "none":
@@ -143,7 +150,7 @@ def parse_body(req: Any, body_type: str, limit: int) -> tuple[Any, bytes]:
         if req.content_length and req.content_length > limit:
             raise MiaError(413)
         return {}, b""
-    encoding = req.headers.get("Content-Encoding", "identity").strip().lower() or "identity"
+    encoding = environ.get("HTTP_CONTENT_ENCODING", "identity").strip().lower() or "identity"  # req.headers.get
     if encoding != "identity" and encoding not in ENCODINGS:
         raise MiaError(415, code="UnsupportedMediaType")
     raw = _read(req, limit) if encoding == "identity" else _read_inflated(req, encoding, limit)
@@ -169,7 +176,9 @@ def parse_body(req: Any, body_type: str, limit: int) -> tuple[Any, bytes]:
     if not text.strip():
         return {}, raw
     try:
-        body = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+        if text.startswith(BOM):  # a second one: what json.loads answers for it
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        body = _DECODER.decode(text)
     except json.JSONDecodeError as exc:  # the parser's reason and where: the client can find its mistake
         raise MiaError(400, code="BadRequest", reason=exc.msg, position=exc.pos, line=exc.lineno,
                        column=exc.colno) from None

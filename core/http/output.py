@@ -148,6 +148,30 @@ def content_type(mimetype: str) -> str:
     return get_content_type(mimetype, "utf-8")
 
 
+_STATUS_LINES: dict[int, str] = {}
+
+
+def built(data: bytes, status: int, headers: Headers, content_type: str) -> Response:
+    """``Response(data, status=status, headers=headers, content_type=content_type)`` for ``headers`` that
+    name neither Content-Type nor Content-Length: the same object, without werkzeug's generic argument
+    handling and per-header checks (both values are made here and cannot hold a line break)."""
+    line = _STATUS_LINES.get(status)
+    response = Response.__new__(Response)
+    if line is None:
+        response.status = status  # werkzeug's status text, remembered per code
+        _STATUS_LINES[status] = response._status
+    else:
+        response._status, response._status_code = line, status
+    pairs = headers._list
+    pairs.append(("Content-Type", content_type))
+    pairs.append(("Content-Length", str(len(data))))
+    response.headers = headers
+    response.direct_passthrough = False
+    response._on_close = []
+    response.response = [data]
+    return response
+
+
 def finish(res: Any) -> Response:
     """Build the Flask response for a chain that called ``res.send``.
 
@@ -170,8 +194,9 @@ def finish(res: Any) -> Response:
         data, mimetype = ("" if body is None else str(body)), res.mimetype or "text/plain"
     headers = res.headers
     if type(headers) is Headers and not any(name.lower() in _BODY_HEADERS for name, _ in headers._list):
-        return Response(data, status=status, headers=headers,
-                        content_type=content_type(mimetype) if mimetype else None)
+        if mimetype:
+            return built(data.encode() if isinstance(data, str) else data, status, headers, content_type(mimetype))
+        return Response(data, status=status, headers=headers)
     response = Response(data, status=status, mimetype=mimetype)
     apply_headers(response, headers)
     return response

@@ -44,6 +44,7 @@ class PreconditionSet:
     responses: dict[int, list[str]] = field(default_factory=dict)
 
     _sections: frozenset[str] | None = None
+    _header_keys: tuple[tuple[str, str], ...] | None = None
 
     @property
     def sections(self) -> frozenset[str]:
@@ -51,6 +52,17 @@ class PreconditionSet:
         if self._sections is None:
             self._sections = frozenset(s for e in self.entries for s in e.schemas)
         return self._sections
+
+    @property
+    def header_keys(self) -> tuple[tuple[str, str], ...]:
+        """(header name, WSGI environ key) of every declared top-level header name (computed once).
+
+        A name with ``_`` is left out: :func:`header_values` turns every ``_`` of an environ key into
+        ``-``, so no request can carry it."""
+        if self._header_keys is None:
+            self._header_keys = tuple((name, _BODY_ENVIRON.get(name) or "HTTP_" + name.upper().replace("-", "_"))
+                                      for name in sorted(self.declared["header"]) if "_" not in name)
+        return self._header_keys
 
 
 def _responses(value: Any, where: str, label: str) -> dict[int, list[str]]:
@@ -143,6 +155,7 @@ def compile_preconditions(steps: list[Any], where: str, shared: dict[Any, Any] |
 
 
 _BODY_HEADERS = {"CONTENT_TYPE": "content-type", "CONTENT_LENGTH": "content-length"}
+_BODY_ENVIRON = {name: key for key, name in _BODY_HEADERS.items()}
 
 
 def header_values(environ: dict[str, Any]) -> dict[str, str]:
@@ -158,11 +171,31 @@ def header_values(environ: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-def section_values(req: Any, sections: Set[str]) -> dict[str, Any]:
-    """Raw input per section, built only for sections some controller declared."""
+def declared_header_values(environ: dict[str, Any], keys: tuple[tuple[str, str], ...],
+                           heads: Set[str]) -> dict[str, str]:
+    """The part of :func:`header_values` a header schema reads: its declared names (``keys``, see
+    :attr:`PreconditionSet.header_keys`) and dotted names under a declared head (``culture.code``),
+    looked up instead of converting every header of the request."""
+    out = {}
+    for name, key in keys:
+        value = environ.get(key)
+        if value is not None and (value or key[:5] == "HTTP_"):  # Content-Type/-Length only when given
+            out[name] = value
+    for key in environ:
+        if "." in key and key[:5] == "HTTP_":
+            name = key[5:].replace("_", "-").lower()
+            if name.split(".", 1)[0] in heads:
+                out[name] = environ[key]
+    return out
+
+
+def section_values(req: Any, sections: Set[str], pre: PreconditionSet | None = None) -> dict[str, Any]:
+    """Raw input per section, built only for sections some controller declared (headers: only the
+    declared ones when ``pre`` is given)."""
     values: dict[str, Any] = {}
     if "header" in sections:
-        values["header"] = header_values(req.environ)
+        values["header"] = (header_values(req.environ) if pre is None else
+                            declared_header_values(req.environ, pre.header_keys, pre.declared["header"]))
     if "query" in sections:
         values["query"] = req.mia.query
     if "body" in sections:
@@ -178,7 +211,7 @@ def validate_request(pre: PreconditionSet, req: Any) -> list[dict[str, Any]]:
     validated: list[dict[str, Any]] = [{} for _ in range(pre.step_count)]
     if not pre.entries:
         return validated
-    values = section_values(req, pre.sections)
+    values = section_values(req, pre.sections, pre)
     errors: list[dict[str, Any]] = []
     seen: set[tuple[Any, Any, str]] = set()
     common = []

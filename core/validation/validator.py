@@ -342,7 +342,7 @@ class CompiledSchema:
         return out
 
     def _run(self, values: Any, partial: bool, query: bool) -> tuple[dict[str, Any], list[dict[str, str]]]:
-        work = normalize(values, self._root) if isinstance(values, Mapping) and values else {}
+        work = normalize(values, self._root) if values and (type(values) is dict or isinstance(values, Mapping)) else {}
         if not query:
             for parts in self._stripped:
                 parent = get_path(work, parts[:-1]) if len(parts) > 1 else work
