@@ -71,11 +71,16 @@ def _current_request() -> Any:
     return cast(Any, request)._get_current_object() if has_request_context() else None
 
 
+def _request_ip(req: Any) -> Any:
+    """The client's address: the one the proxy rules resolved, else the socket's."""
+    return getattr(getattr(req, "mia", None), "client_ip", None) or getattr(req, "remote_addr", None)
+
+
 def _from_request(req: Any) -> dict[str, Any]:
     """What the request tells: address, agent, request id, route, the verified device and user."""
     mia = getattr(req, "mia", None)
     environ = getattr(req, "environ", {}) or {}
-    found: dict[str, Any] = {"ip": getattr(mia, "client_ip", None) or getattr(req, "remote_addr", None),
+    found: dict[str, Any] = {"ip": _request_ip(req),
                              "userAgent": (environ.get("HTTP_USER_AGENT") or "")[:300] or None,
                              "requestId": environ.get("mia.request_id"), "method": getattr(req, "method", None),
                              "path": getattr(req, "path", None)}
@@ -102,7 +107,7 @@ class AuditTrail(Lib):
 
     def __init__(self) -> None:
         super().__init__()
-        self._seen: OrderedDict[str, None] = OrderedDict()  # (key, address) pairs known in this process
+        self._seen: OrderedDict[tuple[str, str, str], None] = OrderedDict()  # (kind, key, address) seen here
         self._lock = Lock()
 
     @staticmethod
@@ -148,14 +153,15 @@ class AuditTrail(Lib):
         """Record ``key.newAddress`` the first time ``key_id`` (a secret id, a static key's device) is
         used from the request's address; True when the address was new."""
         req = req if req is not None else _current_request()
-        ip = fields.pop("ip", None) or (_from_request(req).get("ip") if req is not None else None)
+        ip = fields.pop("ip", None) or (_request_ip(req) if req is not None else None)
         if not ip:
             return False
-        pair = hashlib.sha256(f"{kind}\n{key_id}\n{ip}".encode()).hexdigest()
+        seen = (kind, str(key_id), str(ip))  # hashed only for the database: most calls stop here
         with self._lock:
-            if pair in self._seen:
-                self._seen.move_to_end(pair)
+            if seen in self._seen:
+                self._seen.move_to_end(seen)
                 return False
+        pair = hashlib.sha256(f"{kind}\n{key_id}\n{ip}".encode()).hexdigest()
         from pymongo.errors import DuplicateKeyError
 
         now = datetime.now(UTC)
@@ -169,7 +175,7 @@ class AuditTrail(Lib):
             log.exception("known addresses could not be read")
             return False
         with self._lock:
-            self._seen[pair] = None
+            self._seen[seen] = None
             if len(self._seen) > 10000:
                 self._seen.popitem(last=False)
         if new:

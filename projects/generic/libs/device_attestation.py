@@ -174,7 +174,9 @@ class DeviceAttestation(Lib):
 
     def enforce_group(self, req: Any, device: dict[str, Any]) -> None:
         """``requiredForGroups``: the route's group needs an attested device (called by the key check)."""
-        groups = self.settings().get("requiredForGroups") or []
+        env = Shared.environment.get("attestation") or {}  # settings()["requiredForGroups"], read alone: every request
+        groups = (env["requiredForGroups"] if "requiredForGroups" in env
+                  else Shared.config("generic-attestation.requiredForGroups")) or []
         route = getattr(req.mia, "route", None)
         if groups and route is not None and route.group in groups:
             self.check_request(req, device)
