@@ -82,3 +82,17 @@ def test_header_preconditions_read_only_declared_headers_and_see_the_same(header
     else:
         assert not errors
         assert validated == [{section: out for section, (out, _) in step.items()} for step in every]
+
+
+@pytest.mark.parametrize("query", ["flavour=Vanilla", "a=1&a=2&b=", "k", "&&=&a", "=x", "a==b&a=", "a=1;b=2",
+                                   "x[0]=a&x[2]=b&x=c", "a[b][c]=1&a[]=2", "&", "sort=name&limit=5&skip=0"])
+def test_plain_query_strings_parse_as_parse_qsl_parses_them(query):
+    """A query string with nothing to decode (no ``%``, no ``+``, ASCII) is split by hand: the same values."""
+    from urllib.parse import parse_qsl
+
+    from core.http.querystring import parse_query, parse_query_string
+
+    grouped: dict[str, list[str]] = {}
+    for key, value in parse_qsl(query, keep_blank_values=True):
+        grouped.setdefault(key, []).append(value)
+    assert parse_query_string(query) == parse_query(grouped)

@@ -31,12 +31,14 @@ from flask import Flask, signals
 from flask.ctx import RequestContext
 from flask.globals import _cv_app, _cv_request
 from flask.sessions import SecureCookieSessionInterface
+from werkzeug.wrappers import Request
 
 CATCH_ALL = "mia"
 HOOKS = ("before_request_funcs", "after_request_funcs", "teardown_request_funcs", "url_value_preprocessors")
 SIGNALS = (signals.request_started, signals.request_finished, signals.request_tearing_down,
            signals.appcontext_pushed, signals.appcontext_popped, signals.appcontext_tearing_down)
 NO_BODY = frozenset((204, 304))
+_REQUEST_CLOSE = Request.close
 _FIX_UP = frozenset(("location", "content-location"))  # werkzeug rewrites these: leave them to it
 
 
@@ -101,8 +103,8 @@ class LeanContext(DirectContext):
         last = len(self._cv_tokens) == 1
         token, app_ctx = self._cv_tokens.pop()
         try:
-            if last:
-                self.request.close()
+            if last and ("files" in self.request.__dict__ or type(self.request).close is not _REQUEST_CLOSE):
+                self.request.close()  # it closes the uploaded files: none when none were parsed
         finally:
             _cv_request.reset(token)
             if last:
@@ -158,7 +160,7 @@ class DirectDispatch:
     def __init__(self, app: Flask, flask_wsgi: Callable[..., Any]) -> None:
         self.app = app
         self.flask_wsgi = flask_wsgi
-        self._rules_seen = -1
+        self._rules_seen: Any = None  # the url_map whose rules _refresh read; None when a rule was added since
         self._other_prefixes: tuple[str, ...] | None = None
         self._root_rule: Any = None
         self._path_rule: Any = None
@@ -172,12 +174,33 @@ class DirectDispatch:
             hooks = hooks_plain(self.app)
             if self.app._got_first_request:
                 self._hooks_plain = hooks
-        return hooks and not any(signal.receivers for signal in SIGNALS)
+        if not hooks:
+            return False
+        for signal in SIGNALS:
+            if signal.receivers:
+                return False
+        return True
+
+    def _watch(self, url_map: Any) -> None:
+        """Learn of every rule added to ``url_map`` (its ``add``, wrapped on the instance): checked per
+        request, where counting the rules built a list of all of them each time."""
+        if getattr(url_map.add, "_mia_direct", None) is self:
+            return
+        add = url_map.add
+
+        def add_and_refresh(rulefactory: Any) -> None:
+            add(rulefactory)
+            self._rules_seen = None
+
+        add_and_refresh._mia_direct = self  # type: ignore[attr-defined]
+        url_map.add = add_and_refresh
 
     def _refresh(self) -> None:
         """Recompute what Flask routes elsewhere; runs again whenever a rule is added."""
-        rules = list(self.app.url_map.iter_rules())
-        self._rules_seen = len(rules)
+        url_map = self.app.url_map
+        self._watch(url_map)
+        self._rules_seen = url_map  # before reading: a rule added meanwhile sets None again
+        rules = list(url_map.iter_rules())
         self._other_prefixes = None
         mine = [r for r in rules if r.endpoint == CATCH_ALL]
         root = next((r for r in mine if r.rule == "/"), None)
@@ -198,7 +221,7 @@ class DirectDispatch:
         self._other_prefixes = tuple(prefixes)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if len(self.app.url_map._rules) != self._rules_seen:
+        if self._rules_seen is not self.app.url_map:
             self._refresh()
         path = environ.get("PATH_INFO") or ""
         prefixes = self._other_prefixes

@@ -31,6 +31,13 @@ def parse_query_string(query_string: str) -> dict[str, Any]:
     if not query_string:
         return {}
     grouped: dict[str, list[str]] = {}
+    if query_string.isascii() and "%" not in query_string and "+" not in query_string:
+        # What parse_qsl answers when there is nothing to decode (the usual query), without its generality.
+        for pair in query_string.split("&"):
+            if pair:
+                key, _, value = pair.partition("=")
+                grouped.setdefault(key, []).append(value)
+        return parse_query(grouped)
     for key, value in parse_qsl(query_string.encode("latin1").decode(), keep_blank_values=True,
                                 errors="werkzeug.url_quote"):
         grouped.setdefault(key, []).append(value)
