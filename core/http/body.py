@@ -42,8 +42,11 @@ def _read(req: Any, limit: int) -> bytes:
     length = req.content_length
     if length is not None and length > limit:
         raise MiaError(413)
+    want = limit + 1
+    if length is not None and "wsgi.input_terminated" not in req.environ:
+        want = min(want, length)  # werkzeug's stream ends at Content-Length: no buffer the size of the limit
     try:
-        data = req.stream.read(limit + 1)
+        data = req.stream.read(want)
     except Exception as exc:  # noqa: BLE001 - broken framing (werkzeug's OSError, gunicorn's InvalidChunkSize)
         if _timed_out(exc):  # the server's body timeout (server.bodyTimeout): the announced body did not come
             raise MiaError(408) from None

@@ -125,6 +125,7 @@ class HostResolver:
                 else:
                     self.exact.setdefault(name, entry["id"])
         self.ids = {e["id"] for e in entries}
+        self.active = bool(self.exact or self.patterns)  # without vhosts every Host resolves to None
 
     def resolve(self, host_header: str | None) -> str | None:
         if not host_header or not (self.exact or self.patterns):

@@ -58,26 +58,32 @@ class LooseSet:
 
 def _length_checks(rules: dict[str, Any]) -> list[Check]:
     checks: list[Check] = []
-    for key, code, word, too_far in (("minLength", "MinLengthUnderachieved", "less", lambda a, b: a < b),
-                                     ("maxLength", "MaxLengthExceeded", "more", lambda a, b: a > b)):
+    for key, code, word, below in (("minLength", "MinLengthUnderachieved", "less", True),
+                                   ("maxLength", "MaxLengthExceeded", "more", False)):
         n = rules.get(key)
         if n is None:
             continue
         if not isinstance(n, int) or isinstance(n, bool) or n < 0:
             raise RuleError(f"{key} must be a non-negative int, not {n!r}")
 
-        def check(v: Any, lab: str, n: int = n, code: str = code, word: str = word, too_far: Any = too_far) -> Any:
-            if isinstance(v, (str, list)) and too_far(len(v), n):
+        # One closure per direction (no comparison function called per value).
+        def too_short(v: Any, lab: str, n: int = n, code: str = code, word: str = word) -> Any:
+            if isinstance(v, (str, list)) and len(v) < n:
                 return error(code, lab, f"{lab} length is {word} than {n} chars")
             return None
-        checks.append(check)
+
+        def too_long(v: Any, lab: str, n: int = n, code: str = code, word: str = word) -> Any:
+            if isinstance(v, (str, list)) and len(v) > n:
+                return error(code, lab, f"{lab} length is {word} than {n} chars")
+            return None
+        checks.append(too_short if below else too_long)
     return checks
 
 
 def _range_checks(rules: dict[str, Any]) -> list[Check]:
     checks: list[Check] = []
-    for key, code, word, too_far in (("min", "MinValueUnderachived", "less", lambda a, b: a < b),
-                                     ("max", "MaxValueExceeded", "more", lambda a, b: a > b)):
+    for key, code, word, below in (("min", "MinValueUnderachived", "less", True),
+                                   ("max", "MaxValueExceeded", "more", False)):
         n = rules.get(key)
         if n is None:
             continue
@@ -85,12 +91,16 @@ def _range_checks(rules: dict[str, Any]) -> list[Check]:
             raise RuleError(f"{key} must be a number, not {n!r}")
         shown = js_str(n)
 
-        def check(v: Any, lab: str, n: Any = n, code: str = code, word: str = word, shown: str = shown,
-                  too_far: Any = too_far) -> Any:
-            if _is_num(v) and too_far(v, n):
+        def too_small(v: Any, lab: str, n: Any = n, code: str = code, word: str = word, shown: str = shown) -> Any:
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and v < n:
                 return error(code, lab, f"{lab} value is {word} than {shown}")
             return None
-        checks.append(check)
+
+        def too_big(v: Any, lab: str, n: Any = n, code: str = code, word: str = word, shown: str = shown) -> Any:
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and v > n:
+                return error(code, lab, f"{lab} value is {word} than {shown}")
+            return None
+        checks.append(too_small if below else too_big)
     return checks
 
 
@@ -168,7 +178,8 @@ class Leaf:
 
     __slots__ = ("path", "parts", "rules", "info", "coerce", "expected", "sub_coerce", "sub_expected", "pre",
                  "elem_pre", "deny", "match", "converts", "date_convert", "required", "nullable", "stripped",
-                 "hidden", "has_default", "default_fn", "default_err", "missing_err", "virtual", "elem_active")
+                 "hidden", "has_default", "default_fn", "default_err", "missing_err", "virtual", "elem_active",
+                 "scalar_active")
 
     def __init__(self, rules: dict[str, Any], path: str) -> None:
         unknown = [str(k) for k in rules if k not in RULE_KEYS]
@@ -223,6 +234,7 @@ class Leaf:
         self.missing_err = error("MissingRequiredParameter", path,
                                  f"{path} is required but invalid value or no value given")
         self.elem_active = bool(self.sub_coerce or self.elem_pre or self.deny or self.match or self.converts)
+        self.scalar_active = bool(self.pre or self.deny or self.match or self.converts or self.date_convert)
         self.info = FieldInfo(
             name=path, type_name=ts.name if ts else None, sub_type=st.name if st else None, required=self.required,
             min_length=rules.get("minLength"), max_length=rules.get("maxLength"), min=rules.get("min"),
@@ -261,20 +273,22 @@ class Leaf:
             else:
                 v = c
         if isinstance(v, (str, int, float)):
-            if err is None:
-                for check in self.pre:
-                    err = check(v, self.path)
-                    if err is not None:
-                        break
-            if self.deny is not None:
-                err = self.deny(v, self.path) or err
-            if err is None and self.match is not None:
-                err = self.match(v, self.path)
-            if err is None and isinstance(v, str):
-                for conv in self.converts:
-                    v = conv(v)
-                if self.date_convert:
-                    v = parse_date(v) or v
+            if self.scalar_active:
+                path = self.path
+                if err is None:
+                    for check in self.pre:
+                        err = check(v, path)
+                        if err is not None:
+                            break
+                if self.deny is not None:
+                    err = self.deny(v, path) or err
+                if err is None and self.match is not None:
+                    err = self.match(v, path)
+                if err is None and isinstance(v, str):
+                    for conv in self.converts:
+                        v = conv(v)
+                    if self.date_convert:
+                        v = parse_date(v) or v
         elif isinstance(v, (list, tuple)):
             v, err = self._run_list(v, err)
         elif isinstance(v, dict):
