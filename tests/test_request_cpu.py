@@ -96,3 +96,63 @@ def test_plain_query_strings_parse_as_parse_qsl_parses_them(query):
     for key, value in parse_qsl(query, keep_blank_values=True):
         grouped.setdefault(key, []).append(value)
     assert parse_query_string(query) == parse_query(grouped)
+
+
+def test_request_ids_are_unique_across_threads_batches_and_forks():
+    """Request ids come from batches of os.urandom: 32 hex characters, never repeated by threads
+    racing over a batch end, and a forked worker does not repeat the ids its parent would give."""
+    import os
+    import re
+    import threading
+
+    from core.app.access import RequestIds
+
+    ids = RequestIds()
+    seen: list[list[str]] = [[] for _ in range(4)]
+
+    def take(out: list[str]) -> None:
+        for _ in range(3 * RequestIds.BATCH):
+            out.append(ids.new())
+
+    threads = [threading.Thread(target=take, args=(out,)) for out in seen]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    every = [i for out in seen for i in out]
+    assert len(set(every)) == len(every) == 12 * RequestIds.BATCH
+    assert all(re.fullmatch(r"[0-9a-f]{32}", i) for i in every)
+
+    ids.new()  # a batch begun before the fork
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its next ids, to the parent
+        os.close(read)
+        os.write(write, "".join(ids.new() for _ in range(8)).encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        child = pipe.read()
+    os.waitpid(pid, 0)
+    parent = "".join(ids.new() for _ in range(8))
+    assert len(child) == 8 * 32 and child != parent
+
+
+def test_the_overload_watchdog_knows_a_forked_child_by_its_process_id():
+    """The busy guard checks its watchdog per request against the process id kept at fork time."""
+    import os
+
+    from core.http import overload
+
+    assert overload._PROCESS[0] == os.getpid()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        os.write(write, str(overload._PROCESS[0] == os.getpid()).encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        answer = pipe.read()
+    os.waitpid(pid, 0)
+    assert answer == "True"

@@ -36,6 +36,10 @@ log = logging.getLogger("mia.overload")
 TYPICAL_SERVICE_MS = 50
 DEFAULT_THREADS = 8
 SMOOTHING = 1 / 3  # weight of a new lag sample (toobusy's dampening)
+# This process's id, renewed in a forked child (threads do not survive fork(): a child starts its own
+# watchdog). Kept because os.getpid() is a system call and the guard runs on every request.
+_PROCESS = [os.getpid()]
+os.register_at_fork(after_in_child=lambda: _PROCESS.__setitem__(0, os.getpid()))
 
 
 class LoadMonitor:
@@ -100,7 +104,7 @@ class LoadMonitor:
         raise ServiceUnavailable("ServerBusy", retry_after=self.retry_after)
 
     def _ensure_watchdog(self) -> None:
-        pid = os.getpid()
+        pid = _PROCESS[0]
         if self._watchdog_pid == pid:
             return
         with self._lock:
