@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import difflib
+import functools
 import logging
 import sys
 import threading
@@ -89,7 +90,13 @@ class _Registry:
         self._origin.clear()
 
 
-def _walk(obj: Any, parts: list[str]) -> Any:
+@functools.lru_cache(maxsize=1024)
+def _dotted_path(path: str) -> tuple[str, ...]:
+    """``"a.b.c"`` -> ``("a", "b", "c")``, once per path: project code asks for the same keys per request."""
+    return tuple(path.split("."))
+
+
+def _walk(obj: Any, parts: Any) -> Any:
     for part in parts:
         if obj is None:
             return None
@@ -219,9 +226,12 @@ class Shared(metaclass=_SharedType):
         """``Shared.config("environment.server.http.port")`` or ``Shared.config("demo-config.title")``.
 
         An unknown identity answers None (mia.js) and logs one warning naming the closest ones."""
-        parts = list(path) if isinstance(path, list) else str(path).split(".")
+        if type(path) is str:
+            parts: Any = _dotted_path(path)
+        else:
+            parts = list(path) if isinstance(path, list) else str(path).split(".")
         head, rest = parts[0], parts[1:]
-        state = current_state()
+        state = _bound.get() or current_state()  # current_state()'s request-path case, inlined
         if head == "environment":
             return _walk(state.environment, rest)
         if head == "system":
