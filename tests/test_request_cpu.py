@@ -156,3 +156,31 @@ def test_the_overload_watchdog_knows_a_forked_child_by_its_process_id():
         answer = pipe.read()
     os.waitpid(pid, 0)
     assert answer == "True"
+
+
+def test_db_errors_translates_database_failures_and_lets_everything_else_through():
+    """``with db_errors():`` (a plain context manager now): a duplicate is the 409, an unreachable
+    server the 503 with Retry-After, each caused by the original; anything else passes unchanged."""
+    from pymongo.errors import AutoReconnect, DuplicateKeyError
+
+    from core.data.databases import db_errors
+    from core.errors import MiaError
+
+    original = DuplicateKeyError("E11000 duplicate key error", 11000, {"keyValue": {"name": "x"}})
+    with pytest.raises(MiaError) as caught:
+        with db_errors():
+            raise original
+    assert caught.value.status == 409 and caught.value.__cause__ is original
+    with pytest.raises(MiaError) as caught:
+        with db_errors():
+            raise AutoReconnect("gone")
+    assert caught.value.status == 503 and caught.value.headers.get("Retry-After") == "1"
+    mine = MiaError(418)
+    for passing in (mine, ValueError("not a database error"), KeyboardInterrupt()):
+        with pytest.raises(type(passing)) as caught:
+            with db_errors():
+                raise passing
+        assert caught.value is passing
+    with db_errors():
+        value = 1
+    assert value == 1

@@ -28,8 +28,6 @@ import os
 import re
 import threading
 import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -350,17 +348,29 @@ def translate_db_error(err: BaseException) -> MiaError | None:
 register_translator(translate_db_error)
 
 
-@contextmanager
-def db_errors() -> Iterator[None]:
-    """Raise pymongo failures as their mia error (409/503) so callers can catch ``MiaError``."""
-    try:
-        yield
-    except MiaError:
-        raise
-    except Exception as err:
+class _DbErrors:
+    """``with db_errors():`` as a plain context manager: every model call enters one, and a
+    generator-based one cost a generator per call."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, err: BaseException | None, trace: Any) -> None:  # None: never swallows
+        if err is None or isinstance(err, MiaError) or not isinstance(err, Exception):
+            return
         translated = translate_db_error(err)
         if translated is None:
-            raise
+            return
         if translated.status >= 500:
             log.warning("database unavailable: %s", err)
         raise translated from err
+
+
+_DB_ERRORS = _DbErrors()
+
+
+def db_errors() -> _DbErrors:
+    """Raise pymongo failures as their mia error (409/503) so callers can catch ``MiaError``."""
+    return _DB_ERRORS
