@@ -184,3 +184,17 @@ def test_db_errors_translates_database_failures_and_lets_everything_else_through
     with db_errors():
         value = 1
     assert value == 1
+
+
+@pytest.mark.parametrize("header", ["application/json", "Application/JSON; Charset=UTF-16",
+                                    "text/plain;charset=latin-1", 'application/vnd.api+json; charset="utf-8"; x=1',
+                                    "", "garbage;;;", "a/b; charset="])
+def test_body_content_type_is_read_as_werkzeug_reads_it(header):
+    """The body parser remembers each Content-Type's mimetype and charset: werkzeug's answers."""
+    from werkzeug.wrappers import Request
+
+    from core.http.body import _content_type
+
+    request = Request(EnvironBuilder(headers={"Content-Type": header} if header else {}).get_environ())
+    assert _content_type(request.environ.get("CONTENT_TYPE", "")) == (
+        (request.mimetype or "").lower(), request.mimetype_params.get("charset", "utf-8"))

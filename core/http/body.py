@@ -20,6 +20,8 @@ import zlib
 from typing import Any
 from urllib.parse import parse_qsl
 
+from werkzeug.http import parse_options_header
+
 from client import is_json_content_type  # the signer and the verifier use the same test
 from core.errors import MiaError
 
@@ -100,6 +102,14 @@ def _too_deep(value: Any, limit: int) -> bool:
 
 
 
+@functools.lru_cache(maxsize=256)
+def _content_type(header: str) -> tuple[str, str]:
+    """``(req.mimetype, req.mimetype_params.get("charset", "utf-8"))`` of a Content-Type header, parsed once
+    per header text (werkzeug parses it anew for every request)."""
+    mimetype, params = parse_options_header(header)
+    return mimetype.lower(), params.get("charset", "utf-8")
+
+
 @functools.lru_cache(maxsize=64)
 def _codec(charset: str, body_type: str) -> str:
     """The codec name for a body's ``charset``; 415 for unknown, non-text or ambiguous ones (answers are
@@ -147,7 +157,7 @@ def parse_body(req: Any, body_type: str, limit: int) -> tuple[Any, bytes]:
     chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
     if not chunked and (not environ.get("CONTENT_LENGTH") or not req.content_length):
         return EMPTY[body_type](), b""  # no body at all (most GETs): nothing to read or parse
-    mimetype = (req.mimetype or "").lower()
+    mimetype, charset = _content_type(environ.get("CONTENT_TYPE", ""))  # req.mimetype and its charset, remembered
     if body_type == "json" and not is_json_content_type(mimetype):
         # Like body-parser: other content types are not parsed; the body stays empty.
         if req.content_length and req.content_length > limit:
@@ -159,7 +169,7 @@ def parse_body(req: Any, body_type: str, limit: int) -> tuple[Any, bytes]:
     raw = _read(req, limit) if encoding == "identity" else _read_inflated(req, encoding, limit)
     if body_type == "raw":
         return raw, raw
-    codec = _codec(req.mimetype_params.get("charset", "utf-8"), body_type)
+    codec = _codec(charset, body_type)
     try:
         text = raw.decode(codec)
     except (UnicodeError, ValueError):
