@@ -26,7 +26,8 @@ from typing import Any, cast
 from bson import ObjectId
 from mongomock_ng.helpers import NOTHING as _NOTHING
 
-from core.data.embedded_keys import Index, ParallelArrays, _Ids, canon
+from core.data.embedded_documents import pairs
+from core.data.embedded_keys import Index, ParallelArrays, _Ids, build_all, canon
 from core.data.embedded_lock import WRITE_LOCK
 
 ORIGINALS: dict[str, Callable[..., Any]] = {}
@@ -69,9 +70,7 @@ def state(store: Any) -> State:
     with _write_lock():  # no write may slip between the pass over the documents and its end
         current = State(store)
         _BUILDS[0] += 1
-        for index in current.indexes.values():
-            if index.unique:
-                index.build(store._documents)
+        build_all([index for index in current.indexes.values() if index.unique], store._documents)
         store._mia_index = current
     return current
 
@@ -224,7 +223,7 @@ def create_index(self: Any, keys: Any, cache_for: int = 300, session: Any = None
             raise OperationFailure(f"Index with name: {name} already exists with different options", 85)
         return name
     index = Index(name, config)
-    for doc_id, document in list(store._documents.items()):
+    for doc_id, document in pairs(store._documents):
         try:
             index.add(doc_id, index.keys_of(document))
         except ParallelArrays as exc:

@@ -17,6 +17,8 @@ from typing import Any
 from bson import Binary, Decimal128, ObjectId
 from mongomock_ng.helpers import NOTHING as _NOTHING
 
+from core.data.embedded_documents import pairs
+
 _UNDEFINED = ("$undefined",)  # the key of an empty array
 _NULL = ("$null",)
 _SELF_KEYED = frozenset({str, int, float, ObjectId})  # values that are their own index key
@@ -136,26 +138,25 @@ class Index:
         self.of: dict[Any, Any] = {}  # id -> its key, or a _Keys tuple of keys
         self.built = False  # unique indexes are built at once, the others on their first lookup
 
-    def build(self, documents: dict[Any, Any]) -> None:
+    def build(self, documents: Any) -> None:
         """Index every stored document (one pass; a document with parallel arrays is left out, as before)."""
-        keys_of, add, rest = self.keys_of, self.add, list(documents.items())
+        build_all([self], documents)
+
+    def take(self, doc_id: Any, document: Any) -> None:
+        """Index one document while the index is built."""
         if self.plain is not None and self.partial is None:  # the usual case inline: one key per document
-            plain, of, setdefault, others = self.plain, self.of, self.keys.setdefault, []
-            for doc_id, document in rest:
-                value = document
-                for part in plain:
-                    value = value.get(part, _NOTHING) if type(value) is dict else _NOTHING
-                if type(value) in _SELF_KEYED and setdefault(value, doc_id) is doc_id:
-                    of[doc_id] = value
-                else:
-                    others.append((doc_id, document))
-            rest = others
-        for doc_id, document in rest:
-            try:
-                add(doc_id, keys_of(document))
-            except ParallelArrays:
-                continue
-        self.built = True
+            value = document
+            for part in self.plain:
+                value = value.get(part, _NOTHING) if type(value) is dict else _NOTHING
+            if type(value) in _SELF_KEYED and self.keys.setdefault(value, doc_id) is doc_id:
+                self.of[doc_id] = value
+                return
+            if value is _NOTHING and self.sparse and len(self.plain) == 1:
+                return  # a sparse index leaves out a document without its field
+        try:
+            self.add(doc_id, self.keys_of(document))
+        except ParallelArrays:
+            pass
 
     def current(self, spec: dict[str, Any]) -> bool:
         return spec is self.spec and bool(spec.get("unique")) == self.unique and \
@@ -255,3 +256,14 @@ def _filter_applies(flt: Any, document: Any) -> bool:
     from mongomock_ng.filtering import filter_applies
 
     return bool(filter_applies(flt, document))
+
+
+def build_all(indexes: list[Index], documents: Any) -> None:
+    """Build ``indexes`` in one pass over ``documents`` (each stored document decoded once)."""
+    if indexes:
+        takes = [index.take for index in indexes]
+        for doc_id, document in pairs(documents):
+            for take in takes:
+                take(doc_id, document)
+    for index in indexes:
+        index.built = True
