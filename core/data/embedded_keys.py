@@ -125,7 +125,7 @@ class ParallelArrays(Exception):
 class Index:
     """One index of one collection store: key -> ids (one id, or a dict used as an ordered set)."""
 
-    __slots__ = ("name", "spec", "fields", "paths", "plain", "unique", "sparse", "partial", "keys", "of", "built")
+    __slots__ = ("name", "spec", "fields", "paths", "plain", "unique", "sparse", "partial", "keys", "built")
 
     def __init__(self, name: str, spec: dict[str, Any]) -> None:
         self.name, self.spec = name, spec
@@ -135,7 +135,6 @@ class Index:
         self.unique, self.sparse = bool(spec.get("unique")), bool(spec.get("sparse"))
         self.partial = spec.get("partialFilterExpression")
         self.keys: dict[Any, Any] = {}
-        self.of: dict[Any, Any] = {}  # id -> its key, or a _Keys tuple of keys
         self.built = False  # unique indexes are built at once, the others on their first lookup
 
     def build(self, documents: Any) -> None:
@@ -149,7 +148,6 @@ class Index:
             for part in self.plain:
                 value = value.get(part, _NOTHING) if type(value) is dict else _NOTHING
             if type(value) in _SELF_KEYED and self.keys.setdefault(value, doc_id) is doc_id:
-                self.of[doc_id] = value
                 return
             if value is _NOTHING and self.sparse and len(self.plain) == 1:
                 return  # a sparse index leaves out a document without its field
@@ -217,7 +215,6 @@ class Index:
                     held[doc_id] = None
                 else:
                     self.keys[key] = _Ids(((held, None), (doc_id, None)))
-            self.of[doc_id] = key
             return
         for key in keys:
             held = self.keys.get(key, _NOTHING)
@@ -227,14 +224,15 @@ class Index:
                 held[doc_id] = None
             elif held != doc_id:
                 self.keys[key] = _Ids(((held, None), (doc_id, None)))
-        if keys:
-            self.of[doc_id] = keys[0] if len(keys) == 1 else _Keys(keys)
 
-    def remove(self, doc_id: Any) -> None:
-        old = self.of.pop(doc_id, _NOTHING)
-        if old is _NOTHING:
-            return
-        for key in (old if type(old) is _Keys else (old,)):
+    def remove(self, doc_id: Any, document: Any) -> None:
+        """Take ``doc_id`` out under the keys of ``document``, its stored version (no map from id to
+        keys is kept: the stored bytes are that map, and a million ids cost 40 MB per index)."""
+        try:
+            keys = self.keys_of(document)
+        except ParallelArrays:
+            return  # never indexed
+        for key in keys:
             held = self.keys.get(key, _NOTHING)
             if type(held) is _Ids:
                 held.pop(doc_id, None)
@@ -246,10 +244,6 @@ class Index:
 
 class _Ids(dict):
     """The ids under one key when there are several (a dict as an insertion-ordered set)."""
-
-
-class _Keys(tuple):
-    """The keys of one multikey document."""
 
 
 def _filter_applies(flt: Any, document: Any) -> bool:
