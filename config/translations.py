@@ -44,6 +44,8 @@ translations = {
                             "en": "The data store cannot write to its disk (full); nothing was changed"},
     "DocumentTooLarge": {"de": "Das Dokument ist größer als die Datenbank speichern kann (16 MB)",
                          "en": "The document is larger than the database can store (16 MB)"},
+    "ValueNotStorable": {"de": "Ein Wert kann nicht gespeichert werden (z. B. eine Zahl über 64 Bit)",
+                         "en": "A value cannot be stored (for example a number past 64 bits)"},
     "ServerBusy": {"de": "Der Server ist gerade ausgelastet", "en": "I'm busy right now, sorry."},
     "ControllerTimeout": {"de": "Die Anfrage hat zu lange gedauert und wurde abgebrochen",
                           "en": "The request took too long and was stopped"},

@@ -6,7 +6,6 @@ answers are compared with mongomock's scan, and unique indexes refuse what Mongo
 """
 from __future__ import annotations
 
-import collections
 import random
 
 import mongomock_ng
@@ -18,13 +17,14 @@ from pymongo.errors import DuplicateKeyError, OperationFailure
 from core.data import embedded_index
 from core.data.databases import Databases
 from core.data.embedded import make_thread_safe
+from core.data.embedded_documents import Documents
 from core.errors import StartupError
 
 make_thread_safe()
 
 
-class CountingDocuments(collections.OrderedDict):
-    """A store's document dict that counts every pass over all of it."""
+class CountingDocuments(Documents):
+    """A store's documents (BSON bytes, as every store keeps them) counting every pass over all of them."""
 
     passes = 0
 
@@ -49,7 +49,10 @@ def devices(size: int):
     collection.insert_many([{"id": f"d{i}", "access": {"key": f"k{i}"}, "owner": i % 7, "name": f"n{i}"}
                             for i in range(size)])
     store = collection._store
-    store._documents = CountingDocuments(store._documents)
+    assert type(store._documents) is Documents
+    counting = CountingDocuments()
+    counting.raw = store._documents.raw
+    store._documents = counting
     return collection
 
 

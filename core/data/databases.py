@@ -31,6 +31,8 @@ import weakref
 from pathlib import Path
 from typing import Any
 
+from bson.errors import InvalidDocument
+
 from core.data.consistency import mongo_settings
 from core.errors import MiaError, ServiceUnavailable, StartupError, register_translator
 from core.shared import Shared
@@ -318,13 +320,16 @@ def _too_large(code: Any, message: Any) -> bool:
 
 
 def translate_db_error(err: BaseException) -> MiaError | None:
-    """pymongo's failures as mia errors: duplicates 409, an unreachable server 503 (never a 500)."""
+    """pymongo's failures as mia errors: duplicates 409, a value BSON cannot hold (an integer past
+    64 bits, a set) 400, an unreachable server 503 (never a 500)."""
     try:
         from pymongo import errors as pe
     except ImportError:  # pragma: no cover - pymongo is a pinned dependency
         return None
     if isinstance(err, pe.DuplicateKeyError):
         return duplicate_key_error(err)
+    if isinstance(err, InvalidDocument) or (isinstance(err, OverflowError) and "8-byte ints" in str(err)):
+        return MiaError(400, code="ValueNotStorable")  # what BSON cannot hold (never echoing the value)
     if isinstance(err, pe.BulkWriteError):
         write_errors = (err.details or {}).get("writeErrors") or []
         if any(e.get("code") == 11000 for e in write_errors):

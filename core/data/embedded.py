@@ -162,16 +162,22 @@ def make_thread_safe() -> None:
     import mongomock_ng.mongo_client
     import mongomock_ng.store
 
-    from core.data import embedded_fast, embedded_index, embedded_ttl
+    from core.data import embedded_documents, embedded_fast, embedded_index, embedded_ttl
+    from core.data.embedded_documents import Documents
 
     store = mongomock_ng.store.CollectionStore
     if not getattr(store.__delitem__, "_mia_locked", False) and not embedded_index.ORIGINALS:
         def delete(self: Any, key: Any) -> None:  # TTL expiry runs inside reads, beside a locked delete
             with self._rwlock.writer():
-                self._documents.pop(key, None)
+                documents = self._documents
+                if type(documents) is Documents:
+                    documents.discard(key)  # no decoding of what goes
+                else:
+                    documents.pop(key, None)
 
         delete._mia_locked = True  # type: ignore[attr-defined]
         setattr(store, "__delitem__", delete)  # noqa: B010 - mypy refuses assigning to a method
+    embedded_documents.install()  # documents kept as BSON bytes (every store created from now on)
     embedded_fast.install()
     embedded_ttl.install()
     embedded_index.install()  # after the two above: it keeps their store methods underneath its own

@@ -26,7 +26,8 @@ from typing import Any, cast
 from bson import ObjectId
 from mongomock_ng.helpers import NOTHING as _NOTHING
 
-from core.data.embedded_keys import Index, ParallelArrays, _Ids, canon
+from core.data.embedded_documents import Documents, pairs
+from core.data.embedded_keys import Index, ParallelArrays, _Ids, build_all, canon
 from core.data.embedded_lock import WRITE_LOCK
 
 ORIGINALS: dict[str, Callable[..., Any]] = {}
@@ -67,11 +68,11 @@ def state(store: Any) -> State:
     if current is not None and current.current(store):
         return current
     with _write_lock():  # no write may slip between the pass over the documents and its end
+        if type(store._documents) is not Documents:  # kept before make_thread_safe: stored versions must stay as stored
+            store._documents = Documents(store._documents.items())
         current = State(store)
         _BUILDS[0] += 1
-        for index in current.indexes.values():
-            if index.unique:
-                index.build(store._documents)
+        build_all([index for index in current.indexes.values() if index.unique], store._documents)
         store._mia_index = current
     return current
 
@@ -98,14 +99,16 @@ def _known(store: Any) -> State | None:
 
 
 def set_item(self: Any, key: Any, value: Any) -> None:
-    """``CollectionStore.__setitem__``, then the document's keys move to its new values."""
-    ORIGINALS["__setitem__"](self, key, value)
+    """``CollectionStore.__setitem__``, then the document's keys move from its stored version to its new one."""
     known = _known(self)
+    old = _stored(self, key) if known is not None else None
+    ORIGINALS["__setitem__"](self, key, value)
     if known is not None:
         for index in known.indexes.values():
             if not index.built:
                 continue
-            index.remove(key)
+            if old is not None:
+                index.remove(key, old)
             try:
                 index.add(key, index.keys_of(value))
             except ParallelArrays:
@@ -113,12 +116,18 @@ def set_item(self: Any, key: Any, value: Any) -> None:
 
 
 def del_item(self: Any, key: Any) -> None:
-    ORIGINALS["__delitem__"](self, key)
     known = _known(self)
-    if known is not None:
+    old = _stored(self, key) if known is not None else None
+    ORIGINALS["__delitem__"](self, key)
+    if known is not None and old is not None:
         for index in known.indexes.values():
             if index.built:
-                index.remove(key)
+                index.remove(key, old)
+
+
+def _stored(store: Any, key: Any) -> Any:
+    """The stored version of a document (decoded once for every index), or None."""
+    return store._documents.get(key)
 
 
 def store_key(doc_id: Any) -> Any:
@@ -224,7 +233,7 @@ def create_index(self: Any, keys: Any, cache_for: int = 300, session: Any = None
             raise OperationFailure(f"Index with name: {name} already exists with different options", 85)
         return name
     index = Index(name, config)
-    for doc_id, document in list(store._documents.items()):
+    for doc_id, document in pairs(store._documents):
         try:
             index.add(doc_id, index.keys_of(document))
         except ParallelArrays as exc:

@@ -17,6 +17,8 @@ from typing import Any
 from bson import Binary, Decimal128, ObjectId
 from mongomock_ng.helpers import NOTHING as _NOTHING
 
+from core.data.embedded_documents import pairs
+
 _UNDEFINED = ("$undefined",)  # the key of an empty array
 _NULL = ("$null",)
 _SELF_KEYED = frozenset({str, int, float, ObjectId})  # values that are their own index key
@@ -123,7 +125,7 @@ class ParallelArrays(Exception):
 class Index:
     """One index of one collection store: key -> ids (one id, or a dict used as an ordered set)."""
 
-    __slots__ = ("name", "spec", "fields", "paths", "plain", "unique", "sparse", "partial", "keys", "of", "built")
+    __slots__ = ("name", "spec", "fields", "paths", "plain", "unique", "sparse", "partial", "keys", "built")
 
     def __init__(self, name: str, spec: dict[str, Any]) -> None:
         self.name, self.spec = name, spec
@@ -133,29 +135,26 @@ class Index:
         self.unique, self.sparse = bool(spec.get("unique")), bool(spec.get("sparse"))
         self.partial = spec.get("partialFilterExpression")
         self.keys: dict[Any, Any] = {}
-        self.of: dict[Any, Any] = {}  # id -> its key, or a _Keys tuple of keys
         self.built = False  # unique indexes are built at once, the others on their first lookup
 
-    def build(self, documents: dict[Any, Any]) -> None:
+    def build(self, documents: Any) -> None:
         """Index every stored document (one pass; a document with parallel arrays is left out, as before)."""
-        keys_of, add, rest = self.keys_of, self.add, list(documents.items())
+        build_all([self], documents)
+
+    def take(self, doc_id: Any, document: Any) -> None:
+        """Index one document while the index is built."""
         if self.plain is not None and self.partial is None:  # the usual case inline: one key per document
-            plain, of, setdefault, others = self.plain, self.of, self.keys.setdefault, []
-            for doc_id, document in rest:
-                value = document
-                for part in plain:
-                    value = value.get(part, _NOTHING) if type(value) is dict else _NOTHING
-                if type(value) in _SELF_KEYED and setdefault(value, doc_id) is doc_id:
-                    of[doc_id] = value
-                else:
-                    others.append((doc_id, document))
-            rest = others
-        for doc_id, document in rest:
-            try:
-                add(doc_id, keys_of(document))
-            except ParallelArrays:
-                continue
-        self.built = True
+            value = document
+            for part in self.plain:
+                value = value.get(part, _NOTHING) if type(value) is dict else _NOTHING
+            if type(value) in _SELF_KEYED and self.keys.setdefault(value, doc_id) is doc_id:
+                return
+            if value is _NOTHING and self.sparse and len(self.plain) == 1:
+                return  # a sparse index leaves out a document without its field
+        try:
+            self.add(doc_id, self.keys_of(document))
+        except ParallelArrays:
+            pass
 
     def current(self, spec: dict[str, Any]) -> bool:
         return spec is self.spec and bool(spec.get("unique")) == self.unique and \
@@ -216,7 +215,6 @@ class Index:
                     held[doc_id] = None
                 else:
                     self.keys[key] = _Ids(((held, None), (doc_id, None)))
-            self.of[doc_id] = key
             return
         for key in keys:
             held = self.keys.get(key, _NOTHING)
@@ -226,14 +224,15 @@ class Index:
                 held[doc_id] = None
             elif held != doc_id:
                 self.keys[key] = _Ids(((held, None), (doc_id, None)))
-        if keys:
-            self.of[doc_id] = keys[0] if len(keys) == 1 else _Keys(keys)
 
-    def remove(self, doc_id: Any) -> None:
-        old = self.of.pop(doc_id, _NOTHING)
-        if old is _NOTHING:
-            return
-        for key in (old if type(old) is _Keys else (old,)):
+    def remove(self, doc_id: Any, document: Any) -> None:
+        """Take ``doc_id`` out under the keys of ``document``, its stored version (no map from id to
+        keys is kept: the stored bytes are that map, and a million ids cost 40 MB per index)."""
+        try:
+            keys = self.keys_of(document)
+        except ParallelArrays:
+            return  # never indexed
+        for key in keys:
             held = self.keys.get(key, _NOTHING)
             if type(held) is _Ids:
                 held.pop(doc_id, None)
@@ -247,11 +246,18 @@ class _Ids(dict):
     """The ids under one key when there are several (a dict as an insertion-ordered set)."""
 
 
-class _Keys(tuple):
-    """The keys of one multikey document."""
-
-
 def _filter_applies(flt: Any, document: Any) -> bool:
     from mongomock_ng.filtering import filter_applies
 
     return bool(filter_applies(flt, document))
+
+
+def build_all(indexes: list[Index], documents: Any) -> None:
+    """Build ``indexes`` in one pass over ``documents`` (each stored document decoded once)."""
+    if indexes:
+        takes = [index.take for index in indexes]
+        for doc_id, document in pairs(documents):
+            for take in takes:
+                take(doc_id, document)
+    for index in indexes:
+        index.built = True

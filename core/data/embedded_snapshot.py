@@ -11,11 +11,11 @@ in records of 5,000. BSON loads many times faster (C decoding, no object hooks):
 start-up figures of bench/embedded.py are for. Either is read whatever the name.
 
 Loading fills each collection's store directly (no insert path: the documents come from this store
-and were checked when written), then builds each index in one pass (core.data.embedded_index), which
-refuses two documents sharing a unique key with MongoDB's multikey rules. Progress lines are logged
-every 250,000 documents. The garbage collector is paused while loading and the loaded objects are
-frozen out of its generations (``gc.freeze``), so a million stored documents do not make every later
-collection pass walk them.
+and were checked when written; a BSON file's documents are kept as the very bytes they are in the
+file, core.data.embedded_documents), then builds the unique indexes in one pass
+(core.data.embedded_index), which refuses two documents sharing a unique key with MongoDB's
+multikey rules. Progress lines are logged every 250,000 documents. The garbage collector is paused
+while loading and what was loaded is frozen out of its generations (``gc.freeze``).
 
 The file is written atomically (temp file in the same folder, fsync, ``os.replace``); a save is
 skipped with a warning when another process replaced the file since this one loaded it.
@@ -26,7 +26,6 @@ import datetime as _dt
 import gc
 import logging
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -35,8 +34,10 @@ from typing import Any
 import bson
 from bson import json_util
 from bson.codec_options import CodecOptions
+from bson.raw_bson import RawBSONDocument
 
 from core.data import embedded_index
+from core.data.embedded_documents import Documents, encode, raw_id
 from core.errors import StartupError
 
 log = logging.getLogger("mia.db")
@@ -45,6 +46,7 @@ FORMAT = "mia-embedded-snapshot/1"
 BSON_FORMAT = "mia-embedded-snapshot/2"
 JSON_OPTIONS = json_util.RELAXED_JSON_OPTIONS.with_options(tz_aware=True, tzinfo=_dt.UTC)
 _STORED: CodecOptions[Any] = CodecOptions(tz_aware=False)  # the store keeps naive UTC datetimes, as mongomock does
+_RAW: CodecOptions[Any] = CodecOptions(document_class=RawBSONDocument)  # records whose documents stay bytes
 _INDEX_OPTIONS = ("unique", "sparse", "expireAfterSeconds", "partialFilterExpression")
 PROGRESS_EVERY = 250_000
 BATCH = 5_000  # documents per BSON record of a snapshot
@@ -114,13 +116,14 @@ class Snapshot:
         return count
 
     def _load_bson(self, client: Any, handle: Any) -> int:
-        stream = bson.decode_file_iter(handle, codec_options=_STORED)
-        header = next(stream, None)
+        size = int.from_bytes(handle.read(4), "little")
+        header = bson.decode(size.to_bytes(4, "little") + handle.read(size - 4), _STORED)
         if not isinstance(header, dict) or header.get("format") != BSON_FORMAT:
             raise StartupError(f"not an embedded store snapshot (expected format {BSON_FORMAT})", str(self.path))
         self.journal_seq = int(header.get("journalSeq") or 0)
         count = 0
-        batches = (batch["d"] for batch in stream)
+        # each record's documents as raw BSON (RawBSONDocument): the store keeps those bytes as they are
+        batches = ([document.raw for document in record["d"]] for record in bson.decode_file_iter(handle, _RAW))
         for part in header.get("collections") or []:
             count += self._fill(client, part["db"], part["coll"], part.get("indexes") or [], batches,
                                 int(part["count"]))
@@ -128,20 +131,22 @@ class Snapshot:
 
     def _fill(self, client: Any, db_name: str, coll_name: str, indexes: list[dict[str, Any]], batches: Any,
               count: int) -> int:
-        """Put ``count`` documents from ``batches`` (lists) into the collection's store, then build its indexes."""
+        """Put ``count`` documents from ``batches`` (lists of dicts, or of raw BSON bytes) into the
+        collection's store, then build its indexes."""
         database = client[db_name]
         if coll_name not in database.list_collection_names():
             database.create_collection(coll_name)
         store = database[coll_name]._store
-        if not store._documents:
-            store._documents = {}  # a plain dict keeps the order too, in less memory than an OrderedDict
-        target, key_of, loaded, reported = store._documents, embedded_index.store_key, 0, 0
-        seen: dict[str, str] = {}
+        if not isinstance(store._documents, Documents):
+            store._documents = Documents(store._documents.items())
+        target, key_of, loaded, reported = store._documents.raw, embedded_index.store_key, 0, 0
         while loaded < count:
             batch = next(batches)
             for document in batch:
-                document = _shared(document, seen)
-                target[key_of(document["_id"])] = document
+                if type(document) is bytes:
+                    target[key_of(raw_id(document))] = document
+                else:
+                    target[key_of(document["_id"])] = encode(document)
             loaded += len(batch)
             if loaded - reported >= PROGRESS_EVERY:
                 reported = loaded
@@ -150,7 +155,7 @@ class Snapshot:
             spec: dict[str, Any] = {"key": [tuple(k) for k in index["key"]]}
             spec.update((k, index[k]) for k in _INDEX_OPTIONS if k in index)
             store.create_index(index["name"], spec)
-        for index in indexes:  # every index built in one pass over the documents
+        for index in indexes:  # every unique index built in one pass over the documents
             clash = embedded_index.duplicates(store, index["name"])
             if clash is not None:
                 raise StartupError(
@@ -183,10 +188,12 @@ class Snapshot:
                 stores.append(store)
         handle.write(bson.encode({"format": BSON_FORMAT, "saved": _dt.datetime.now(_dt.UTC),
                                   "journalSeq": journal_seq, "collections": parts}))
-        for store in stores:  # batches of documents: one C call decodes each when loading
-            documents = list(store._documents.values())
-            for start in range(0, len(documents), BATCH):
-                handle.write(bson.encode({"d": documents[start:start + BATCH]}))
+        for store in stores:  # the stored bytes, in records of BATCH documents: no decoding, no encoding
+            documents = store._documents
+            raws = list(documents.raw.values()) if isinstance(documents, Documents) else \
+                [encode(document) for document in documents.values()]
+            for start in range(0, len(raws), BATCH):
+                handle.write(_record(raws[start:start + BATCH]))
 
     def save(self, client: Any, journal_seq: int = 0) -> bool:
         """Write atomically (the caller holds the write lock); False (and a warning) if another
@@ -219,27 +226,11 @@ class Snapshot:
         return True
 
 
-def _shared(document: dict[str, Any], seen: dict[str, str]) -> dict[str, Any]:
-    """``document`` with interned field names and one object per short repeated string value.
-
-    Why: the decoder makes new key and value strings for every document; a million todos with seven
-    fields held about 400 bytes of duplicate names each (the RSS figure of bench/embedded.py)."""
-    out = {}
-    for key, value in document.items():
-        cls = type(value)
-        if cls is str:
-            if len(value) <= _SHARED_LENGTH:
-                value = seen.setdefault(value, value) if len(seen) < _SHARED_MAX else seen.get(value, value)
-        elif cls is dict:
-            value = _shared(value, seen)
-        elif cls is list:
-            value = [_shared(v, seen) if type(v) is dict else v for v in value]
-        out[_intern(key)] = value
-    return out
-
-
-_intern = sys.intern
-_SHARED_LENGTH, _SHARED_MAX = 24, 100_000
+def _record(raws: list[bytes]) -> bytes:
+    """The BSON of ``{"d": [documents]}`` from the documents' own bytes (what ``bson.encode`` would write)."""
+    array = b"".join(b"\x03%d\x00%s" % (i, raw) for i, raw in enumerate(raws))
+    array = (len(array) + 5).to_bytes(4, "little") + array + b"\x00"
+    return (len(array) + 8).to_bytes(4, "little") + b"\x04d\x00" + array + b"\x00"
 
 
 def _stored(document: Any) -> Any:

@@ -19,6 +19,8 @@ import datetime as _dt
 from collections.abc import Callable
 from typing import Any
 
+from core.data.embedded_documents import values
+
 ORIGINALS: dict[str, Callable[..., Any]] = {}
 _NOTHING: Any = None  # mongomock's "no such field", set by install()
 _UNKNOWN = object()  # a document whose due time cannot be told: scan on every access while it is stored
@@ -67,9 +69,7 @@ def _next_due(store: Any, now: _dt.datetime) -> Any:
     """The earliest due time over the stored documents (None: nothing will expire), or ``_UNKNOWN``."""
     fields = _ttl_fields(store)
     earliest = None
-    with store._rwlock.reader():
-        documents = list(store._documents.values())
-    for document in documents:
+    for document in values(store._documents):
         due = _due(document, fields, now)
         if due is _UNKNOWN:
             return _UNKNOWN

@@ -1,0 +1,84 @@
+"""The embedded store keeps documents as BSON (core.data.embedded_documents): what MongoDB keeps it keeps,
+what BSON cannot hold is refused as pymongo refuses it, answered with a clear JSON error, nothing stored."""
+from __future__ import annotations
+
+import datetime as dt
+
+import bson
+import db_fixtures
+import mongomock_ng
+import pytest
+from bson.errors import InvalidDocument
+from bson.int64 import Int64
+from db_fixtures import write_things_project
+
+from core.data.embedded import make_thread_safe
+
+make_thread_safe()
+db_env = db_fixtures.db_env
+
+
+def collection():
+    return mongomock_ng.MongoClient(tz_aware=True)["docs"]["things"]
+
+
+@pytest.mark.parametrize("body", [{"name": "big", "count": 10**20}, {"name": "small", "count": -(2**63) - 1}])
+def test_a_number_past_64_bits_is_a_clear_400_and_nothing_is_stored(tree, db_env, body):
+    tree.env(db_env.settings())
+    write_things_project(tree)
+    client = tree.app().test_client()
+    for path in ("/api/things", "/api/raw"):  # through the model, and a controller calling pymongo itself
+        reply = client.post(path, json=body)
+        assert reply.status_code == 400, reply.json
+        assert reply.json["status"] == 400
+        assert reply.json["errors"][0]["code"] == "ValueNotStorable"
+    assert client.get("/api/things").json == []
+    assert client.post("/api/things", json={"name": "ok", "count": 2**63 - 1}).status_code == 201
+    assert [t["count"] for t in client.get("/api/things").json] == [2**63 - 1]
+
+
+def test_what_bson_cannot_hold_is_refused_before_anything_changes():
+    things = collection()
+    things.insert_one({"_id": 1, "tags": ["a"]})
+    with pytest.raises(InvalidDocument):
+        things.insert_one({"_id": 2, "tags": {"a", "b"}})  # a set: pymongo refuses it too
+    with pytest.raises(InvalidDocument):
+        things.update_one({"_id": 1}, {"$set": {"tags": object()}})
+    with pytest.raises(OverflowError):
+        things.update_one({"_id": 1}, {"$inc": {"n": 2**64}})
+    assert list(things.find({})) == [{"_id": 1, "tags": ["a"]}]
+
+
+def test_a_returned_document_is_a_copy_and_types_come_back_as_from_mongodb():
+    things = collection()
+    things.insert_one({"_id": 1, "nested": {"list": [1, 2]}, "pair": (1, 2), "big": 2**40,
+                       "at": dt.datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=dt.UTC)})
+    found = things.find_one({"_id": 1})
+    found["nested"]["list"].append(3)
+    again = things.find_one({"_id": 1})
+    assert again["nested"] == {"list": [1, 2]}
+    assert again["pair"] == [1, 2]  # a tuple is an array
+    assert again["big"] == 2**40 and isinstance(again["big"], Int64)  # as pymongo decodes an int64
+    assert again["at"] == dt.datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=dt.UTC)  # milliseconds
+
+
+def test_the_stored_form_is_the_documents_bson():
+    """What keeps a million documents near their BSON size (bench/embedded.py measures the RSS)."""
+    things = collection()
+    things.insert_many([{"_id": i, "name": f"thing {i}"} for i in range(100)])
+    raw = things._store._documents.raw
+    assert len(raw) == 100
+    assert all(type(value) is bytes and bson.decode(value) == {"_id": key, "name": f"thing {key}"}
+               for key, value in raw.items())
+
+
+def test_an_aborted_transaction_restores_the_documents():
+    client = mongomock_ng.MongoClient(tz_aware=True)
+    things = client["docs"]["things"]
+    things.insert_one({"_id": 1, "v": 1})
+    with client.start_session() as session:
+        session.start_transaction()
+        things.update_one({"_id": 1}, {"$set": {"v": 2}}, session=session)
+        things.insert_one({"_id": 2, "v": 3}, session=session)
+        session.abort_transaction()
+    assert list(things.find({})) == [{"_id": 1, "v": 1}]
