@@ -43,3 +43,13 @@ def test_scale_mode_serves_the_generated_routes_and_prints_the_table():
         cells = [c.strip() for c in row.strip("|").split("|")]
         assert float(cells[1]) > 0 and float(cells[2]) > 0  # first answer (s), worker RSS (MB)
         assert cells[6] == "0" and cells[7] == "0"  # time-outs, errors
+
+
+def test_inproc_compares_all_four_cases_with_bare_flask():
+    """bench/inproc.py (CPU per request without sockets) answers every case with a 200 in both stacks
+    (it checks each before measuring) and prints one line per case with the ratio."""
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "inproc.py"), "5", "1"], capture_output=True,
+                          text=True, timeout=180)
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = [line for line in done.stdout.splitlines() if "bare/ours" in line]
+    assert [line.split()[0] for line in lines] == ["full", "static", "post", "signed"], done.stdout
