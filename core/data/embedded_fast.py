@@ -27,6 +27,7 @@ from typing import Any
 from bson import ObjectId
 
 from core.data import embedded_index as _index
+from core.data.embedded_documents import Documents
 
 # Values copy.copy returns unchanged (or, for datetime and ObjectId, as an equal new object of a
 # type nobody can change in place): a copied document may share them with the stored one.
@@ -88,6 +89,43 @@ def copy_aware(obj: Any) -> Any:
     return make_aware(ORIGINALS["_copy_field"](obj, dict))
 
 
+def _projected_in_place(doc: dict[str, Any], names: frozenset[str], include: Any, id_value: Any) -> dict[str, Any]:
+    """A flat projection of a document nobody else holds (what ``copy_only_fields`` returns, uncopied)."""
+    if include:
+        projected = {key: value for key, value in doc.items() if key in names}
+        if id_value != 0 and "_id" in doc:
+            projected["_id"] = doc["_id"]
+        return projected
+    for name in names:
+        doc.pop(name, None)
+    if id_value == 0:
+        doc.pop("_id", None)
+    return doc
+
+
+def aware_in_place(obj: Any) -> Any:
+    """``make_aware`` for a document nobody else holds: its datetimes made UTC where they are."""
+    if type(obj) is dict:
+        for key, value in obj.items():  # assigning existing keys only: the iteration stays valid
+            cls = type(value)
+            if cls is _dt.datetime:
+                obj[key] = value.replace(tzinfo=_utc)
+            elif cls is dict or cls is list:
+                aware_in_place(value)
+            elif cls not in _NO_DATETIME:
+                obj[key] = make_aware(value)
+    else:  # a list
+        for i, value in enumerate(obj):
+            cls = type(value)
+            if cls is _dt.datetime:
+                obj[i] = value.replace(tzinfo=_utc)
+            elif cls is dict or cls is list:
+                aware_in_place(value)
+            elif cls not in _NO_DATETIME:
+                obj[i] = make_aware(value)
+    return obj
+
+
 class _AwareCopies:
     """While a timezone-aware cursor of ``collection`` fills its results, copies are made aware at
     once; ``last`` is the latest such copy, which the cursor then takes as it is."""
@@ -125,12 +163,20 @@ def copy_only_fields(self: Any, doc: Any, fields: Any, container: Any, filter: A
     aware = getattr(_filling, "aware", None)
     if aware is not None and (aware.collection is not self or container is not dict):
         aware = None
+    plan = _flat_projection(fields) if fields else None
+    if (plan is not None or not fields) and container is dict and type(doc) is dict and \
+            type(self._store._documents) is Documents:
+        # decoded from the stored BSON for this query alone: nobody else holds it, no copy needed
+        if plan is not None:
+            doc = _projected_in_place(doc, *plan)
+        if aware is not None:
+            aware.last = aware_in_place(doc)
+        return doc
     if not fields:
         if aware is None:
             return copy_field(doc, container)
         aware.last = copy_aware(doc)
         return aware.last
-    plan = _flat_projection(fields)
     if plan is None or type(doc) is not dict:
         return ORIGINALS["_copy_only_fields"](self, doc, fields, container, filter)
     names, include, id_value = plan

@@ -26,8 +26,8 @@ from typing import Any, cast
 from bson import ObjectId
 from mongomock_ng.helpers import NOTHING as _NOTHING
 
-from core.data.embedded_documents import Documents, pairs
-from core.data.embedded_keys import Index, ParallelArrays, _Ids, build_all, canon
+from core.data.embedded_documents import Documents, inner, outer, pairs
+from core.data.embedded_keys import Index, ParallelArrays, _Ids, build_all, canon, shown
 from core.data.embedded_lock import WRITE_LOCK
 
 ORIGINALS: dict[str, Callable[..., Any]] = {}
@@ -104,6 +104,7 @@ def set_item(self: Any, key: Any, value: Any) -> None:
     old = _stored(self, key) if known is not None else None
     ORIGINALS["__setitem__"](self, key, value)
     if known is not None:
+        key = inner(key)  # indexes hold the keys the documents are kept under
         for index in known.indexes.values():
             if not index.built:
                 continue
@@ -120,6 +121,7 @@ def del_item(self: Any, key: Any) -> None:
     old = _stored(self, key) if known is not None else None
     ORIGINALS["__delitem__"](self, key)
     if known is not None and old is not None:
+        key = inner(key)
         for index in known.indexes.values():
             if index.built:
                 index.remove(key, old)
@@ -144,7 +146,7 @@ def ensure_uniques(self: Any, new_data: Any) -> None:
     from pymongo.errors import DuplicateKeyError
 
     store = self._store
-    own = store_key(new_data.get("_id"))
+    own = inner(store_key(new_data.get("_id")))
     for index in state(store).indexes.values():
         try:
             keys = index.keys_of(new_data)
@@ -189,7 +191,7 @@ def duplicates(store: Any, name: str) -> tuple[Any, list[Any]] | None:
     index.built = True
     for key, held in index.keys.items() if index.unique else ():
         if type(held) is _Ids:
-            return key, list(held)
+            return shown(key), [outer(i) for i in held]
     return None
 
 
@@ -202,8 +204,8 @@ def lookup(store: Any, path: str, value: Any) -> list[Any] | None:
         return None  # numbers: mongomock's matcher takes True for 1, which no index key does
     for index in state(store).indexes.values():
         if index.fields[0] == path and len(index.fields) == 1 and index.partial is None:
-            documents = store._documents
-            found = (documents.get(i) for i in built(store, index).holders(canon(value)))
+            get = store._documents.get_inner
+            found = (get(i) for i in built(store, index).holders(canon(value)))
             return [document for document in found if document is not None]  # deleted meanwhile: gone
     return None
 
@@ -241,9 +243,9 @@ def create_index(self: Any, keys: Any, cache_for: int = 300, session: Any = None
     index.built = True
     for key, held in index.keys.items() if index.unique else ():
         if type(held) is _Ids:
+            shown_key = {index.fields[0]: shown(key)} if len(index.fields) == 1 else {}
             raise DuplicateKeyError(f"E11000 duplicate key error collection: {self.full_name} index: {name} dup key",
-                                    11000, {"keyPattern": dict(index_list), "index": name,
-                                            "keyValue": {index.fields[0]: key} if len(index.fields) == 1 else {}})
+                                    11000, {"keyPattern": dict(index_list), "index": name, "keyValue": shown_key})
     known = _known(store)
     store.create_index(name, config)
     index.spec = store.indexes[name]
