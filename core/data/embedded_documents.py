@@ -28,9 +28,12 @@ import bson
 from bson import ObjectId
 from bson.binary import UuidRepresentation
 from bson.codec_options import CodecOptions
+from bson.tz_util import utc
 
 # naive UTC datetimes (as mongomock stores them); uuid.UUID kept as the standard subtype 4
 OPTIONS: CodecOptions[Any] = CodecOptions(tz_aware=False, uuid_representation=UuidRepresentation.STANDARD)
+# what a timezone-aware client hands out: UTC datetimes (bson's utc, as mongomock's), decoded so at once
+AWARE: CodecOptions[Any] = OPTIONS.with_options(tz_aware=True, tzinfo=utc)
 _decode, _encode = bson.decode, bson.encode
 _MISSING: Any = object()
 _BYTES = "bytes"  # the tag of a ``bytes`` id's inner key
@@ -68,10 +71,10 @@ def full(key: Any, kept: bytes) -> bytes:
     return b"".join(((len(kept) + 21).to_bytes(4, "little"), _ID_FIELD, key, kept))
 
 
-def unpack(key: Any, kept: bytes) -> dict[str, Any]:
+def unpack(key: Any, kept: bytes, options: CodecOptions[Any] = OPTIONS) -> dict[str, Any]:
     if type(key) is not bytes:
-        return _decode(kept, OPTIONS)
-    return _decode(b"".join(((len(kept) + 21).to_bytes(4, "little"), _ID_FIELD, key, kept)), OPTIONS)
+        return _decode(kept, options)
+    return _decode(b"".join(((len(kept) + 21).to_bytes(4, "little"), _ID_FIELD, key, kept)), options)
 
 
 def split_record(record: bytes) -> Iterator[tuple[Any, bytes] | bytes]:
@@ -156,10 +159,10 @@ class Documents(MutableMapping[Any, Any]):
         kept = self.raw.get(key)
         return default if kept is None else unpack(key, kept)
 
-    def get_inner(self, key: Any) -> Any:
+    def get_inner(self, key: Any, options: CodecOptions[Any] = OPTIONS) -> Any:
         """The document kept under an inner key (an index holds those), or None."""
         kept = self.raw.get(key)
-        return None if kept is None else unpack(key, kept)
+        return None if kept is None else unpack(key, kept, options)
 
     def __setitem__(self, key: Any, document: Any) -> None:
         key = inner(key)
@@ -201,13 +204,13 @@ class Documents(MutableMapping[Any, Any]):
         for key, document in self.inner_items():
             yield outer(key), document
 
-    def inner_items(self) -> Iterator[tuple[Any, Any]]:
+    def inner_items(self, options: CodecOptions[Any] = OPTIONS) -> Iterator[tuple[Any, Any]]:
         """``(inner key, document)``, one decoded document at a time."""
         raw = self.raw
         for key in list(raw):
             kept = raw.get(key)
             if kept is not None:
-                yield key, unpack(key, kept)
+                yield key, unpack(key, kept, options)
 
     def whole(self) -> list[bytes]:
         """Every document's whole BSON, in order (what a snapshot writes)."""

@@ -177,10 +177,6 @@ class Index:
         except ParallelArrays:
             pass
 
-    def current(self, spec: dict[str, Any]) -> bool:
-        return spec is self.spec and bool(spec.get("unique")) == self.unique and \
-            bool(spec.get("sparse")) == self.sparse and spec.get("partialFilterExpression") is self.partial
-
     def keys_of(self, document: Any) -> list[Any]:
         """The index keys of ``document`` (none when a sparse or partial index leaves it out)."""
         if self.partial is not None and not _filter_applies(self.partial, document):
