@@ -28,12 +28,12 @@ import bson
 from bson import ObjectId
 from bson.binary import UuidRepresentation
 from bson.codec_options import CodecOptions
-from bson.tz_util import utc
 
 # naive UTC datetimes (as mongomock stores them); uuid.UUID kept as the standard subtype 4
 OPTIONS: CodecOptions[Any] = CodecOptions(tz_aware=False, uuid_representation=UuidRepresentation.STANDARD)
 # what a timezone-aware client hands out: UTC datetimes (bson's utc, as mongomock's), decoded so at once
-AWARE: CodecOptions[Any] = OPTIONS.with_options(tz_aware=True, tzinfo=utc)
+# (no tzinfo named: bson's C decoder then attaches its utc without a conversion per value)
+AWARE: CodecOptions[Any] = OPTIONS.with_options(tz_aware=True)
 _decode, _encode = bson.decode, bson.encode
 _MISSING: Any = object()
 _BYTES = "bytes"  # the tag of a ``bytes`` id's inner key

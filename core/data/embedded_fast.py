@@ -46,6 +46,7 @@ _EQUAL_BY_VALUE = frozenset({str, int, ObjectId})
 _MISSING = object()
 # Two values of one of these exact types are ordered by BSON as Python orders them.
 _PLAIN_ORDER = frozenset({str, int, float, bool, _dt.datetime, ObjectId})
+_OBJECT_IDS = {ObjectId}
 
 _GET_DATASET: list[Any] = [None]  # mongomock's Collection._get_dataset, set by install()
 _comparable: Any = None  # filtering.BsonComparable, set by install()
@@ -178,8 +179,10 @@ def _direct(cursor: Any) -> list[Any] | None:
             documents.append(document)
     for key, reverse in reversed(order):
         kinds = {type(document.get(key, _MISSING)) for document in documents}
-        if len(kinds) == 1 and kinds <= _PLAIN_ORDER:
-            documents.sort(key=lambda document: document[key], reverse=reverse)  # noqa: B023 - used at once
+        if kinds == _OBJECT_IDS:  # ordered as their 12 bytes: compared in C, not by ObjectId.__lt__
+            documents.sort(key=lambda document: document[key].binary, reverse=reverse)  # noqa: B023 - used at once
+        elif len(kinds) == 1 and kinds <= _PLAIN_ORDER:
+            documents.sort(key=lambda document: document[key], reverse=reverse)  # noqa: B023
         else:
             documents.sort(key=lambda document: sort_key(key, document), reverse=reverse)  # noqa: B023
     if plan is not None:
