@@ -8,11 +8,15 @@ import bson
 import db_fixtures
 import mongomock_ng
 import pytest
+from bson import ObjectId
 from bson.errors import InvalidDocument
 from bson.int64 import Int64
 from db_fixtures import write_things_project
+from pymongo.errors import DuplicateKeyError
 
 from core.data.embedded import make_thread_safe
+from core.data.embedded_documents import full, outer
+from core.data.embedded_snapshot import Snapshot
 
 make_thread_safe()
 db_env = db_fixtures.db_env
@@ -62,14 +66,40 @@ def test_a_returned_document_is_a_copy_and_types_come_back_as_from_mongodb():
     assert again["at"] == dt.datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=dt.UTC)  # milliseconds
 
 
-def test_the_stored_form_is_the_documents_bson():
-    """What keeps a million documents near their BSON size (bench/embedded.py measures the RSS)."""
+def test_the_stored_form_is_the_documents_bson_without_a_second_copy_of_an_objectid():
+    """What keeps a million documents under 3x their BSON size (bench/embedded.py measures the RSS)."""
     things = collection()
-    things.insert_many([{"_id": i, "name": f"thing {i}"} for i in range(100)])
+    things.insert_many([{"_id": i, "name": f"thing {i}"} for i in range(50)])
+    things.insert_many([{"name": f"other {i}"} for i in range(50)])  # ObjectIds added by the store
     raw = things._store._documents.raw
     assert len(raw) == 100
-    assert all(type(value) is bytes and bson.decode(value) == {"_id": key, "name": f"thing {key}"}
-               for key, value in raw.items())
+    for key, kept in raw.items():
+        document = things.find_one({"_id": outer(key)})
+        assert list(document)[0] == "_id"  # first, as MongoDB keeps it, even when the id was added last
+        if type(key) is bytes:  # an ObjectId: its 12 bytes are the key, the rest of the BSON is kept
+            assert len(kept) == len(bson.encode(document)) - 21 and full(key, kept) == bson.encode(document)
+        else:
+            assert kept == bson.encode(document)
+
+
+@pytest.mark.parametrize("name", ["store.bson", "store.json"])
+def test_every_kind_of_id_survives_a_snapshot(tmp_path, name):
+    client = mongomock_ng.MongoClient(tz_aware=True)
+    things = client["docs"]["things"]
+    ids = [ObjectId(), "text", 7, {"a": 1, "b": [2]}, b"twelve bytes", dt.datetime(2026, 1, 1)]
+    things.insert_many([{"_id": value, "n": i} for i, value in enumerate(ids)])
+    things.insert_one({"n": 99, "_id": ObjectId()})  # an ObjectId that is not the first field
+    things.create_index("n", unique=True)
+    Snapshot(tmp_path / name).save(client)
+    loaded = mongomock_ng.MongoClient(tz_aware=True)
+    assert Snapshot(tmp_path / name).load(loaded) == 7
+    again = loaded["docs"]["things"]
+    assert [d["n"] for d in again.find({}, sort=[("n", 1)])] == [0, 1, 2, 3, 4, 5, 99]
+    for i, value in enumerate(ids):
+        assert again.find_one({"_id": value})["n"] == i
+        assert again.find_one({"n": i})["_id"] == (value.replace(tzinfo=dt.UTC) if i == 5 else value)
+    with pytest.raises(DuplicateKeyError):
+        again.insert_one({"n": 3})
 
 
 def test_an_aborted_transaction_restores_the_documents():

@@ -107,6 +107,20 @@ def test_sorted_pages_answer_as_mongomock(coll, sort):
     assert fast == slow
 
 
+@pytest.mark.parametrize("sort", SORTS, ids=repr)
+@pytest.mark.parametrize("spec", [None, {}, {"name": "b"}, {"_id": 7}, {"owner": "x"}, {"name": "b", "n": 1}],
+                         ids=repr)
+def test_plain_queries_taken_straight_from_the_store_answer_as_mongomock(coll, spec, sort):
+    """Equality filters, top-level sort keys (mixed types and missing fields too) and flat projections:
+    computed without mongomock's cursor machinery (``_direct``), compared with it."""
+    coll.create_index("name")  # the equality on name reads its candidates from the index
+    for projection in (None, {"owner": 0}, {"name": 1, "_id": 0}, {"n": 1}):
+        fast, slow = both(lambda: list(coll.find(spec, projection, sort=sort, skip=1, limit=4)))  # noqa: B023
+        assert fast == slow
+        fast, slow = both(lambda: list(coll.find(spec, projection, sort=sort)))  # noqa: B023
+        assert fast == slow
+
+
 def test_mixed_types_sort_in_bson_order(coll):
     """Numbers before strings before documents before arrays before booleans before dates: BSON's order."""
     fast, slow = both(lambda: [d["_id"] for d in coll.find({}, {"_id": 1}, sort=[("n", 1), ("_id", 1)])])

@@ -328,8 +328,6 @@ def translate_db_error(err: BaseException) -> MiaError | None:
         return None
     if isinstance(err, pe.DuplicateKeyError):
         return duplicate_key_error(err)
-    if isinstance(err, InvalidDocument) or (isinstance(err, OverflowError) and "8-byte ints" in str(err)):
-        return MiaError(400, code="ValueNotStorable")  # what BSON cannot hold (never echoing the value)
     if isinstance(err, pe.BulkWriteError):
         write_errors = (err.details or {}).get("writeErrors") or []
         if any(e.get("code") == 11000 for e in write_errors):
@@ -340,6 +338,8 @@ def translate_db_error(err: BaseException) -> MiaError | None:
     if isinstance(err, pe.DocumentTooLarge) or (isinstance(err, pe.OperationFailure)
                                                 and _too_large(err.code, str(err))):
         return MiaError(413, code="DocumentTooLarge")
+    if isinstance(err, InvalidDocument) or (isinstance(err, OverflowError) and "8-byte ints" in str(err)):
+        return MiaError(400, code="ValueNotStorable")  # what BSON cannot hold (never echoing the value)
     if isinstance(err, (pe.ConnectionFailure, pe.ServerSelectionTimeoutError, pe.AutoReconnect,
                         pe.NetworkTimeout, pe.ExecutionTimeout, pe.WTimeoutError, pe.CursorNotFound)):
         return ServiceUnavailable(code="DatabaseUnavailable", retry_after=1)

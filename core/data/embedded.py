@@ -3,9 +3,10 @@
 Why: the embedded default (mongomock-ng) lives in memory; its snapshot (core.data.embedded_snapshot)
 and write-ahead journal (core.data.journal) make it durable. Every write method of mongomock's
 Collection, Database and MongoClient is wrapped here (``_locked``): it runs under one lock, and the
-outermost call is appended to the journal (fsync) before it returns, so ``kill -9`` loses nothing that
-was acknowledged. A write the disk refuses (full) is undone: the store is reloaded from its snapshot
-and journal (what is durable), and the caller gets NotDurable (507 with the JSON envelope).
+outermost call is appended to the journal and fsync'ed before it returns (the fsync after the lock is
+released, shared by the writes that wait together), so ``kill -9`` loses nothing that was
+acknowledged. A write the disk refuses (full) is undone: the store is reloaded from its snapshot and
+journal (what is durable), and the caller gets NotDurable (507 with the JSON envelope).
 
 ``make_thread_safe`` installs the lock together with the store's short paths (core.data.embedded_fast),
 TTL bookkeeping (core.data.embedded_ttl) and index structures (core.data.embedded_index).
@@ -80,31 +81,50 @@ def _client_of(kind: str, target: Any) -> Any:
     return target
 
 
-def _journal(kind: str, name: str, args: tuple, kwargs: dict[str, Any], result: Any) -> None:
+def _journal(kind: str, name: str, args: tuple, kwargs: dict[str, Any], result: Any) -> Any:
+    """Append the write to its client's journal (under the write lock); what to wait for before it
+    is acknowledged (``(journal, restore, ticket)``), or None."""
     from core.data.journal import NotDurable, Unjournalable, describe
 
     target = args[0]
     hook = _ATTACHED.get(id(_client_of(kind, target)))
     if hook is None:
-        return
+        return None
     journal, compact, restore = hook
     try:
         if kind == "BulkOperationBuilder" or name == "bulk_write":
             _compact_or_undo(compact)  # request objects are not JSON: write the whole snapshot instead
-            return
+            return None
         try:
-            journal.append(describe(target, kind, name, args[1:], kwargs, result))
+            ticket = journal.append(describe(target, kind, name, args[1:], kwargs, result))
         except Unjournalable:
             _compact_or_undo(compact)
-            return
+            return None
     except NotDurable:
         _undo(restore)
         raise
     if journal.too_big():
         try:
-            compact()
+            compact()  # the snapshot holds this write too: its ticket is settled
         except OSError as exc:  # the write itself is in the journal: only the compaction waits
             log.error("embedded store: compacting the journal failed (%s); it is retried later", exc)
+    return None if ticket is None else (journal, restore, ticket)
+
+
+def _durable(pending: Any) -> None:
+    """Wait (outside the write lock) until the journal entry is on the disk; a failed fsync undoes
+    every write since the last good one, once, and each of their callers gets NotDurable (507)."""
+    from core.data.journal import NotDurable
+
+    journal, restore, ticket = pending
+    try:
+        journal.wait(ticket)
+    except NotDurable as exc:
+        if exc.first:
+            with WRITE_LOCK:
+                journal.cut_back()
+                _undo(restore)
+        raise
 
 
 def _refuse_while_full(kind: str, target: Any) -> None:
@@ -135,6 +155,7 @@ def _undo(restore: Callable[[], Any]) -> None:
 def _locked(method: Callable[..., Any], kind: str = "") -> Callable[..., Any]:
     @functools.wraps(method)
     def call(*args: Any, **kwargs: Any) -> Any:
+        pending = None
         with WRITE_LOCK:
             if _DEPTH[0] == 0 and _ATTACHED:
                 _refuse_while_full(kind, args[0])
@@ -144,8 +165,10 @@ def _locked(method: Callable[..., Any], kind: str = "") -> Callable[..., Any]:
             finally:
                 _DEPTH[0] -= 1
             if _DEPTH[0] == 0 and _ATTACHED:
-                _journal(kind, method.__name__, args, kwargs, result)
-            return result
+                pending = _journal(kind, method.__name__, args, kwargs, result)
+        if pending is not None:
+            _durable(pending)  # group commit: one fsync for the writes that wait together
+        return result
 
     call._mia_locked = True  # type: ignore[attr-defined]
     return call

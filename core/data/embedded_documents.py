@@ -1,9 +1,10 @@
 """One collection's documents kept as BSON bytes in the embedded store, decoded on every read.
 
 Why: mongomock-ng keeps each document as a Python dict. A million small todos (139 bytes of BSON
-each) took about 720 bytes each that way (5.2x their BSON size, issue 24); as ``bytes`` they take
-about 300 with their key. Every read decodes a fresh dict (C code, about 1.5 us for a small
-document), so what a caller changes is never the stored document: what MongoDB does too. mongomock
+each) took about 720 bytes each that way (5.2x their BSON size, issue 24); kept as bytes, under
+the 12 bytes of their ObjectId as the key, they take about 240. Every read decodes a fresh dict (C
+code, about 1.5 us for a small document), so what a caller changes is never the stored document:
+what MongoDB does too, and no copy is needed on the way out (core.data.embedded_fast). mongomock
 writes every changed document back through the store's ``__setitem__`` (an update changes the copy
 it read, then stores it), so nothing it does is lost.
 
@@ -14,11 +15,12 @@ value BSON cannot hold (a ``set``, a ``Decimal``, an integer past 64 bits) is re
 (mongomock already rounds them so).
 
 Installed by :func:`core.data.embedded.make_thread_safe`: every ``CollectionStore`` created or
-dropped afterwards holds a :class:`Documents`. Snapshots (core.data.embedded_snapshot) read and
-write the raw bytes directly, with no decoding or encoding.
+dropped afterwards holds a :class:`Documents`. Snapshots (core.data.embedded_snapshot) slice and
+write the bytes directly, with no decoding or encoding.
 """
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from typing import Any
 
@@ -29,8 +31,14 @@ from bson.codec_options import CodecOptions
 
 # naive UTC datetimes (as mongomock stores them); uuid.UUID kept as the standard subtype 4
 OPTIONS: CodecOptions[Any] = CodecOptions(tz_aware=False, uuid_representation=UuidRepresentation.STANDARD)
+# what a timezone-aware client hands out: UTC datetimes (bson's utc, as mongomock's), decoded so at once
+# (no tzinfo named: bson's C decoder then attaches its utc without a conversion per value)
+AWARE: CodecOptions[Any] = OPTIONS.with_options(tz_aware=True)
 _decode, _encode = bson.decode, bson.encode
 _MISSING: Any = object()
+_BYTES = "bytes"  # the tag of a ``bytes`` id's inner key
+_ID_FIELD = b"\x07_id\x00"  # an ObjectId field named _id: its 12 bytes follow
+_INT32 = struct.Struct("<i")
 ORIGINALS: dict[str, Callable[..., Any]] = {}
 
 
@@ -42,18 +50,88 @@ def decode(raw: bytes) -> dict[str, Any]:
     return _decode(raw, OPTIONS)
 
 
-def raw_id(raw: bytes) -> Any:
-    """The ``_id`` of a raw document: read in place when it is the first field and an ObjectId (the
-    usual case: 12 bytes at a fixed offset), else from the decoded document."""
-    if raw[4] == 0x07 and raw[5:9] == b"_id\x00":
-        return ObjectId(raw[9:21])
-    return decode(raw)["_id"]
+def pack(key: Any, document: Any) -> bytes:
+    """What is kept for ``document`` under inner ``key``: its BSON; for an ObjectId id (``key`` is its
+    12 bytes) the BSON after the ``_id`` field, which the key already holds (21 bytes less per
+    document). ``_id`` comes first, as MongoDB keeps it."""
+    raw = _encode(document, codec_options=OPTIONS)
+    if type(key) is not bytes:
+        return raw
+    if not raw.startswith(_ID_FIELD, 4):  # an id added last (mongomock's insert): first, as MongoDB has it
+        raw = _encode({"_id": document["_id"], **document}, codec_options=OPTIONS)
+    if raw[9:21] != key:
+        raise ValueError("a document stored under another ObjectId than its _id")
+    return raw[21:]
+
+
+def full(key: Any, kept: bytes) -> bytes:
+    """The document's whole BSON again from what :func:`pack` kept."""
+    if type(key) is not bytes:
+        return kept
+    return b"".join(((len(kept) + 21).to_bytes(4, "little"), _ID_FIELD, key, kept))
+
+
+def unpack(key: Any, kept: bytes, options: CodecOptions[Any] = OPTIONS) -> dict[str, Any]:
+    if type(key) is not bytes:
+        return _decode(kept, options)
+    return _decode(b"".join(((len(kept) + 21).to_bytes(4, "little"), _ID_FIELD, key, kept)), options)
+
+
+def split_record(record: bytes) -> Iterator[tuple[Any, bytes] | bytes]:
+    """The documents of a snapshot record ``{"d": [documents]}`` as ``(inner key, kept bytes)``
+    sliced straight from the record (no object per document but what is kept), or as a document's
+    whole BSON when its first field is not an ObjectId ``_id``. Raises ValueError on a broken record."""
+    size = len(record)
+    if size < 16 or _INT32.unpack_from(record, 0)[0] != size or record[4:7] != b"\x04d\x00" or \
+            _INT32.unpack_from(record, 7)[0] != size - 8 or record[-2:] != b"\x00\x00":
+        raise ValueError("a snapshot record is broken")
+    position, end, find, unpack_from = 11, size - 2, record.find, _INT32.unpack_from
+    while position < end:
+        if record[position] != 0x03:
+            raise ValueError("a snapshot record holds something else than documents")
+        position = find(b"\x00", position + 1) + 1
+        length = unpack_from(record, position)[0] if position > 0 else 0
+        stop = position + length
+        if length < 5 or stop > end or record[stop - 1] != 0:
+            raise ValueError("a snapshot record holds a broken document")
+        if length >= 22 and record.startswith(_ID_FIELD, position + 4):
+            yield record[position + 9:position + 21], record[position + 21:stop]
+        else:
+            yield record[position:stop]
+        position = stop
+
+
+def inner(key: Any) -> Any:
+    """The key a document is kept under: an ObjectId by its 12 bytes (no ObjectId object per stored
+    document, 48 bytes each), a ``bytes`` id wrapped so it never meets one of those, anything else as is."""
+    cls = type(key)
+    if cls is ObjectId:
+        return key.binary
+    if cls is bytes:
+        return (_BYTES, key)
+    return key
+
+
+def outer(key: Any) -> Any:
+    """The document's own id again (what mongomock asked with)."""
+    cls = type(key)
+    if cls is bytes:
+        return ObjectId(key)
+    if cls is tuple:
+        return key[1]
+    return key
+
+
+def inner_id(raw: bytes, store_key: Callable[[Any], Any]) -> Any:
+    """The inner key of a whole document's BSON."""
+    return inner(store_key(decode(raw)["_id"]))
 
 
 def pairs(documents: Any) -> Iterable[tuple[Any, Any]]:
-    """``(key, document)`` of every stored document, safe against a delete meanwhile: decoded one at a
-    time from a :class:`Documents`, or from a list taken now of another mapping."""
-    return documents.items() if type(documents) is Documents else list(documents.items())
+    """``(key, document)`` of every stored document, the keys as the store keeps them (see
+    :func:`inner`), safe against a delete meanwhile: decoded one at a time from a :class:`Documents`,
+    or from a list taken now of another mapping."""
+    return documents.inner_items() if type(documents) is Documents else list(documents.items())
 
 
 def values(documents: Any) -> Iterable[Any]:
@@ -73,32 +151,41 @@ class Documents(MutableMapping[Any, Any]):
             self[key] = document
 
     def __getitem__(self, key: Any) -> Any:
-        return _decode(self.raw[key], OPTIONS)
+        key = inner(key)
+        return unpack(key, self.raw[key])
 
     def get(self, key: Any, default: Any = None) -> Any:
-        raw = self.raw.get(key)
-        return default if raw is None else _decode(raw, OPTIONS)
+        key = inner(key)
+        kept = self.raw.get(key)
+        return default if kept is None else unpack(key, kept)
+
+    def get_inner(self, key: Any, options: CodecOptions[Any] = OPTIONS) -> Any:
+        """The document kept under an inner key (an index holds those), or None."""
+        kept = self.raw.get(key)
+        return None if kept is None else unpack(key, kept, options)
 
     def __setitem__(self, key: Any, document: Any) -> None:
-        self.raw[key] = _encode(document, codec_options=OPTIONS)
+        key = inner(key)
+        self.raw[key] = pack(key, document)
 
     def __delitem__(self, key: Any) -> None:
-        del self.raw[key]
+        del self.raw[inner(key)]
 
     def discard(self, key: Any) -> None:
         """Remove ``key`` if it is there (no decoding of what is removed)."""
-        self.raw.pop(key, None)
+        self.raw.pop(inner(key), None)
 
     def pop(self, key: Any, default: Any = _MISSING) -> Any:
-        raw = self.raw.pop(key, None)
-        if raw is None:
+        inner_key = inner(key)
+        kept = self.raw.pop(inner_key, None)
+        if kept is None:
             if default is _MISSING:
                 raise KeyError(key)
             return default
-        return _decode(raw, OPTIONS)
+        return unpack(inner_key, kept)
 
     def __contains__(self, key: object) -> bool:
-        return key in self.raw
+        return inner(key) in self.raw
 
     def __len__(self) -> int:
         return len(self.raw)
@@ -107,21 +194,27 @@ class Documents(MutableMapping[Any, Any]):
         return bool(self.raw)
 
     def __iter__(self) -> Iterator[Any]:
-        return iter(list(self.raw))  # the keys as they are now: a delete meanwhile does not break the loop
+        return map(outer, list(self.raw))  # the keys as they are now: a delete meanwhile does not break the loop
 
     def values(self) -> Iterator[Any]:  # type: ignore[override]  # one decoded document at a time
-        raw = self.raw
-        for key in list(raw):
-            data = raw.get(key)
-            if data is not None:
-                yield _decode(data, OPTIONS)
+        for _key, document in self.inner_items():
+            yield document
 
     def items(self) -> Iterator[tuple[Any, Any]]:  # type: ignore[override]
+        for key, document in self.inner_items():
+            yield outer(key), document
+
+    def inner_items(self, options: CodecOptions[Any] = OPTIONS) -> Iterator[tuple[Any, Any]]:
+        """``(inner key, document)``, one decoded document at a time."""
         raw = self.raw
         for key in list(raw):
-            data = raw.get(key)
-            if data is not None:
-                yield key, _decode(data, OPTIONS)
+            kept = raw.get(key)
+            if kept is not None:
+                yield key, unpack(key, kept, options)
+
+    def whole(self) -> list[bytes]:
+        """Every document's whole BSON, in order (what a snapshot writes)."""
+        return [full(key, kept) for key, kept in list(self.raw.items())]
 
     def clear(self) -> None:
         self.raw.clear()

@@ -26,66 +26,31 @@ from typing import Any
 
 from bson import ObjectId
 
+from core.data import embedded_copies
 from core.data import embedded_index as _index
+from core.data.embedded_copies import (
+    IMMUTABLE,
+    NO_DATETIME,
+    ORIGINALS,
+    aware_in_place,
+    copy_aware,
+    copy_field,
+    flat_projection,
+    make_aware,
+    projected_in_place,
+)
+from core.data.embedded_documents import AWARE, OPTIONS, Documents
 
-# Values copy.copy returns unchanged (or, for datetime and ObjectId, as an equal new object of a
-# type nobody can change in place): a copied document may share them with the stored one.
-_IMMUTABLE = frozenset({str, int, float, bool, type(None), bytes, _dt.datetime, ObjectId})
-# Values without a datetime inside: the timezone pass returns them unchanged.
-_NO_DATETIME = frozenset({str, int, float, bool, type(None), bytes, ObjectId})
 # A filter value of one of these exact types equals a stored value of the same type as Python says.
 _EQUAL_BY_VALUE = frozenset({str, int, ObjectId})
 _MISSING = object()
 # Two values of one of these exact types are ordered by BSON as Python orders them.
 _PLAIN_ORDER = frozenset({str, int, float, bool, _dt.datetime, ObjectId})
+_OBJECT_IDS = {ObjectId}
 
-ORIGINALS: dict[str, Callable[..., Any]] = {}
-_utc: Any = None  # the tzinfo mongomock gives returned datetimes (bson's UTC), set by install()
+_GET_DATASET: list[Any] = [None]  # mongomock's Collection._get_dataset, set by install()
 _comparable: Any = None  # filtering.BsonComparable, set by install()
 _collection: Any = None  # the module mongomock_ng.collection, set by install()
-
-
-def copy_field(obj: Any, container: Callable[[], Any]) -> Any:
-    """mongomock's ``_copy_field`` (a deep copy into ``container`` mappings) without ``copy.copy`` on plain values."""
-    cls = type(obj)
-    if cls in _IMMUTABLE:
-        return obj
-    if cls is dict:
-        new = container()
-        for key, value in obj.items():
-            new[key] = value if type(value) in _IMMUTABLE else copy_field(value, container)
-        return new
-    if cls is list:
-        return [value if type(value) in _IMMUTABLE else copy_field(value, container) for value in obj]
-    return ORIGINALS["_copy_field"](obj, container)
-
-
-def make_aware(value: Any) -> Any:
-    """mongomock's ``make_datetime_timezone_aware_in_document`` (a copy with UTC datetimes), by exact type."""
-    cls = type(value)
-    if cls is dict:
-        return {k: (v if type(v) in _NO_DATETIME else make_aware(v)) for k, v in value.items()}
-    if cls is _dt.datetime:
-        return value.replace(tzinfo=_utc)
-    if cls is list:
-        return [v if type(v) in _NO_DATETIME else make_aware(v) for v in value]
-    if cls in _NO_DATETIME:
-        return value
-    return ORIGINALS["make_datetime_timezone_aware_in_document"](value)
-
-
-def copy_aware(obj: Any) -> Any:
-    """``make_aware(copy_field(obj, dict))`` in one pass: what a timezone-aware cursor returns."""
-    cls = type(obj)
-    if cls is _dt.datetime:
-        return obj.replace(tzinfo=_utc)
-    if cls in _NO_DATETIME:
-        return obj
-    if cls is dict:
-        return {k: (v if type(v) in _NO_DATETIME else copy_aware(v)) for k, v in obj.items()}
-    if cls is list:
-        return [v if type(v) in _NO_DATETIME else copy_aware(v) for v in obj]
-    return make_aware(ORIGINALS["_copy_field"](obj, dict))
 
 
 class _AwareCopies:
@@ -101,44 +66,34 @@ class _AwareCopies:
 _filling = threading.local()  # .aware: the _AwareCopies of the cursor filling its results in this thread
 
 
-def _flat_projection(fields: Any) -> tuple[frozenset[str], Any, Any] | None:
-    """``(names, include, id_value)`` of a projection naming top-level fields only, else None."""
-    if type(fields) is not dict or not fields:
-        return None
-    id_value, names, modes = 1, [], set()
-    for key, value in fields.items():
-        if type(key) is not str or type(value) not in (int, bool) or "." in key or key.startswith("$"):
-            return None
-        if key == "_id":
-            id_value = value
-        else:
-            names.append(key)
-            modes.add(value)
-    if len(modes) != 1:  # nothing but _id, or includes mixed with excludes (mongomock raises)
-        return None
-    return frozenset(names), fields[names[0]], id_value
-
-
 def copy_only_fields(self: Any, doc: Any, fields: Any, container: Any, filter: Any = None) -> Any:
     """mongomock's ``Collection._copy_only_fields`` for no projection or one of top-level fields
     (same steps, same order); the copy is made timezone-aware at once for the cursor filling in."""
     aware = getattr(_filling, "aware", None)
     if aware is not None and (aware.collection is not self or container is not dict):
         aware = None
+    plan = flat_projection(fields) if fields else None
+    if (plan is not None or not fields) and container is dict and type(doc) is dict and \
+            type(self._store._documents) is Documents:
+        # decoded from the stored BSON for this query alone: nobody else holds it, no copy needed
+        if plan is not None:
+            doc = projected_in_place(doc, *plan)
+        if aware is not None:
+            aware.last = aware_in_place(doc)
+        return doc
     if not fields:
         if aware is None:
             return copy_field(doc, container)
         aware.last = copy_aware(doc)
         return aware.last
-    plan = _flat_projection(fields)
     if plan is None or type(doc) is not dict:
         return ORIGINALS["_copy_only_fields"](self, doc, fields, container, filter)
     names, include, id_value = plan
     copy: Callable[[Any], Any]
     if aware is None:
-        copy, kept_as_is = functools.partial(copy_field, container=container), _IMMUTABLE
+        copy, kept_as_is = functools.partial(copy_field, container=container), IMMUTABLE
     else:
-        copy, kept_as_is = copy_aware, _NO_DATETIME
+        copy, kept_as_is = copy_aware, NO_DATETIME
     include = bool(include)
     doc_copy = container()
     for key, value in doc.items():
@@ -157,7 +112,10 @@ def compute_results(self: Any, with_limit_and_skip: bool = False) -> Any:
     """``Cursor._compute_results``; a timezone-aware cursor takes the copies made aware while they
     were copied instead of copying each document a second time."""
     if not self._results or self._factory_last_generated_results != self._factory:
-        if self.collection.codec_options.tz_aware:
+        results = _direct(self)
+        if results is not None:
+            pass
+        elif self.collection.codec_options.tz_aware:
             aware, previous = _AwareCopies(self.collection), getattr(_filling, "aware", None)
             _filling.aware = aware
             try:
@@ -175,6 +133,86 @@ def compute_results(self: Any, with_limit_and_skip: bool = False) -> Any:
     else:
         results = self._results
     return results
+
+
+def _direct(cursor: Any) -> list[Any] | None:
+    """The results of a plain query straight from the stored documents, else None (mongomock's path).
+
+    Plain: equalities on strings, integers or ObjectIds (or no filter), sort keys that are top-level
+    field names, no projection or one of top-level fields, a store of BSON documents (each decoded
+    for this query alone). The steps are ``_get_dataset``'s: candidates, filter, one stable sort per
+    key from the last, projection; without its generators and per-document copies."""
+    factory = cursor._factory
+    if type(factory) is not functools.partial or len(factory.args) != 4 or factory.keywords:
+        return None
+    spec, sort, fields, as_class = factory.args
+    collection: Any = cursor.collection
+    func: Any = factory.func
+    bound_to: Any = getattr(func, "__self__", None)
+    if getattr(func, "__func__", None) is not _GET_DATASET[0] or bound_to is not collection or as_class is not dict \
+            or _collection.get_profiler().enabled:
+        return None
+    store = collection._store
+    if type(store._documents) is not Documents:
+        return None
+    equalities = _equalities(spec) if spec else []
+    order = _plain_sort(sort)
+    plan = flat_projection(fields) if fields else None
+    if equalities is None or order is None or (fields and plan is None):
+        return None
+    # decoded as the client hands them out (UTC datetimes when tz-aware): no pass to make them so; the
+    # filter holds no datetime (plain equalities only), so naive or aware changes no verdict
+    options = AWARE if collection.codec_options.tz_aware else OPTIONS
+    stored = store._documents
+    store._remove_expired_documents()  # what mongomock's scan does first
+    keys = _candidate_keys(store, equalities)
+    if keys is None:
+        candidates: Any = (document for _key, document in stored.inner_items(options))
+    else:
+        candidates = (document for document in (stored.get_inner(key, options) for key in keys)
+                      if document is not None)
+    applies = _collection.filter_applies
+    documents = []
+    for document in candidates:
+        verdict = _equal(equalities, document)
+        if verdict or (verdict is None and applies(spec, document)):
+            documents.append(document)
+    for key, reverse in reversed(order):
+        kinds = {type(document.get(key, _MISSING)) for document in documents}
+        if kinds == _OBJECT_IDS:  # ordered as their 12 bytes: compared in C, not by ObjectId.__lt__
+            documents.sort(key=lambda document: document[key].binary, reverse=reverse)  # noqa: B023 - used at once
+        elif len(kinds) == 1 and kinds <= _PLAIN_ORDER:
+            documents.sort(key=lambda document: document[key], reverse=reverse)  # noqa: B023
+        else:
+            documents.sort(key=lambda document: sort_key(key, document), reverse=reverse)  # noqa: B023
+    if plan is not None:
+        documents = [projected_in_place(document, *plan) for document in documents]
+    return documents
+
+
+def _candidate_keys(store: Any, equalities: list[tuple[list[str], Any]]) -> list[Any] | None:
+    """The inner keys of the candidates of an equality on ``_id`` or on a single-field index, else None."""
+    for parts, value in equalities:
+        if len(parts) == 1 and parts[0] == "_id":
+            return _index.lookup_keys(store, "_id", value)
+    for parts, value in equalities:
+        found = _index.lookup_keys(store, ".".join(parts), value)
+        if found is not None:
+            return found
+    return None
+
+
+def _plain_sort(sort: Any) -> list[tuple[str, bool]] | None:
+    """``[(field, descending)]`` of a sort by top-level fields (``[]`` for none), else None."""
+    if not sort:
+        return []
+    out = []
+    for item in (sort.items() if isinstance(sort, dict) else sort):
+        key, direction = (item, 1) if isinstance(item, str) else item
+        if type(key) is not str or not key or "." in key or key.startswith("$") or direction not in (1, -1):
+            return None
+        out.append((key, direction < 0))
+    return out
 
 
 def bson_less(self: Any, other: Any) -> Any:
@@ -299,12 +337,14 @@ def targets() -> list[tuple[Any, str, str, Callable[..., Any]]]:
 
 def install() -> None:
     """Put the short paths in place (idempotent); the replaced functions stay in ORIGINALS."""
-    global _utc, _comparable, _collection
+    global _comparable, _collection
     if ORIGINALS:
         return
     from mongomock_ng import collection, filtering, helpers
 
-    _utc, _comparable, _collection = helpers.utc, filtering.BsonComparable, collection
+    _comparable, _collection = filtering.BsonComparable, collection
+    embedded_copies.UTC[0] = helpers.utc
+    _GET_DATASET[0] = collection.Collection.__dict__["_get_dataset"]
     patches = targets()
     for owner, attribute, key, _fast in patches:
         ORIGINALS[key] = owner.__dict__[attribute]

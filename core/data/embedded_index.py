@@ -26,8 +26,8 @@ from typing import Any, cast
 from bson import ObjectId
 from mongomock_ng.helpers import NOTHING as _NOTHING
 
-from core.data.embedded_documents import Documents, pairs
-from core.data.embedded_keys import Index, ParallelArrays, _Ids, build_all, canon
+from core.data.embedded_documents import Documents, inner, outer, pairs
+from core.data.embedded_keys import Index, ParallelArrays, _Ids, build_all, canon, shown
 from core.data.embedded_lock import WRITE_LOCK
 
 ORIGINALS: dict[str, Callable[..., Any]] = {}
@@ -36,26 +36,20 @@ _ORDERED = frozenset({1, -1, "hashed"})  # index kinds kept here (not text, 2d, 
 
 
 class State:
-    """The index structures of one collection store, valid while its documents and specs are the same objects."""
+    """The index structures of one collection store, valid while its documents and index
+    specifications are the same: the same objects, and no index created or dropped since
+    (``CollectionStore.create_index``/``drop_index`` count up ``_mia_specs``)."""
 
-    __slots__ = ("documents", "indexes")
+    __slots__ = ("documents", "indexes", "specs", "count", "version")
 
     def __init__(self, store: Any) -> None:
-        self.documents = store._documents
+        self.documents, self.specs = store._documents, store.indexes
+        self.count, self.version = len(store.indexes), store.__dict__.get("_mia_specs", 0)
         self.indexes = {name: Index(name, spec) for name, spec in store.indexes.items() if _ordered(spec)}
 
     def current(self, store: Any) -> bool:
-        if store._documents is not self.documents:
-            return False
-        count = 0
-        for name, spec in list(store.indexes.items()):  # a copy: a writer may add an index meanwhile
-            if not _ordered(spec):
-                continue
-            index = self.indexes.get(name)
-            if index is None or not index.current(spec):
-                return False
-            count += 1
-        return count == len(self.indexes)
+        return store._documents is self.documents and store.indexes is self.specs and \
+            len(self.specs) == self.count and store.__dict__.get("_mia_specs", 0) == self.version
 
 
 def _ordered(spec: dict[str, Any]) -> bool:
@@ -104,6 +98,7 @@ def set_item(self: Any, key: Any, value: Any) -> None:
     old = _stored(self, key) if known is not None else None
     ORIGINALS["__setitem__"](self, key, value)
     if known is not None:
+        key = inner(key)  # indexes hold the keys the documents are kept under
         for index in known.indexes.values():
             if not index.built:
                 continue
@@ -120,6 +115,7 @@ def del_item(self: Any, key: Any) -> None:
     old = _stored(self, key) if known is not None else None
     ORIGINALS["__delitem__"](self, key)
     if known is not None and old is not None:
+        key = inner(key)
         for index in known.indexes.values():
             if index.built:
                 index.remove(key, old)
@@ -144,7 +140,7 @@ def ensure_uniques(self: Any, new_data: Any) -> None:
     from pymongo.errors import DuplicateKeyError
 
     store = self._store
-    own = store_key(new_data.get("_id"))
+    own = inner(store_key(new_data.get("_id")))
     for index in state(store).indexes.values():
         try:
             keys = index.keys_of(new_data)
@@ -189,7 +185,7 @@ def duplicates(store: Any, name: str) -> tuple[Any, list[Any]] | None:
     index.built = True
     for key, held in index.keys.items() if index.unique else ():
         if type(held) is _Ids:
-            return key, list(held)
+            return shown(key), [outer(i) for i in held]
     return None
 
 
@@ -198,13 +194,23 @@ def lookup(store: Any, path: str, value: Any) -> list[Any] | None:
     if path == "_id":
         document = store._documents.get(value)
         return [] if document is None else [document]
+    keys = lookup_keys(store, path, value)
+    if keys is None:
+        return None
+    get = store._documents.get_inner
+    return [document for document in map(get, keys) if document is not None]  # deleted meanwhile: gone
+
+
+def lookup_keys(store: Any, path: str, value: Any) -> list[Any] | None:
+    """The inner keys (core.data.embedded_documents) of the documents whose ``path`` may equal ``value``,
+    through ``_id`` or a single-field index; else None (scan)."""
+    if path == "_id":
+        return [inner(store_key(value))]
     if type(value) is not str and type(value) is not ObjectId:
         return None  # numbers: mongomock's matcher takes True for 1, which no index key does
     for index in state(store).indexes.values():
         if index.fields[0] == path and len(index.fields) == 1 and index.partial is None:
-            documents = store._documents
-            found = (documents.get(i) for i in built(store, index).holders(canon(value)))
-            return [document for document in found if document is not None]  # deleted meanwhile: gone
+            return built(store, index).holders(canon(value))
     return None
 
 
@@ -241,14 +247,15 @@ def create_index(self: Any, keys: Any, cache_for: int = 300, session: Any = None
     index.built = True
     for key, held in index.keys.items() if index.unique else ():
         if type(held) is _Ids:
+            shown_key = {index.fields[0]: shown(key)} if len(index.fields) == 1 else {}
             raise DuplicateKeyError(f"E11000 duplicate key error collection: {self.full_name} index: {name} dup key",
-                                    11000, {"keyPattern": dict(index_list), "index": name,
-                                            "keyValue": {index.fields[0]: key} if len(index.fields) == 1 else {}})
+                                    11000, {"keyPattern": dict(index_list), "index": name, "keyValue": shown_key})
     known = _known(store)
     store.create_index(name, config)
     index.spec = store.indexes[name]
-    if known is not None:
+    if known is not None:  # the structures take the new index as built, and stay current
         known.indexes[name] = index
+        known.count, known.version = len(store.indexes), store.__dict__.get("_mia_specs", 0)
     return name
 
 
@@ -270,3 +277,18 @@ def install() -> None:
                                 (collection.Collection, "_ensure_uniques", ensure_uniques),
                                 (collection.Collection, "create_index", create_index)):
         setattr(owner, name, method)
+    for name in ("create_index", "drop_index"):
+        ORIGINALS[f"store.{name}"] = cls.__dict__[name]
+        setattr(cls, name, _counting(name))
+
+
+def _counting(name: str) -> Callable[..., Any]:
+    """``CollectionStore.<name>``, counting the specifications' changes (what ``State.current`` compares)."""
+    def changed(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return ORIGINALS[f"store.{name}"](self, *args, **kwargs)
+        finally:
+            self._mia_specs = self.__dict__.get("_mia_specs", 0) + 1
+
+    changed.__name__ = name
+    return changed

@@ -7,6 +7,13 @@ before the HTTP answer leaves). At start the snapshot is loaded, the journal ent
 snapshot's ``journalSeq`` are replayed, and both are compacted into a fresh snapshot (the journal
 is emptied). A clean shutdown compacts too, and so does a journal past ``embedded.journalMaxBytes``.
 
+Group commit: an entry is written under the store's write lock, its fsync waited for after that lock
+is released (core.data.embedded). One fsync covers every entry written before it, so concurrent
+writers share it instead of queueing one fsync each behind the lock; each write is still acknowledged
+only once it is on the disk. Other threads may read a write before its fsync (as MongoDB's default
+read concern does); if that fsync fails, every write since the last good one is cut off the journal
+and undone (507), as a refused append is.
+
 The journal file is also the lock: the process that opens the store holds an exclusive ``flock``
 on it, so a second process on the same data file is refused at start with a clear message (the
 lock dies with its process, also on ``kill -9``). Where ``fcntl`` does not exist (Windows) the lock
@@ -17,6 +24,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -48,6 +56,7 @@ class NotDurable(MiaError):
     def __init__(self, cause: BaseException, broken: bool = False) -> None:
         super().__init__(503 if broken else 507, code="DatabaseUnavailable" if broken else "InsufficientStorage")
         self.cause = cause
+        self.first = False  # the waiter that found a failed fsync: it undoes the writes (Journal.wait)
 
 
 def _tuples(value: Any) -> Any:
@@ -70,6 +79,13 @@ class Journal:
         self.fd: int | None = None
         self.broken: OSError | None = None  # set when a failed write could not be cut back
         self.full: OSError | None = None  # set when the disk refused a write, until it has space again
+        # group commit: appends (under the store's write lock) return a ticket; ``wait`` fsyncs once
+        # for every entry appended so far, outside that lock, so writers waiting together share one fsync
+        self.epoch = 0  # +1 whenever the file is emptied or cut back: older tickets are settled then
+        self.written = 0  # bytes in the file after the last whole append
+        self.synced = 0  # bytes known to be on the disk
+        self.failed: tuple[int, int, OSError] | None = None  # (epoch, synced, cause) of a failed fsync
+        self._sync_lock = threading.Lock()
 
     # -- lock ----------------------------------------------------------------------------------------
     def open_locked(self, wait_seconds: float = 3.0) -> None:
@@ -160,21 +176,23 @@ class Journal:
         return len(entries)
 
     # -- append ----------------------------------------------------------------------------------------
-    def append(self, entry: dict[str, Any]) -> None:
-        """Write one entry whole and fsync it (the caller holds the store's write lock).
+    def append(self, entry: dict[str, Any]) -> tuple[int, int] | None:
+        """Write one entry whole (the caller holds the store's write lock); the ticket to :meth:`wait`
+        for before the write is acknowledged (None: nothing to wait for, fsync is off).
 
         ``os.write`` may write part of a line (a full disk): the rest is written until the disk
         refuses; then the journal is cut back to where the entry began, so no torn line stays for
         later entries to be glued onto, and NotDurable is raised for the caller to undo the write."""
         if self.fd is None:
-            return
+            return None
         if self.broken is not None:
             raise NotDurable(self.broken, broken=True)
         try:
             line = json_util.dumps({**entry, "seq": self.seq + 1}, json_options=self.json_options)
         except (TypeError, ValueError) as exc:
             raise Unjournalable(str(exc)) from exc
-        data = memoryview((line + "\n").encode("utf-8"))
+        encoded = (line + "\n").encode("utf-8")
+        data = memoryview(encoded)
         start = os.fstat(self.fd).st_size
         try:
             while data:
@@ -182,13 +200,47 @@ class Journal:
                 if written <= 0:
                     raise OSError(errno.ENOSPC, "the disk took no more bytes")
                 data = data[written:]
-            if self.fsync:
-                os.fsync(self.fd)
         except OSError as exc:
             self._cut(start, exc)
             self.full = exc
             raise NotDurable(exc, broken=self.broken is not None) from exc
         self.seq += 1
+        self.written = start + len(encoded)
+        return (self.epoch, self.written) if self.fsync else None
+
+    def wait(self, ticket: tuple[int, int]) -> bool:
+        """Return once the entry of ``ticket`` is on the disk: one fsync covers every entry appended
+        before it, so threads that wait together share it. Raises NotDurable when the fsync fails;
+        True then means this caller found the failure and must :meth:`cut_back` and undo."""
+        epoch, end = ticket
+        with self._sync_lock:
+            failed = self.failed
+            if failed is not None and failed[0] == epoch and end > failed[1]:
+                raise NotDurable(failed[2])
+            if epoch != self.epoch or end <= self.synced:
+                return False  # on the disk already, or in a snapshot since (the journal was emptied)
+            target = self.written
+            try:
+                os.fsync(self.fd)  # type: ignore[arg-type]
+            except OSError as exc:
+                self.failed, self.full = (epoch, self.synced, exc), exc
+                log.error("embedded store: a journal fsync failed (%s); the writes since the last one are undone",
+                          exc)
+                error = NotDurable(exc)
+                error.first = True
+                raise error from exc
+            self.synced = max(self.synced, target)
+        return False
+
+    def cut_back(self) -> None:
+        """After a failed fsync (the caller holds the store's write lock): cut the journal back to what
+        was on the disk, so the reload that follows undoes every write whose fsync failed."""
+        failed = self.failed
+        if failed is None or failed[0] != self.epoch:
+            return
+        self._cut(failed[1], failed[2])
+        self.epoch += 1
+        self.written = self.synced = failed[1]
 
     def check_space(self) -> None:
         """While the disk that refused a write has less than ``SPACE_NEEDED`` free, raise NotDurable at once."""
@@ -225,6 +277,9 @@ class Journal:
             if self.fsync:
                 os.fsync(self.fd)
             self.broken = None
+            with self._sync_lock:
+                self.epoch += 1
+                self.written = self.synced = 0
 
 
 def describe(target: Any, kind: str, name: str, args: tuple, kwargs: dict[str, Any], result: Any) -> dict[str, Any]:
