@@ -120,14 +120,15 @@ def baseline_size(size: int, calls: int) -> tuple[float, float]:
 
     coll = mongomock_ng.MongoClient(tz_aware=True)["bench"][f"base{size}"]
     fill(coll, device, size, DEVICE_INDEXES)
-    ours = mcoll.Collection._ensure_uniques, mcoll.Collection._iter_documents
+    ours = mcoll.Collection._ensure_uniques, mcoll.Collection._iter_documents, mcoll.Cursor._compute_results
     mcoll.Collection._ensure_uniques = embedded_index.ORIGINALS["_ensure_uniques"]
     mcoll.Collection._iter_documents = embedded_fast.ORIGINALS["_iter_documents"]
+    mcoll.Cursor._compute_results = embedded_fast.ORIGINALS["Cursor._compute_results"]  # no direct path
     try:
         insert = per_call_us(lambda i: coll.insert_one(device(10_000_000 + i)), calls)
         find = per_call_us(lambda i: coll.find_one({"id": f"{i:032x}"}), calls)
     finally:
-        mcoll.Collection._ensure_uniques, mcoll.Collection._iter_documents = ours
+        mcoll.Collection._ensure_uniques, mcoll.Collection._iter_documents, mcoll.Cursor._compute_results = ours
     return insert, find
 
 
