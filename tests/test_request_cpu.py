@@ -198,3 +198,16 @@ def test_body_content_type_is_read_as_werkzeug_reads_it(header):
     request = Request(EnvironBuilder(headers={"Content-Type": header} if header else {}).get_environ())
     assert _content_type(request.environ.get("CONTENT_TYPE", "")) == (
         (request.mimetype or "").lower(), request.mimetype_params.get("charset", "utf-8"))
+
+
+def test_remembered_route_matches_answer_as_the_trie_does(client):
+    """Paths with parameters are matched once per (path, method) and remembered: the same route and
+    parameters every time, and a wrong method is still the 405 with its Allow header."""
+    for _ in range(3):
+        for code in ("ab12", "cd34"):
+            answer = client.post(f"/icecream/v1/rules/{code}", json={"name": "Ada", "address": {"city": "London"}})
+            assert answer.status_code == 200
+            assert answer.json["response"]["path"] == {"code": code.upper()}
+        wrong = client.get("/icecream/v1/rules/ab12")
+        assert wrong.status_code == 405 and "POST" in wrong.headers["Allow"]
+    assert client.post("/icecream/v1/rules/nope").status_code == 400  # the path precondition, not a 404

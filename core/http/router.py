@@ -18,6 +18,7 @@ from core.http.pathtrie import PathTrie
 
 _PARAM = re.compile(r"^:([A-Za-z_][A-Za-z0-9_]*)\??$")
 HOST_CACHE_SIZE = 4096
+MATCH_CACHE_SIZE = 4096
 _SHARED_PARAMS: dict[tuple[tuple[str, int], ...], tuple[tuple[str, int], ...]] = {}  # one per distinct shape
 
 
@@ -158,6 +159,9 @@ class Router:
         # answers most requests; the trie handles the rest (and every 404/405).
         self.static: dict[tuple[str, str], dict[str, int]] = {}
         self.tries: dict[str, PathTrie] = {}
+        # (map id, lookup, method) -> endpoint of the trie's matches (paths with parameters): the trie is
+        # fixed once built, so a repeated path (the same id, the same code) is one dict lookup too.
+        self.matched: dict[tuple[str, str, str], int] = {}
         preflight_done: set[tuple[str, str]] = set()
         for route in routes:
             for variant in rule_variants(route.path):
@@ -190,7 +194,16 @@ class Router:
         verbs = self.static.get((map_id, lookup))
         if verbs is not None and method in verbs:
             return verbs[method], set()
-        return trie.match(lookup, method)
+        key = (map_id, lookup, method)
+        endpoint = self.matched.get(key)
+        if endpoint is not None:
+            return endpoint, set()
+        endpoint, seen = trie.match(lookup, method)
+        if endpoint is not None:
+            if len(self.matched) >= MATCH_CACHE_SIZE:  # made-up paths only empty and refill it
+                self.matched.clear()
+            self.matched[key] = endpoint
+        return endpoint, seen
 
     def match(self, host: str | None, path: str, method: str, raw_uri: str | None = None
               ) -> tuple[Target, dict[str, str]]:
