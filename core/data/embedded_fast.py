@@ -39,7 +39,7 @@ from core.data.embedded_copies import (
     make_aware,
     projected_in_place,
 )
-from core.data.embedded_documents import AWARE, OPTIONS, Documents
+from core.data.embedded_documents import AWARE, OPTIONS, Documents, outer
 
 # A filter value of one of these exact types equals a stored value of the same type as Python says.
 _EQUAL_BY_VALUE = frozenset({str, int, ObjectId})
@@ -311,14 +311,12 @@ def _indexed(store: Any, equalities: list[tuple[list[str], Any]]) -> list[Any] |
     if not equalities:
         return None
     store._remove_expired_documents()  # what a scan would have done first
-    for parts, value in equalities:
-        if len(parts) == 1 and parts[0] == "_id":
-            return _index.lookup(store, "_id", value)
-    for parts, value in equalities:
-        found = _index.lookup(store, ".".join(parts), value)
-        if found is not None:
-            return found
-    return None
+    keys = _candidate_keys(store, equalities)
+    if keys is None:
+        return None
+    stored = store._documents
+    found = map(stored.get_inner, keys) if type(stored) is Documents else map(stored.get, map(outer, keys))
+    return [document for document in found if document is not None]  # deleted meanwhile: gone
 
 
 def targets() -> list[tuple[Any, str, str, Callable[..., Any]]]:
