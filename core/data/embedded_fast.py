@@ -109,23 +109,12 @@ def copy_only_fields(self: Any, doc: Any, fields: Any, container: Any, filter: A
 
 
 def compute_results(self: Any, with_limit_and_skip: bool = False) -> Any:
-    """``Cursor._compute_results``; a timezone-aware cursor takes the copies made aware while they
-    were copied instead of copying each document a second time."""
+    """``Cursor._compute_results``: a plain query straight from the stored documents (``_direct``),
+    else mongomock's, its copies made timezone-aware while they are copied, not a second time."""
     if not self._results or self._factory_last_generated_results != self._factory:
         results = _direct(self)
-        if results is not None:
-            pass
-        elif self.collection.codec_options.tz_aware:
-            aware, previous = _AwareCopies(self.collection), getattr(_filling, "aware", None)
-            _filling.aware = aware
-            try:
-                results = [x if x is aware.last else make_aware(x) for x in self._factory()]
-            finally:
-                _filling.aware = previous
-        else:
-            results = list(self._factory())
+        self._results = _through_mongomock(self) if results is None else results
         self._factory_last_generated_results = self._factory
-        self._results = results
     if with_limit_and_skip:
         results = self._results[self._skip:]
         if self._limit:
@@ -133,6 +122,18 @@ def compute_results(self: Any, with_limit_and_skip: bool = False) -> Any:
     else:
         results = self._results
     return results
+
+
+def _through_mongomock(cursor: Any) -> list[Any]:
+    """The results by mongomock's ``_get_dataset``, each made timezone-aware as it is copied."""
+    if not cursor.collection.codec_options.tz_aware:
+        return list(cursor._factory())
+    aware, previous = _AwareCopies(cursor.collection), getattr(_filling, "aware", None)
+    _filling.aware = aware
+    try:
+        return [x if x is aware.last else make_aware(x) for x in cursor._factory()]
+    finally:
+        _filling.aware = previous
 
 
 def _direct(cursor: Any) -> list[Any] | None:
