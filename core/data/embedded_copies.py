@@ -81,25 +81,16 @@ def projected_in_place(doc: dict[str, Any], names: frozenset[str], include: Any,
 
 
 def aware_in_place(obj: Any) -> Any:
-    """``make_aware`` for a document nobody else holds: its datetimes made UTC where they are."""
-    if type(obj) is dict:
-        for key, value in obj.items():  # assigning existing keys only: the iteration stays valid
-            cls = type(value)
-            if cls is _dt.datetime:
-                obj[key] = value.replace(tzinfo=UTC[0])
-            elif cls is dict or cls is list:
-                aware_in_place(value)
-            elif cls not in NO_DATETIME:
-                obj[key] = make_aware(value)
-    else:  # a list
-        for i, value in enumerate(obj):
-            cls = type(value)
-            if cls is _dt.datetime:
-                obj[i] = value.replace(tzinfo=UTC[0])
-            elif cls is dict or cls is list:
-                aware_in_place(value)
-            elif cls not in NO_DATETIME:
-                obj[i] = make_aware(value)
+    """``make_aware`` for a document (or list) nobody else holds: its datetimes made UTC where they are."""
+    # assigning to existing keys or positions only: the iteration stays valid
+    for key, value in (obj.items() if type(obj) is dict else enumerate(obj)):
+        cls = type(value)
+        if cls is _dt.datetime:
+            obj[key] = value.replace(tzinfo=UTC[0])
+        elif cls is dict or cls is list:
+            aware_in_place(value)
+        elif cls not in NO_DATETIME:
+            obj[key] = make_aware(value)
     return obj
 
 

@@ -39,7 +39,7 @@ from core.data.embedded_copies import (
     make_aware,
     projected_in_place,
 )
-from core.data.embedded_documents import AWARE, OPTIONS, Documents
+from core.data.embedded_documents import AWARE, OPTIONS, Documents, outer
 
 # A filter value of one of these exact types equals a stored value of the same type as Python says.
 _EQUAL_BY_VALUE = frozenset({str, int, ObjectId})
@@ -109,23 +109,12 @@ def copy_only_fields(self: Any, doc: Any, fields: Any, container: Any, filter: A
 
 
 def compute_results(self: Any, with_limit_and_skip: bool = False) -> Any:
-    """``Cursor._compute_results``; a timezone-aware cursor takes the copies made aware while they
-    were copied instead of copying each document a second time."""
+    """``Cursor._compute_results``: a plain query straight from the stored documents (``_direct``),
+    else mongomock's, its copies made timezone-aware while they are copied, not a second time."""
     if not self._results or self._factory_last_generated_results != self._factory:
         results = _direct(self)
-        if results is not None:
-            pass
-        elif self.collection.codec_options.tz_aware:
-            aware, previous = _AwareCopies(self.collection), getattr(_filling, "aware", None)
-            _filling.aware = aware
-            try:
-                results = [x if x is aware.last else make_aware(x) for x in self._factory()]
-            finally:
-                _filling.aware = previous
-        else:
-            results = list(self._factory())
+        self._results = _through_mongomock(self) if results is None else results
         self._factory_last_generated_results = self._factory
-        self._results = results
     if with_limit_and_skip:
         results = self._results[self._skip:]
         if self._limit:
@@ -133,6 +122,18 @@ def compute_results(self: Any, with_limit_and_skip: bool = False) -> Any:
     else:
         results = self._results
     return results
+
+
+def _through_mongomock(cursor: Any) -> list[Any]:
+    """The results by mongomock's ``_get_dataset``, each made timezone-aware as it is copied."""
+    if not cursor.collection.codec_options.tz_aware:
+        return list(cursor._factory())
+    aware, previous = _AwareCopies(cursor.collection), getattr(_filling, "aware", None)
+    _filling.aware = aware
+    try:
+        return [x if x is aware.last else make_aware(x) for x in cursor._factory()]
+    finally:
+        _filling.aware = previous
 
 
 def _direct(cursor: Any) -> list[Any] | None:
@@ -311,14 +312,12 @@ def _indexed(store: Any, equalities: list[tuple[list[str], Any]]) -> list[Any] |
     if not equalities:
         return None
     store._remove_expired_documents()  # what a scan would have done first
-    for parts, value in equalities:
-        if len(parts) == 1 and parts[0] == "_id":
-            return _index.lookup(store, "_id", value)
-    for parts, value in equalities:
-        found = _index.lookup(store, ".".join(parts), value)
-        if found is not None:
-            return found
-    return None
+    keys = _candidate_keys(store, equalities)
+    if keys is None:
+        return None
+    stored = store._documents
+    found = map(stored.get_inner, keys) if type(stored) is Documents else map(stored.get, map(outer, keys))
+    return [document for document in found if document is not None]  # deleted meanwhile: gone
 
 
 def targets() -> list[tuple[Any, str, str, Callable[..., Any]]]:

@@ -189,18 +189,6 @@ def duplicates(store: Any, name: str) -> tuple[Any, list[Any]] | None:
     return None
 
 
-def lookup(store: Any, path: str, value: Any) -> list[Any] | None:
-    """The documents whose ``path`` may equal ``value`` through a single-field index, else None (scan)."""
-    if path == "_id":
-        document = store._documents.get(value)
-        return [] if document is None else [document]
-    keys = lookup_keys(store, path, value)
-    if keys is None:
-        return None
-    get = store._documents.get_inner
-    return [document for document in map(get, keys) if document is not None]  # deleted meanwhile: gone
-
-
 def lookup_keys(store: Any, path: str, value: Any) -> list[Any] | None:
     """The inner keys (core.data.embedded_documents) of the documents whose ``path`` may equal ``value``,
     through ``_id`` or a single-field index; else None (scan)."""

@@ -132,8 +132,10 @@ class Snapshot:
 
     def _fill(self, client: Any, db_name: str, coll_name: str, indexes: list[dict[str, Any]], batches: Any,
               count: int) -> int:
-        """Put ``count`` documents from ``batches`` (lists of dicts, or of raw BSON bytes) into the
-        collection's store, then build its indexes."""
+        """Put ``count`` documents from ``batches`` into the collection's store, then build its indexes.
+
+        A batch holds ``(inner key, kept bytes)`` pairs sliced from a BSON record, a document's whole
+        BSON, or decoded documents (Extended JSON)."""
         database = client[db_name]
         if coll_name not in database.list_collection_names():
             database.create_collection(coll_name)
