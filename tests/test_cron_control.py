@@ -70,6 +70,7 @@ def jobs_tree(root: Path, **env) -> ProjectTree:
     tree.write("projects/base/crons/jobs.py", JOBS)
     tree.write("projects/base/controllers/ticks.py", TICKS)
     tree.write("projects/base/routes/t.py", TICKS_ROUTES)
+    env.setdefault("server", {"http": {"host": "127.0.0.1", "port": free_port()}})  # never a developer's :3000
     tree.env({"cronJobs": {"enabled": True, "managerTime": {"second": "*/1"}}, **env})
     return tree
 

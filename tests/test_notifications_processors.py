@@ -19,7 +19,7 @@ import pytest
 from db_fixtures import TEST_URL, db_env  # noqa: F401 - fixture
 from notify_fixtures import FAST, notification_config, smtp_server
 
-from conftest import ROOT
+from conftest import ROOT, free_port
 from core.app.factory import create_app
 from core.notifications import NotificationManager, Processor
 from core.shared import Shared
@@ -115,6 +115,7 @@ def copy_for_cron(target: Path, env: dict, config_text: str) -> Path:
     for name in ("core", "client", "config", "init", "projects/generic"):
         shutil.copytree(ROOT / name, target / name, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "server.py", target / "server.py")
+    env = {"server": {"http": {"host": "127.0.0.1", "port": free_port()}}, **env}  # never a developer's :3000
     (target / "config" / "env" / "notifyrun.py").write_text(f"environment = {env!r}\n")
     (target / "projects" / "mail" / "config").mkdir(parents=True)
     (target / "projects" / "mail" / "config" / "notifications.py").write_text(config_text)
