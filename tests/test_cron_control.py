@@ -159,7 +159,10 @@ def test_crons_beside_a_running_embedded_server_go_through_its_endpoint(running)
     code, out = cli(tree)
     assert code == 0, out
     assert "(from the running server at " in out and "active" in row(out, "countJob")
-    assert files(tree.root) == before  # the listing never writes the data file
+    after = files(tree.root)  # the listing never writes the data file (the server's own journal may grow)
+    assert after.keys() == before.keys()
+    for name, content in before.items():
+        assert after[name] == content if not name.endswith(".journal") else after[name].startswith(content)
     assert cli(tree, "suspend", "countJob") == (0, "'countJob' suspended: no new run starts\n")
     assert "suspended" in row(cli(tree)[1], "countJob")
     assert cli(tree, "run", "countJob")[0] == 1
