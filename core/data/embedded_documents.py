@@ -72,9 +72,7 @@ def full(key: Any, kept: bytes) -> bytes:
 
 
 def unpack(key: Any, kept: bytes, options: CodecOptions[Any] = OPTIONS) -> dict[str, Any]:
-    if type(key) is not bytes:
-        return _decode(kept, options)
-    return _decode(b"".join(((len(kept) + 21).to_bytes(4, "little"), _ID_FIELD, key, kept)), options)
+    return _decode(full(key, kept), options)
 
 
 def split_record(record: bytes) -> Iterator[tuple[Any, bytes] | bytes]:

@@ -166,7 +166,7 @@ class Index:
                 value = value.get(part, _NOTHING) if type(value) is dict else _NOTHING
             cls = type(value)
             if cls is str:
-                if self.keys.setdefault(value.encode("utf-8", "surrogatepass"), doc_id) is doc_id:
+                if self.keys.setdefault(text_key(value), doc_id) is doc_id:
                     return
             elif cls in _SELF_KEYED and self.keys.setdefault(value, doc_id) is doc_id:
                 return
@@ -187,7 +187,7 @@ class Index:
                 value = value.get(part, _NOTHING) if type(value) is dict else _NOTHING
             cls = type(value)
             if cls is str:
-                return [value.encode("utf-8", "surrogatepass")]
+                return [text_key(value)]
             if cls in _SELF_KEYED or cls is _dt.datetime and value.tzinfo is None and not value.microsecond % 1000:
                 return [value]
         if len(self.paths) == 1:
