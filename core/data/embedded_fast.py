@@ -47,8 +47,10 @@ _MISSING = object()
 # Two values of one of these exact types are ordered by BSON as Python orders them.
 _PLAIN_ORDER = frozenset({str, int, float, bool, _dt.datetime, ObjectId})
 _OBJECT_IDS = {ObjectId}
+_FIND_ONE_KEYWORDS = frozenset({"projection", "sort"})
 
 _GET_DATASET: list[Any] = [None]  # mongomock's Collection._get_dataset, set by install()
+_CLASS: list[Any] = [None]  # mongomock's Collection class, set by install()
 _comparable: Any = None  # filtering.BsonComparable, set by install()
 _collection: Any = None  # the module mongomock_ng.collection, set by install()
 
@@ -137,12 +139,8 @@ def _through_mongomock(cursor: Any) -> list[Any]:
 
 
 def _direct(cursor: Any) -> list[Any] | None:
-    """The results of a plain query straight from the stored documents, else None (mongomock's path).
-
-    Plain: equalities on strings, integers or ObjectIds (or no filter), sort keys that are top-level
-    field names, no projection or one of top-level fields, a store of BSON documents (each decoded
-    for this query alone). The steps are ``_get_dataset``'s: candidates, filter, one stable sort per
-    key from the last, projection; without its generators and per-document copies."""
+    """The results of a plain query of ``cursor`` straight from the stored documents, else None
+    (mongomock's path): see :func:`_plain_results`."""
     factory = cursor._factory
     if type(factory) is not functools.partial or len(factory.args) != 4 or factory.keywords:
         return None
@@ -150,8 +148,53 @@ def _direct(cursor: Any) -> list[Any] | None:
     collection: Any = cursor.collection
     func: Any = factory.func
     bound_to: Any = getattr(func, "__self__", None)
-    if getattr(func, "__func__", None) is not _GET_DATASET[0] or bound_to is not collection or as_class is not dict \
-            or _collection.get_profiler().enabled:
+    if getattr(func, "__func__", None) is not _GET_DATASET[0] or bound_to is not collection or as_class is not dict:
+        return None
+    return _plain_results(collection, spec, sort, fields)
+
+
+def find_plain(collection: Any, filter: Any, projection: Any = None, sort: Any = None, skip: int = 0,
+               limit: int = 0) -> list[Any] | None:
+    """``list(collection.find(filter, projection, skip=skip, limit=limit).sort(sort))`` for a plain
+    query on an embedded collection, without building mongomock's cursor; else None (ask the collection).
+
+    Why: the models' reads (core.data.models) are mostly plain, and the cursor (its spec copied for
+    datetimes, its factory, one ``__next__`` per document) cost as much as computing the answer."""
+    if (type(collection) is not _CLASS[0] or type(skip) is not int or type(limit) is not int or skip < 0 or limit < 0
+            or collection.codec_options.document_class is not dict):
+        return None
+    order_free = not sort
+    documents = _plain_results(collection, {} if filter is None else filter, sort, projection,
+                               enough=skip + limit if limit and order_free else 0)
+    if documents is None:
+        return None
+    if skip or limit:
+        return documents[skip:skip + limit] if limit else documents[skip:]
+    return documents
+
+
+def find_one(self: Any, filter: Any = None, *args: Any, **kwargs: Any) -> Any:
+    """``Collection.find_one``: a plain query (a filter mapping, a projection, a sort) through
+    :func:`find_plain`, else mongomock's."""
+    if len(args) <= 1 and (not kwargs or kwargs.keys() <= _FIND_ONE_KEYWORDS) and (
+            filter is None or type(filter) is dict):
+        projection = args[0] if args else kwargs.get("projection")
+        if not (args and "projection" in kwargs):
+            found = find_plain(self, filter, projection, kwargs.get("sort"), 0, 1)
+            if found is not None:
+                return found[0] if found else None
+    return ORIGINALS["find_one"](self, filter, *args, **kwargs)
+
+
+def _plain_results(collection: Any, spec: Any, sort: Any, fields: Any, enough: int = 0) -> list[Any] | None:
+    """The documents of a plain query, in order and projected, straight from the stored documents;
+    None for any other (mongomock's path). ``enough``: with no sort, stop after that many matches.
+
+    Plain: equalities on strings, integers or ObjectIds (or no filter), sort keys that are top-level
+    field names, no projection or one of top-level fields, a store of BSON documents (each decoded
+    for this query alone). The steps are ``_get_dataset``'s: candidates, filter, one stable sort per
+    key from the last, projection; without its generators and per-document copies."""
+    if _collection.get_profiler().enabled:
         return None
     store = collection._store
     if type(store._documents) is not Documents:
@@ -178,6 +221,8 @@ def _direct(cursor: Any) -> list[Any] | None:
         verdict = _equal(equalities, document)
         if verdict or (verdict is None and applies(spec, document)):
             documents.append(document)
+            if len(documents) == enough:
+                break
     for key, reverse in reversed(order):
         kinds = {type(document.get(key, _MISSING)) for document in documents}
         if kinds == _OBJECT_IDS:  # ordered as their 12 bytes: compared in C, not by ObjectId.__lt__
@@ -331,7 +376,8 @@ def targets() -> list[tuple[Any, str, str, Callable[..., Any]]]:
             (filtering.BsonComparable, "__lt__", "BsonComparable.__lt__", bson_less),
             (filtering, "resolve_sort_key", "resolve_sort_key", sort_key),
             (collection.Collection, "_iter_documents", "_iter_documents", iter_documents),
-            (collection.Cursor, "_compute_results", "Cursor._compute_results", compute_results)]
+            (collection.Cursor, "_compute_results", "Cursor._compute_results", compute_results),
+            (collection.Collection, "find_one", "find_one", find_one)]
 
 
 def install() -> None:
@@ -344,6 +390,7 @@ def install() -> None:
     _comparable, _collection = filtering.BsonComparable, collection
     embedded_copies.UTC[0] = helpers.utc
     _GET_DATASET[0] = collection.Collection.__dict__["_get_dataset"]
+    _CLASS[0] = collection.Collection
     patches = targets()
     for owner, attribute, key, _fast in patches:
         ORIGINALS[key] = owner.__dict__[attribute]

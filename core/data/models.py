@@ -28,6 +28,7 @@ from pymongo.errors import OperationFailure
 
 from core.data.consistency import guarded_writes, read_from
 from core.data.databases import db_errors
+from core.data.embedded_fast import find_plain
 from core.data.index_builds import IndexSpec
 from core.data.indexes import ensure_indexes, model_indexes
 from core.data.update_rules import check_filter, check_update
@@ -265,7 +266,11 @@ class BaseModel(Identified):
         """Matching documents as a list (``limit=0``: all)."""
         check_filter(filter)
         with db_errors():
-            cursor = read_from(cls.collection()).find(filter or {}, projection, skip=skip, limit=limit)
+            collection = read_from(cls.collection())
+            found = find_plain(collection, filter, projection, _sort(sort), skip, limit)  # embedded, plain
+            if found is not None:
+                return found
+            cursor = collection.find(filter or {}, projection, skip=skip, limit=limit)
             if sort:
                 cursor = cursor.sort(_sort(sort))
             return list(cursor)
