@@ -106,9 +106,83 @@ def test_an_aborted_transaction_restores_the_documents():
     client = mongomock_ng.MongoClient(tz_aware=True)
     things = client["docs"]["things"]
     things.insert_one({"_id": 1, "v": 1})
+    assert things.find_one({"_id": 1}) == {"_id": 1, "v": 1}  # kept decoded before the transaction
     with client.start_session() as session:
         session.start_transaction()
         things.update_one({"_id": 1}, {"$set": {"v": 2}}, session=session)
         things.insert_one({"_id": 2, "v": 3}, session=session)
+        assert things.find_one({"_id": 1}, session=session) == {"_id": 1, "v": 2}
         session.abort_transaction()
     assert list(things.find({})) == [{"_id": 1, "v": 1}]
+    assert things.find_one({"_id": 1}) == {"_id": 1, "v": 1}
+
+
+def _counting_decodes(monkeypatch) -> list[int]:
+    from core.data import embedded_documents
+
+    decoded: list[int] = []
+    real = embedded_documents.unpack
+    monkeypatch.setattr(embedded_documents, "unpack", lambda *a, **k: decoded.append(1) or real(*a, **k))
+    return decoded
+
+
+def test_a_document_read_again_is_copied_from_the_decoded_one_and_never_shared(monkeypatch):
+    """The second read of an unchanged document decodes nothing (counted); every read returns its
+    own dicts and lists, so changing one changes neither the store nor the next read."""
+    things = collection()
+    oid = ObjectId()
+    things.insert_one({"_id": oid, "name": "a", "access": {"cidr": ["0.0.0.0/0"], "groups": ["demo"]},
+                       "at": dt.datetime(2026, 1, 2, tzinfo=dt.UTC)})
+    decoded = _counting_decodes(monkeypatch)
+    first = things.find_one({"_id": oid})
+    second = things.find_one({"_id": oid})
+    assert len(decoded) <= 1
+    assert first == second and first is not second
+    assert first["access"] is not second["access"] and first["access"]["cidr"] is not second["access"]["cidr"]
+    first["access"]["cidr"].append("10.0.0.0/8")
+    first["name"] = "changed"
+    third = things.find_one({"_id": oid})
+    assert third["access"]["cidr"] == ["0.0.0.0/0"] and third["name"] == "a"
+    assert third["at"].tzinfo is not None and third["at"].utcoffset() == dt.timedelta(0)
+    assert [d["name"] for d in things.find({})] == ["a"] and len(decoded) <= 1
+
+
+def test_a_write_is_seen_by_the_next_read_of_a_kept_document():
+    things = collection()
+    things.insert_many([{"_id": i, "n": i, "tags": [i]} for i in range(5)])
+    assert things.find_one({"_id": 3})["n"] == 3
+    things.update_one({"_id": 3}, {"$set": {"n": 30}, "$push": {"tags": 31}})
+    assert things.find_one({"_id": 3}) == {"_id": 3, "n": 30, "tags": [3, 31]}
+    things.replace_one({"_id": 3}, {"n": 300})
+    assert things.find_one({"_id": 3}) == {"_id": 3, "n": 300}
+    things.delete_one({"_id": 3})
+    assert things.find_one({"_id": 3}) is None
+    things.insert_one({"_id": 3, "n": -3})
+    assert things.find_one({"_id": 3}) == {"_id": 3, "n": -3}
+    assert [d["n"] for d in things.find({}, sort=[("_id", 1)])] == [0, 1, 2, -3, 4]
+
+
+def test_a_value_that_can_change_in_place_is_decoded_afresh_each_time(monkeypatch):
+    """A Regex or DBRef inside: never kept decoded (a copy could share it), decoded on every read."""
+    things = collection()
+    things.insert_one({"_id": 1, "pattern": bson.regex.Regex("^a", "i"), "ref": bson.dbref.DBRef("c", 1)})
+    decoded = _counting_decodes(monkeypatch)
+    one, two = things.find_one({"_id": 1}), things.find_one({"_id": 1})
+    assert len(decoded) == 2 and one["pattern"] is not two["pattern"]
+    assert one["pattern"].pattern == "^a" and two["ref"].id == 1
+
+
+def test_the_decoded_documents_kept_are_bounded_per_collection(monkeypatch):
+    """A scan of a large collection keeps none of them; point reads keep at most RECENT."""
+    from core.data import embedded_documents
+
+    monkeypatch.setattr(embedded_documents, "RECENT", 50)
+    things = collection()
+    things.insert_many([{"_id": i, "n": i} for i in range(200)])
+    documents = things._store._documents
+    assert len(list(things.find({}))) == 200 and len(documents.recent) == 0
+    for i in range(120):
+        assert things.find_one({"_id": i})["n"] == i
+    assert 0 < len(documents.recent) <= 50
+    things.delete_many({})
+    assert documents.recent == {}

@@ -20,13 +20,15 @@ write the bytes directly, with no decoding or encoding.
 """
 from __future__ import annotations
 
+import datetime as _dt
 import struct
+import uuid
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from typing import Any
 
 import bson
-from bson import ObjectId
-from bson.binary import UuidRepresentation
+from bson import Decimal128, Int64, MaxKey, MinKey, ObjectId, Timestamp
+from bson.binary import Binary, UuidRepresentation
 from bson.codec_options import CodecOptions
 
 # naive UTC datetimes (as mongomock stores them); uuid.UUID kept as the standard subtype 4
@@ -40,6 +42,12 @@ _BYTES = "bytes"  # the tag of a ``bytes`` id's inner key
 _ID_FIELD = b"\x07_id\x00"  # an ObjectId field named _id: its 12 bytes follow
 _INT32 = struct.Struct("<i")
 ORIGINALS: dict[str, Callable[..., Any]] = {}
+# Decoded documents kept per collection for the timezone-aware reads (the app's): at most this many,
+# all dropped when full. A collection this small is also kept whole when it is scanned.
+RECENT = 1024
+# Decoded values nobody can change in place: a copy of a decoded document may share them.
+_SHARED = frozenset({str, int, float, bool, type(None), bytes, _dt.datetime, ObjectId, Int64, Decimal128, Binary,
+                     Timestamp, MinKey, MaxKey, uuid.UUID})
 
 
 def encode(document: Any) -> bytes:
@@ -73,6 +81,33 @@ def full(key: Any, kept: bytes) -> bytes:
 
 def unpack(key: Any, kept: bytes, options: CodecOptions[Any] = OPTIONS) -> dict[str, Any]:
     return _decode(full(key, kept), options)
+
+
+def copier(document: dict[str, Any]) -> Callable[[Any], Any] | None:
+    """How to copy ``document`` sharing nothing changeable: ``dict`` when its values are all of
+    :data:`_SHARED`, :func:`_tree` when dicts and lists hold them, None for anything else (a Regex,
+    a DBRef, a Code with a scope: decoded afresh each time)."""
+    nested = False
+    pending: list[Any] = [document]
+    while pending:
+        container = pending.pop()
+        for value in (container.values() if type(container) is dict else container):
+            kind = type(value)
+            if kind in _SHARED:
+                continue
+            if kind is dict or kind is list:
+                nested = True
+                pending.append(value)
+                continue
+            return None
+    return _tree if nested else dict
+
+
+def _tree(value: Any) -> Any:
+    """A copy of nested dicts and lists of :data:`_SHARED` values (what :func:`copier` allows)."""
+    if type(value) is dict:
+        return {k: (v if type(v) in _SHARED else _tree(v)) for k, v in value.items()}
+    return [v if type(v) in _SHARED else _tree(v) for v in value]
 
 
 def split_record(record: bytes) -> Iterator[tuple[Any, bytes] | bytes]:
@@ -139,12 +174,19 @@ def values(documents: Any) -> Iterable[Any]:
 
 class Documents(MutableMapping[Any, Any]):
     """The mapping mongomock-ng keeps as ``CollectionStore._documents``: store key -> document, in
-    insertion order, the documents held as BSON bytes."""
+    insertion order, the documents held as BSON bytes.
 
-    __slots__ = ("raw",)
+    ``recent`` keeps the latest documents decoded for timezone-aware reads (at most :data:`RECENT`)
+    beside the bytes they came from: a read whose bytes are still those (``is``: a write stores new
+    bytes, and the entry keeps the old ones alive, so their identity is not reused) gets a copy of
+    the decoded document, several times cheaper than decoding it again. The entry is never handed
+    out itself, so no caller can change it."""
+
+    __slots__ = ("raw", "recent")
 
     def __init__(self, items: Iterable[tuple[Any, Any]] = ()) -> None:
         self.raw: dict[Any, bytes] = {}
+        self.recent: dict[Any, tuple[bytes, dict[str, Any], Callable[[Any], Any]]] = {}
         for key, document in items:
             self[key] = document
 
@@ -160,21 +202,44 @@ class Documents(MutableMapping[Any, Any]):
     def get_inner(self, key: Any, options: CodecOptions[Any] = OPTIONS) -> Any:
         """The document kept under an inner key (an index holds those), or None."""
         kept = self.raw.get(key)
-        return None if kept is None else unpack(key, kept, options)
+        if kept is None:
+            return None
+        return self._aware(key, kept) if options is AWARE else unpack(key, kept, options)
+
+    def _aware(self, key: Any, kept: bytes) -> dict[str, Any]:
+        """The document of ``kept`` decoded timezone-aware: a copy of the recent one, or decoded now."""
+        recent = self.recent
+        hit = recent.get(key)
+        if hit is not None and hit[0] is kept:
+            return hit[2](hit[1])
+        document = unpack(key, kept, AWARE)
+        copy = copier(document)
+        if copy is None:
+            return document
+        if len(recent) >= RECENT:
+            recent.clear()  # no ordering to keep up on every read; the ones in use come back at once
+        recent[key] = (kept, document, copy)
+        return copy(document)
 
     def __setitem__(self, key: Any, document: Any) -> None:
         key = inner(key)
         self.raw[key] = pack(key, document)
+        self.recent.pop(key, None)
 
     def __delitem__(self, key: Any) -> None:
-        del self.raw[inner(key)]
+        key = inner(key)
+        del self.raw[key]
+        self.recent.pop(key, None)
 
     def discard(self, key: Any) -> None:
         """Remove ``key`` if it is there (no decoding of what is removed)."""
-        self.raw.pop(inner(key), None)
+        key = inner(key)
+        self.raw.pop(key, None)
+        self.recent.pop(key, None)
 
     def pop(self, key: Any, default: Any = _MISSING) -> Any:
         inner_key = inner(key)
+        self.recent.pop(inner_key, None)
         kept = self.raw.pop(inner_key, None)
         if kept is None:
             if default is _MISSING:
@@ -203,12 +268,14 @@ class Documents(MutableMapping[Any, Any]):
             yield outer(key), document
 
     def inner_items(self, options: CodecOptions[Any] = OPTIONS) -> Iterator[tuple[Any, Any]]:
-        """``(inner key, document)``, one decoded document at a time."""
+        """``(inner key, document)``, one decoded document at a time (timezone-aware ones of a small
+        collection through ``recent``)."""
         raw = self.raw
+        aware = options is AWARE and len(raw) <= RECENT
         for key in list(raw):
             kept = raw.get(key)
             if kept is not None:
-                yield key, unpack(key, kept, options)
+                yield key, (self._aware(key, kept) if aware else unpack(key, kept, options))
 
     def whole(self) -> list[bytes]:
         """Every document's whole BSON, in order (what a snapshot writes)."""
@@ -216,6 +283,7 @@ class Documents(MutableMapping[Any, Any]):
 
     def clear(self) -> None:
         self.raw.clear()
+        self.recent.clear()
 
     def copy(self) -> Documents:
         """A copy sharing the (immutable) bytes: what a transaction saves, at the cost of one dict."""
