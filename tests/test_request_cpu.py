@@ -211,3 +211,46 @@ def test_remembered_route_matches_answer_as_the_trie_does(client):
         wrong = client.get("/icecream/v1/rules/ab12")
         assert wrong.status_code == 405 and "POST" in wrong.headers["Allow"]
     assert client.post("/icecream/v1/rules/nope").status_code == 400  # the path precondition, not a 404
+
+
+def test_a_request_leaves_no_reference_cycle_for_the_garbage_collector(app):
+    """Everything a request builds is freed by reference counting when it ends: no cycle waits for a
+    collection (a request's context pointed back at the request: ~14 objects per request, and the
+    collector ran every ~40 requests). Counted with the collector's save-all mode, over WSGI calls."""
+    import gc
+
+    from werkzeug.test import run_wsgi_app
+
+    def environs() -> list[dict]:
+        base = "http://127.0.0.1:3000"
+        return [EnvironBuilder(path="/icecream/v1/flavours", query_string="flavour=Vanilla", base_url=base,
+                               headers={"Origin": "http://app.example"}).get_environ(),
+                EnvironBuilder(path="/icecream/v1/flavours", query_string="flavour=Mint", base_url=base).get_environ(),
+                EnvironBuilder(path="/icecream/v1/rules/ab12", method="POST", base_url=base,
+                               json={"name": "Ada", "address": {"city": "London"}}).get_environ(),
+                EnvironBuilder(path="/no/such/route", base_url=base).get_environ(),
+                EnvironBuilder(path="/demo-auth/v1/todo", base_url=base, headers={"key": "0" * 64}).get_environ()]
+
+    for environ in environs():  # warm: first-use caches, lazy imports
+        run_wsgi_app(app.wsgi_app, environ, buffered=True)
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        statuses = []
+        for _ in range(5):
+            for environ in environs():
+                _body, status, _headers = run_wsgi_app(app.wsgi_app, environ, buffered=True)
+                statuses.append(int(status.split()[0]))
+        del _body, _headers
+        gc.collect()
+        left = [type(o).__name__ for o in gc.garbage]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        if was_enabled:
+            gc.enable()
+    assert sorted(set(statuses)) == [200, 400, 401, 404]
+    import collections
+    assert left == [], collections.Counter(left).most_common(12)

@@ -51,7 +51,9 @@ class MiaContext:
         self.user_data: dict[str, Any] | None = None
         self.session: dict[str, Any] | None = None
         self._query: dict[str, Any] | None = None
-        self._request = request  # Flask's request: its query string is parsed on first use of ``query``
+        # parsed on first use of ``query``; the string, not the request, is kept: the request holds this
+        # context, and a reference back would make a cycle only the garbage collector frees
+        self._query_string: str = request.environ.get("QUERY_STRING", "") if request is not None else ""
         self.body: Any = None
         self.raw_body: bytes = b""
         self.client_ip: str | None = None
@@ -75,8 +77,7 @@ class MiaContext:
     def query(self) -> dict[str, Any]:
         """The query string as express's ``qs`` parsed it; parsed on first use (most routes never ask)."""
         if self._query is None:
-            self._query = (parse_query_string(self._request.environ.get("QUERY_STRING", ""))
-                           if self._request is not None else {})
+            self._query = parse_query_string(self._query_string)
         return self._query
 
     @query.setter

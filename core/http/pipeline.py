@@ -100,8 +100,10 @@ class Pipeline:
                 handed = mia_error or _internal_error(err)
                 returned = run_error_controllers(route.error_controllers, handed, req, res)
                 failure = err if returned is handed else returned
+                handed = returned = None  # type: ignore[assignment]  # (see below: no cycle)
             if not res.sent:
                 response = error_response(failure, req, res.headers)
+                failure = mia_error = None  # type: ignore[assignment]  # no cycle through the traceback's frame
                 if route.idempotency is not None:
                     self._settle(req, response)
                 self._after(req, route, response)
@@ -109,6 +111,7 @@ class Pipeline:
             if mia_error is None:  # answered anyway (res.send twice, an error controller sent): keep the trace
                 log.error("%s %s: %s raised, the response was already chosen", req.method, req.path,
                           type(failure).__name__, exc_info=failure)
+            failure = mia_error = None  # type: ignore[assignment]
         mia.debug_info["total"] = {"runtime": round((time.perf_counter() - started) * 1000, 3)}
         try:
             response = finish(res)
