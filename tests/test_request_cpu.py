@@ -254,3 +254,40 @@ def test_a_request_leaves_no_reference_cycle_for_the_garbage_collector(app):
     assert sorted(set(statuses)) == [200, 400, 401, 404]
     import collections
     assert left == [], collections.Counter(left).most_common(12)
+
+
+def test_defaults_of_an_absent_section_are_worked_out_once_and_never_shared():
+    """A section with nothing declared in it (a list without paging parameters) gets the same defaults
+    each time, copied from the first result; a default that is a function is called every time, a
+    missing required field is reported every time, and modes (partial, query) stay apart."""
+    from core.validation.validator import compile_rules
+
+    calls = []
+
+    def stamp() -> str:
+        calls.append(1)
+        return f"call-{len(calls)}"
+
+    schema = compile_rules({"limit": {"type": int, "default": 25}, "tags": {"type": list, "default": ["a"]},
+                            "range": {"from": {"type": int, "default": 1}}, "sort": {"type": str, "convert": "upper",
+                                                                                   "default": "created"}})
+    first = schema.validate({})
+    assert first == {"limit": 25, "tags": ["a"], "range": {"from": 1}, "sort": "CREATED"}
+    first["tags"].append("changed")
+    first["range"]["from"] = 99
+    for absent in (None, {}, {"undeclared": "x"}):
+        again = schema.validate(absent)
+        assert again == {"limit": 25, "tags": ["a"], "range": {"from": 1}, "sort": "CREATED"}
+        assert again is not first and again["tags"] is not first["tags"]
+    assert schema.validate({"limit": "7"})["limit"] == 7  # given values still validated
+    assert schema.validate({}, partial=True) == {}  # no defaults in a partial update: its own result
+    assert schema.validate({})["limit"] == 25
+
+    stamped = compile_rules({"at": {"type": str, "default": stamp}, "n": {"type": int, "default": 1}})
+    assert [stamped.validate({})["at"] for _ in range(3)] == ["call-1", "call-2", "call-3"]
+
+    required = compile_rules({"name": {"type": str, "required": True}, "n": {"type": int, "default": 2}})
+    for _ in range(2):
+        with pytest.raises(ValidationError) as failed:
+            required.validate({})
+        assert failed.value.errors[0]["code"] == "MissingRequiredParameter"

@@ -319,7 +319,7 @@ def _infos(group: _Group, prefix: str = "") -> list[FieldInfo]:
 class CompiledSchema:
     """A compiled mia schema: ``validate`` per request or document, ``fields`` for docs and indexes."""
 
-    __slots__ = ("where", "fields", "_root", "_index", "_virtuals", "_stripped")
+    __slots__ = ("where", "fields", "_root", "_index", "_virtuals", "_stripped", "_constant", "_absent")
 
     def __init__(self, root: _Group, where: str = "") -> None:
         self.where = where
@@ -328,6 +328,10 @@ class CompiledSchema:
         leaves = [n for n in self._index.values() if isinstance(n, Leaf)]
         self._virtuals = [n for n in leaves if n.virtual is not None]
         self._stripped = [n.parts for n in leaves if n.stripped]
+        # Nothing declared given: the output is the defaults, the same each time, unless a default is a
+        # function or a virtual computes something. Then it is worked out once per mode and copied after.
+        self._constant = not self._virtuals and not any(callable(n.rules.get("default")) for n in leaves)
+        self._absent: dict[tuple[bool, bool], tuple[dict[str, Any], bool]] = {}
         self.fields: list[FieldInfo] = _infos(root)
 
     def validate(self, values: Any, *, partial: bool = False, query: bool = False) -> dict[str, Any]:
@@ -343,6 +347,11 @@ class CompiledSchema:
 
     def _run(self, values: Any, partial: bool, query: bool) -> tuple[dict[str, Any], list[dict[str, str]]]:
         work = normalize(values, self._root) if values and (type(values) is dict or isinstance(values, Mapping)) else {}
+        if not work and self._constant:
+            known = self._absent.get((partial, query))
+            if known is not None:
+                out, flat = known
+                return (dict(out) if flat else deep_copy(out)), []
         if not query:
             for parts in self._stripped:
                 parent = get_path(work, parts[:-1]) if len(parts) > 1 else work
@@ -350,9 +359,14 @@ class CompiledSchema:
                     parent.pop(parts[-1], None)
         if self._virtuals:
             self._apply_virtuals(work, partial, query)
+        given = bool(work)
         errors: list[dict[str, str]] = []
         out = self._root.run(work, partial, query, errors)
-        return ({} if out is MISSING else out), errors
+        out = {} if out is MISSING else out
+        if not given and self._constant and not errors:
+            flat = not any(type(v) is dict or type(v) is list for v in out.values())
+            self._absent[(partial, query)] = (deep_copy(out), flat)  # the caller gets ``out`` itself
+        return out, errors
 
     def _apply_virtuals(self, work: dict[str, Any], partial: bool, query: bool) -> None:
         """Spec 3.3 step 4: defaults of virtual fields, then each ``virtual(raw value)`` result."""
