@@ -85,7 +85,8 @@ def test_header_preconditions_read_only_declared_headers_and_see_the_same(header
 
 
 @pytest.mark.parametrize("query", ["flavour=Vanilla", "a=1&a=2&b=", "k", "&&=&a", "=x", "a==b&a=", "a=1;b=2",
-                                   "x[0]=a&x[2]=b&x=c", "a[b][c]=1&a[]=2", "&", "sort=name&limit=5&skip=0"])
+                                   "x[0]=a&x[2]=b&x=c", "a[b][c]=1&a[]=2", "&", "sort=name&limit=5&skip=0",
+                                   "a=1&a=2&a=3&b=4&a=", "b]=1&b]=2", "k&k&k=1", "=&=1"])
 def test_plain_query_strings_parse_as_parse_qsl_parses_them(query):
     """A query string with nothing to decode (no ``%``, no ``+``, ASCII) is split by hand: the same values."""
     from urllib.parse import parse_qsl
