@@ -292,3 +292,30 @@ def test_defaults_of_an_absent_section_are_worked_out_once_and_never_shared():
         with pytest.raises(ValidationError) as failed:
             required.validate({})
         assert failed.value.errors[0]["code"] == "MissingRequiredParameter"
+
+
+@pytest.mark.parametrize("builder", [
+    {"path": "/demo/v1/todo", "query_string": "a=1&b=%C3%A9"},
+    {"path": "/caf%C3%A9/x//y", "method": "post", "base_url": "https://api.example:8443/root/"},
+    {"path": "", "base_url": "http://[::1]:3000"},
+    {"path": "/a", "headers": {"X-Thing": "1", "Content-Type": "text/plain"}, "environ_base": {"REMOTE_ADDR": None}},
+    {"path": "/\u00e9t\u00e9", "query_string": "x=%C3%A9&y", "environ_base": {"REMOTE_ADDR": "10.0.0.1"}},
+])
+def test_the_request_reads_werkzeugs_fields_lazily_and_sees_the_same(builder):
+    """MiaRequest computes werkzeug's per-request fields when read: the same values as werkzeug's own
+    Request, assignable, and the same URL, args and headers built from them."""
+    from flask import Request as FlaskRequest
+
+    from core.http.request import MiaRequest
+
+    environ = EnvironBuilder(**builder).get_environ()
+    lazy, eager = MiaRequest(dict(environ)), FlaskRequest(dict(environ))
+    assert "path" not in lazy.__dict__  # nothing worked out before it is read
+    for name in ("method", "scheme", "server", "root_path", "path", "query_string", "remote_addr", "url", "host",
+                 "full_path", "base_url", "url_root", "host_url", "access_route"):
+        assert getattr(lazy, name) == getattr(eager, name), name
+    assert lazy.args == eager.args and list(lazy.headers.items()) == list(eager.headers.items())
+    assert lazy.environ["werkzeug.request"] is lazy
+    fresh = MiaRequest(dict(environ))
+    fresh.path = "/changed"  # set before it is read, as middleware may
+    assert fresh.path == "/changed" and fresh.full_path.startswith("/changed?")

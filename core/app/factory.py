@@ -25,6 +25,7 @@ from core.http import direct, overload, ratelimit, static, websocket
 from core.http.clientip import resolver as client_ip_resolver
 from core.http.output import error_response
 from core.http.pipeline import Pipeline
+from core.http.request import MiaRequest
 from core.http.router import HostResolver, Router
 from core.shared import AppState, Shared, activate, bound, enter, leave
 from core.startup import checks, selfcheck
@@ -97,6 +98,7 @@ def _build(state: AppState, mode: str, root: Path, overrides: dict[str, Any] | N
     responsecheck.install(pipeline, routes, Shared.environment)  # checkResponseSchemes (tests)
 
     app = Flask("mia", static_folder=None)
+    app.request_class = MiaRequest  # werkzeug's per-request fields read when used (core/http/request.py)
     app.extensions["mia"] = state  # Shared answers from it inside this app's context
     app.config["mia.pipeline"] = pipeline
     app.config["mia.routes"] = routes

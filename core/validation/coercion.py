@@ -14,6 +14,8 @@ from datetime import UTC, date, datetime, time
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from core.errors import StartupError
+
 
 class _Sentinel:
     __slots__ = ("name",)
@@ -39,6 +41,26 @@ Check = Callable[[Any, str], "dict[str, str] | None"]
 
 class RuleError(ValueError):
     """An unusable rule definition; ``core.validation.validator`` adds ``where`` and the field name."""
+
+
+class RuleDefinitionError(StartupError):
+    """A schema cannot be compiled; the message names ``where`` and the field, so start-up fails loudly."""
+
+    def __init__(self, where: str, field: str, reason: str) -> None:
+        self.where, self.field, self.reason = where, field, reason
+        super().__init__(f"{where}: field '{field}': {reason}" if where else f"field '{field}': {reason}")
+
+
+class SchemaPlace:
+    """Where a (sub-)schema comes from, for error messages: ``where`` and a display prefix."""
+
+    __slots__ = ("where", "prefix")
+
+    def __init__(self, where: str, prefix: str = "") -> None:
+        self.where, self.prefix = where, prefix
+
+    def fail(self, path: str, reason: str) -> RuleDefinitionError:
+        return RuleDefinitionError(self.where, self.prefix + path, reason)
 
 
 @dataclass

@@ -56,34 +56,25 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, cast
 
-from core.errors import StartupError, ValidationError
-from core.validation.coercion import FAIL, MISSING, RULE_KEYS, FieldInfo, RuleError, deep_copy, error, typeof
+from core.errors import ValidationError
+from core.validation.coercion import (
+    FAIL,
+    MISSING,
+    RULE_KEYS,
+    FieldInfo,
+    RuleDefinitionError,
+    RuleError,
+    SchemaPlace,
+    deep_copy,
+    error,
+    typeof,
+)
 from core.validation.input_paths import expand_deep, get_path, normalize, set_path
 from core.validation.rules import Leaf
 
 __all__ = ["CompiledSchema", "FieldInfo", "RuleDefinitionError", "compile_rules"]
 
 _EMPTY: Any = MappingProxyType({})
-
-
-class RuleDefinitionError(StartupError):
-    """A schema cannot be compiled; the message names ``where`` and the field, so start-up fails loudly."""
-
-    def __init__(self, where: str, field: str, reason: str) -> None:
-        self.where, self.field, self.reason = where, field, reason
-        super().__init__(f"{where}: field '{field}': {reason}" if where else f"field '{field}': {reason}")
-
-
-class _Ctx:
-    """Where a (sub-)schema comes from, for error messages: ``where`` and a display prefix."""
-
-    __slots__ = ("where", "prefix")
-
-    def __init__(self, where: str, prefix: str = "") -> None:
-        self.where, self.prefix = where, prefix
-
-    def fail(self, path: str, reason: str) -> RuleDefinitionError:
-        return RuleDefinitionError(self.where, self.prefix + path, reason)
 
 
 # ---------------------------------------------------------------------------------------- nodes
@@ -169,7 +160,7 @@ class _Extend:
 
     __slots__ = ("fn", "path", "ctx", "cache", "info")
 
-    def __init__(self, rules: dict[str, Any], path: str, ctx: _Ctx) -> None:
+    def __init__(self, rules: dict[str, Any], path: str, ctx: SchemaPlace) -> None:
         if not callable(rules["extend"]):
             raise ctx.fail(path, "extend must be a function")
         self.fn, self.path, self.ctx = rules["extend"], path, ctx
@@ -231,7 +222,7 @@ def _kind(d: Any) -> str:
     return "group"
 
 
-def _compile_node(d: Any, path: str, ctx: _Ctx) -> Any:
+def _compile_node(d: Any, path: str, ctx: SchemaPlace) -> Any:
     try:
         kind = _kind(d)
         if kind == "group":
@@ -239,7 +230,7 @@ def _compile_node(d: Any, path: str, ctx: _Ctx) -> Any:
         if kind == "free":
             return _Free(isinstance(d, list))
         if kind == "docs":
-            return _DocArray(CompiledSchema(_compile_group(d[0], "", _Ctx(ctx.where, f"{ctx.prefix}{path}[].")),
+            return _DocArray(CompiledSchema(_compile_group(d[0], "", SchemaPlace(ctx.where, f"{ctx.prefix}{path}[].")),
                                             ctx.where), path)
         if "extend" in d:
             return _Extend(d, path, ctx)
@@ -252,7 +243,7 @@ class _Raw(dict[str, Any]):
     """A group being assembled from nested dicts and dotted names."""
 
 
-def _merge(target: _Raw, key: Any, d: Any, prefix: str, ctx: _Ctx) -> None:
+def _merge(target: _Raw, key: Any, d: Any, prefix: str, ctx: SchemaPlace) -> None:
     parts = key.split(".") if isinstance(key, str) else [""]
     if "" in parts:
         raise ctx.fail(prefix + str(key), "invalid field name")
@@ -276,7 +267,7 @@ def _merge(target: _Raw, key: Any, d: Any, prefix: str, ctx: _Ctx) -> None:
         target[parts[-1]] = d
 
 
-def _build(raw: _Raw, prefix: str, ctx: _Ctx) -> _Group:
+def _build(raw: _Raw, prefix: str, ctx: SchemaPlace) -> _Group:
     group = _Group()
     for name, d in raw.items():
         group.add(name, _build(d, f"{prefix}{name}.", ctx) if isinstance(d, _Raw) else
@@ -284,7 +275,7 @@ def _build(raw: _Raw, prefix: str, ctx: _Ctx) -> _Group:
     return group
 
 
-def _compile_group(defs: dict[str, Any], prefix: str, ctx: _Ctx) -> _Group:
+def _compile_group(defs: dict[str, Any], prefix: str, ctx: SchemaPlace) -> _Group:
     raw = _Raw()
     for key, d in defs.items():
         _merge(raw, key, d, prefix, ctx)
@@ -347,11 +338,8 @@ class CompiledSchema:
 
     def _run(self, values: Any, partial: bool, query: bool) -> tuple[dict[str, Any], list[dict[str, str]]]:
         work = normalize(values, self._root) if values and (type(values) is dict or isinstance(values, Mapping)) else {}
-        if not work and self._constant:
-            known = self._absent.get((partial, query))
-            if known is not None:
-                out, flat = known
-                return (dict(out) if flat else deep_copy(out)), []
+        if not work and self._constant and (known := self._absent.get((partial, query))) is not None:
+            return (dict(known[0]) if known[1] else deep_copy(known[0])), []
         if not query:
             for parts in self._stripped:
                 parent = get_path(work, parts[:-1]) if len(parts) > 1 else work
@@ -363,9 +351,8 @@ class CompiledSchema:
         errors: list[dict[str, str]] = []
         out = self._root.run(work, partial, query, errors)
         out = {} if out is MISSING else out
-        if not given and self._constant and not errors:
-            flat = not any(type(v) is dict or type(v) is list for v in out.values())
-            self._absent[(partial, query)] = (deep_copy(out), flat)  # the caller gets ``out`` itself
+        if not given and self._constant and not errors:  # kept: a copy (the caller gets ``out``), and if flat
+            self._absent[(partial, query)] = (deep_copy(out), not any(type(v) in (dict, list) for v in out.values()))
         return out, errors
 
     def _apply_virtuals(self, work: dict[str, Any], partial: bool, query: bool) -> None:
@@ -406,4 +393,4 @@ def compile_rules(rules: dict[str, Any], *, where: str = "") -> CompiledSchema:
     """Compiles a mia schema once, at start-up; bad definitions raise RuleDefinitionError naming ``where``."""
     if not isinstance(rules, dict):
         raise RuleDefinitionError(where, "", f"a schema must be a dict of fields, not {type(rules).__name__}")
-    return CompiledSchema(_compile_group(rules, "", _Ctx(where)), where)
+    return CompiledSchema(_compile_group(rules, "", SchemaPlace(where)), where)
