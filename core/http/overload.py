@@ -53,14 +53,15 @@ class LoadMonitor:
         self.tick = tick if tick is not None else min(max((max_lag_ms or 100) / 2000, 0.01), 0.5)
         self.lag_ms = 0.0
         self.rejected = 0
-        self._in_flight = 0
+        # one entry per request in flight: list append and pop are atomic, so counting needs no lock
+        self._flight: list[None] = []
         self._lock = threading.Lock()
         self._watchdog_pid: int | None = None
         self._last_warning = 0.0
 
     @property
     def in_flight(self) -> int:
-        return self._in_flight
+        return len(self._flight)
 
     def wrap(self, wsgi_app: Callable[..., Any]) -> Callable[..., Any]:
         """WSGI middleware that keeps the in-flight count."""
@@ -68,13 +69,12 @@ class LoadMonitor:
         def counted(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
             if environ.get("HTTP_UPGRADE", "").lower() == "websocket":  # an open socket is not work in flight
                 return wsgi_app(environ, start_response)
-            with self._lock:
-                self._in_flight += 1
+            flight = self._flight
+            flight.append(None)
             try:
                 return wsgi_app(environ, start_response)
             finally:
-                with self._lock:
-                    self._in_flight -= 1
+                flight.pop()
 
         return counted
 
@@ -83,8 +83,8 @@ class LoadMonitor:
 
     def busy(self) -> str | None:
         """Why the process is too busy right now, or None."""
-        if self.max_concurrent is not None and self._in_flight > self.max_concurrent:
-            return f"{self._in_flight} requests in flight (max {self.max_concurrent})"
+        if self.max_concurrent is not None and len(self._flight) > self.max_concurrent:
+            return f"{len(self._flight)} requests in flight (max {self.max_concurrent})"
         if self.max_lag_ms is not None:
             self._ensure_watchdog()
             if self.lag_ms > self.max_lag_ms:

@@ -9,13 +9,33 @@ werkzeug computes it, and kept; assigning one works as before. Everything else i
 """
 from __future__ import annotations
 
-from functools import cached_property
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 
 from flask import Request
 from werkzeug._internal import _wsgi_decoding_dance
 from werkzeug.datastructures import EnvironHeaders
 from werkzeug.wsgi import _get_server
+
+T = TypeVar("T")
+
+
+class cached_property(Generic[T]):  # noqa: N801 - named for what it stands in for
+    """``functools.cached_property`` without its lock (Python 3.11 takes one on every first read):
+    the value goes into the instance's ``__dict__``, which later reads find first. Two threads
+    reading one request at once would both compute the same value; nothing is lost."""
+
+    def __init__(self, compute: Callable[[Any], T]) -> None:
+        self.compute, self.name = compute, compute.__name__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.compute(instance)
+        return value
 
 
 class MiaRequest(Request):
@@ -29,33 +49,33 @@ class MiaRequest(Request):
             environ["werkzeug.request"] = self
 
     @cached_property
-    def method(self) -> str:  # type: ignore[override]
+    def method(self) -> str:
         return str(self.environ.get("REQUEST_METHOD", "GET")).upper()
 
     @cached_property
-    def scheme(self) -> str:  # type: ignore[override]
+    def scheme(self) -> str:
         return str(self.environ.get("wsgi.url_scheme", "http"))
 
     @cached_property
-    def server(self) -> tuple[str, int | None] | None:  # type: ignore[override]
+    def server(self) -> tuple[str, int | None] | None:
         return _get_server(self.environ)
 
     @cached_property
-    def root_path(self) -> str:  # type: ignore[override]
+    def root_path(self) -> str:
         return _wsgi_decoding_dance(self.environ.get("SCRIPT_NAME") or "").rstrip("/")
 
     @cached_property
-    def path(self) -> str:  # type: ignore[override]
+    def path(self) -> str:
         return "/" + _wsgi_decoding_dance(self.environ.get("PATH_INFO") or "").lstrip("/")
 
     @cached_property
-    def query_string(self) -> bytes:  # type: ignore[override]
+    def query_string(self) -> bytes:
         return str(self.environ.get("QUERY_STRING", "")).encode("latin1")
 
     @cached_property
-    def headers(self) -> EnvironHeaders:  # type: ignore[override]
+    def headers(self) -> EnvironHeaders:
         return EnvironHeaders(self.environ)
 
     @cached_property
-    def remote_addr(self) -> str | None:  # type: ignore[override]
+    def remote_addr(self) -> str | None:
         return self.environ.get("REMOTE_ADDR")
