@@ -299,6 +299,9 @@ def test_defaults_of_an_absent_section_are_worked_out_once_and_never_shared():
     {"path": "/caf%C3%A9/x//y", "method": "post", "base_url": "https://api.example:8443/root/"},
     {"path": "", "base_url": "http://[::1]:3000"},
     {"path": "/a", "headers": {"X-Thing": "1", "Content-Type": "text/plain"}, "environ_base": {"REMOTE_ADDR": None}},
+    {"path": "/b", "method": "POST", "data": b"12345", "headers": {"Content-Type": "application/json"}},
+    {"path": "/c", "method": "POST", "headers": {"Transfer-Encoding": "chunked", "Content-Length": "5"}},
+    {"path": "/d", "method": "POST", "environ_overrides": {"CONTENT_LENGTH": "-3"}},
     {"path": "/\u00e9t\u00e9", "query_string": "x=%C3%A9&y", "environ_base": {"REMOTE_ADDR": "10.0.0.1"}},
 ])
 def test_the_request_reads_werkzeugs_fields_lazily_and_sees_the_same(builder):
@@ -311,7 +314,8 @@ def test_the_request_reads_werkzeugs_fields_lazily_and_sees_the_same(builder):
     environ = EnvironBuilder(**builder).get_environ()
     lazy, eager = MiaRequest(dict(environ)), FlaskRequest(dict(environ))
     assert "path" not in lazy.__dict__  # nothing worked out before it is read
-    for name in ("method", "scheme", "server", "root_path", "path", "query_string", "remote_addr", "url", "host",
+    for name in ("method", "scheme", "server", "root_path", "path", "query_string", "remote_addr", "content_length",
+                 "mimetype", "url", "host",
                  "full_path", "base_url", "url_root", "host_url", "access_route"):
         assert getattr(lazy, name) == getattr(eager, name), name
     assert lazy.args == eager.args and list(lazy.headers.items()) == list(eager.headers.items())

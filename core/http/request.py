@@ -4,7 +4,9 @@ Why: werkzeug's ``Request.__init__`` computes ``method``, ``scheme``, ``server``
 ``path``, ``query_string``, ``headers`` and ``remote_addr`` for every request (two WSGI decoding
 passes, a bytes copy of the query string, a headers view, the server tuple), though a typical API
 request reads three of them. Here each is computed from the WSGI environ on first read, exactly as
-werkzeug computes it, and kept; assigning one works as before. Everything else is Flask's
+werkzeug computes it, and kept; assigning one works as before. ``content_length`` too, read from
+the environ instead of through the headers view, and kept in the instance (werkzeug's cached
+property runs its descriptor on every read; the body parser reads it three times). Everything else is Flask's
 ``Request`` unchanged (:attr:`core.app.factory` sets it as the app's ``request_class``).
 """
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any, Generic, TypeVar
 from flask import Request
 from werkzeug._internal import _wsgi_decoding_dance
 from werkzeug.datastructures import EnvironHeaders
-from werkzeug.wsgi import _get_server
+from werkzeug.wsgi import _get_server, get_content_length
 
 T = TypeVar("T")
 
@@ -75,6 +77,10 @@ class MiaRequest(Request):
     @cached_property
     def headers(self) -> EnvironHeaders:
         return EnvironHeaders(self.environ)
+
+    @cached_property
+    def content_length(self) -> int | None:
+        return get_content_length(self.environ)  # what werkzeug reads through the headers, from the environ
 
     @cached_property
     def remote_addr(self) -> str | None:
