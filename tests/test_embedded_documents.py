@@ -132,7 +132,7 @@ def test_a_document_read_again_is_copied_from_the_decoded_one_and_never_shared(m
     things = collection()
     oid = ObjectId()
     things.insert_one({"_id": oid, "name": "a", "access": {"cidr": ["0.0.0.0/0"], "groups": ["demo"]},
-                       "at": dt.datetime(2026, 1, 2, tzinfo=dt.UTC)})
+                       "items": [{"sku": "a", "tags": ["x"]}, [1, [2]]], "at": dt.datetime(2026, 1, 2, tzinfo=dt.UTC)})
     decoded = _counting_decodes(monkeypatch)
     first = things.find_one({"_id": oid})
     second = things.find_one({"_id": oid})
@@ -141,8 +141,11 @@ def test_a_document_read_again_is_copied_from_the_decoded_one_and_never_shared(m
     assert first["access"] is not second["access"] and first["access"]["cidr"] is not second["access"]["cidr"]
     first["access"]["cidr"].append("10.0.0.0/8")
     first["name"] = "changed"
+    first["items"][0]["tags"].append("y")
+    first["items"][1][1].append(3)
     third = things.find_one({"_id": oid})
     assert third["access"]["cidr"] == ["0.0.0.0/0"] and third["name"] == "a"
+    assert third["items"] == [{"sku": "a", "tags": ["x"]}, [1, [2]]]
     assert third["at"].tzinfo is not None and third["at"].utcoffset() == dt.timedelta(0)
     assert [d["name"] for d in things.find({})] == ["a"] and len(decoded) <= 1
 

@@ -21,6 +21,7 @@ write the bytes directly, with no decoding or encoding.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import struct
 import uuid
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
@@ -85,29 +86,40 @@ def unpack(key: Any, kept: bytes, options: CodecOptions[Any] = OPTIONS) -> dict[
 
 def copier(document: dict[str, Any]) -> Callable[[Any], Any] | None:
     """How to copy ``document`` sharing nothing changeable: ``dict`` when its values are all of
-    :data:`_SHARED`, :func:`_tree` when dicts and lists hold them, None for anything else (a Regex,
-    a DBRef, a Code with a scope: decoded afresh each time)."""
-    nested = False
-    pending: list[Any] = [document]
-    while pending:
-        container = pending.pop()
-        for value in (container.values() if type(container) is dict else container):
-            kind = type(value)
-            if kind in _SHARED:
-                continue
-            if kind is dict or kind is list:
-                nested = True
-                pending.append(value)
-                continue
+    :data:`_SHARED`, else a copy along the dicts and lists inside it (found once, here); None when it
+    holds anything else (a Regex, a DBRef, a Code with a scope: decoded afresh each time)."""
+    plan = _plan(document)
+    if plan is None:
+        return None
+    return functools.partial(_copy, plan) if plan else dict
+
+
+_Plan = list[tuple[Any, bool, Any]]  # (key or index, is a dict, the plan inside it) per dict or list inside
+
+
+def _plan(container: Any) -> _Plan | None:
+    """Where the dicts and lists inside ``container`` are (``[]``: none), or None when it holds a
+    value that is neither one of :data:`_SHARED` nor a dict or list."""
+    plan: _Plan = []
+    for key, value in (container.items() if type(container) is dict else enumerate(container)):
+        kind = type(value)
+        if kind in _SHARED:
+            continue
+        if kind is not dict and kind is not list:
             return None
-    return _tree if nested else dict
+        inner_plan = _plan(value)
+        if inner_plan is None:
+            return None
+        plan.append((key, kind is dict, inner_plan))
+    return plan
 
 
-def _tree(value: Any) -> Any:
-    """A copy of nested dicts and lists of :data:`_SHARED` values (what :func:`copier` allows)."""
-    if type(value) is dict:
-        return {k: (v if type(v) in _SHARED else _tree(v)) for k, v in value.items()}
-    return [v if type(v) in _SHARED else _tree(v) for v in value]
+def _copy(plan: _Plan, container: Any, is_dict: bool = True) -> Any:
+    """A copy of ``container`` with a copy of every dict and list ``plan`` names inside it."""
+    new = dict(container) if is_dict else list(container)
+    for key, inner_is_dict, inner_plan in plan:
+        new[key] = _copy(inner_plan, container[key], inner_is_dict)
+    return new
 
 
 def split_record(record: bytes) -> Iterator[tuple[Any, bytes] | bytes]:
