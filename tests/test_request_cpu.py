@@ -287,6 +287,13 @@ def test_defaults_of_an_absent_section_are_worked_out_once_and_never_shared():
     stamped = compile_rules({"at": {"type": str, "default": stamp}, "n": {"type": int, "default": 1}})
     assert [stamped.validate({})["at"] for _ in range(3)] == ["call-1", "call-2", "call-3"]
 
+    mode = {"default": "a"}
+    picked = compile_rules({"kind": {"extend": lambda value: {"type": str, "default": mode["default"]}},
+                            "n": {"type": int, "default": 1}})
+    assert picked.validate({}) == {"kind": "a", "n": 1}
+    mode["default"] = "b"  # ``extend`` picks the rules on every call: never a constant answer
+    assert picked.validate({}) == {"kind": "b", "n": 1}
+
     required = compile_rules({"name": {"type": str, "required": True}, "n": {"type": int, "default": 2}})
     for _ in range(2):
         with pytest.raises(ValidationError) as failed:

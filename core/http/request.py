@@ -1,13 +1,13 @@
-"""The request object: Flask's, with werkzeug's eight per-request fields worked out when first read.
+"""The request object: Flask's, with werkzeug's per-request fields worked out when first read.
 
 Why: werkzeug's ``Request.__init__`` computes ``method``, ``scheme``, ``server``, ``root_path``,
 ``path``, ``query_string``, ``headers`` and ``remote_addr`` for every request (two WSGI decoding
 passes, a bytes copy of the query string, a headers view, the server tuple), though a typical API
 request reads three of them. Here each is computed from the WSGI environ on first read, exactly as
-werkzeug computes it, and kept; assigning one works as before. ``content_length`` too, read from
-the environ instead of through the headers view, and kept in the instance (werkzeug's cached
-property runs its descriptor on every read; the body parser reads it three times). Everything else is Flask's
-``Request`` unchanged (:attr:`core.app.factory` sets it as the app's ``request_class``).
+werkzeug computes it, and kept; assigning one works as before. ``content_length`` too, read from the
+environ instead of through the headers view and kept in the instance (werkzeug's cached property
+runs its descriptor on every read; the body parser reads it three times). Everything else is
+Flask's ``Request`` unchanged (:attr:`core.app.factory` sets it as the app's ``request_class``).
 """
 from __future__ import annotations
 

@@ -320,8 +320,9 @@ class CompiledSchema:
         self._virtuals = [n for n in leaves if n.virtual is not None]
         self._stripped = [n.parts for n in leaves if n.stripped]
         # Nothing declared given: the output is the defaults, the same each time, unless a default is a
-        # function or a virtual computes something. Then it is worked out once per mode and copied after.
-        self._constant = not self._virtuals and not any(callable(n.rules.get("default")) for n in leaves)
+        # function, a virtual computes something or an ``extend`` picks the rules. Else worked out once.
+        self._constant = not self._virtuals and not any(isinstance(n, _Extend) or (
+            isinstance(n, Leaf) and callable(n.rules.get("default"))) for n in self._index.values())
         self._absent: dict[tuple[bool, bool], tuple[dict[str, Any], bool]] = {}
         self.fields: list[FieldInfo] = _infos(root)
 
