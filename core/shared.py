@@ -231,7 +231,7 @@ class Shared(metaclass=_SharedType):
         else:
             parts = list(path) if isinstance(path, list) else str(path).split(".")
         head, rest = parts[0], parts[1:]
-        state = _bound.get() or current_state()  # current_state()'s request-path case, inlined
+        state = current_state()
         if head == "environment":
             return _walk(state.environment, rest)
         if head == "system":

@@ -14,7 +14,7 @@ CORE = ROOT / "core"
 # Lower rank = closer to the foundations. A module may import modules of a lower rank or of its own
 # package; never a higher rank, never a sibling package of the same rank.
 RANKS = {
-    "core.shared": 0, "core.errors": 0, "core.translator": 0, "core.cron": 0,
+    "core.shared": 0, "core.errors": 0, "core.translator": 0, "core.cron": 0, "core.process": 0,
     "core.validation": 1,
     "core.data": 2,
     "core.http": 3, "core.notifications": 3,

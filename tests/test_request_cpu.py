@@ -140,17 +140,18 @@ def test_request_ids_are_unique_across_threads_batches_and_forks():
 
 
 def test_the_overload_watchdog_knows_a_forked_child_by_its_process_id():
-    """The busy guard checks its watchdog per request against the process id kept at fork time."""
+    """The busy guard (and the access log) check their thread per request against the process id
+    kept at fork time (core/process.py)."""
     import os
 
-    from core.http import overload
+    from core.process import current_pid
 
-    assert overload._PROCESS[0] == os.getpid()
+    assert current_pid() == os.getpid()
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(read)
-        os.write(write, str(overload._PROCESS[0] == os.getpid()).encode())
+        os.write(write, str(current_pid() == os.getpid()).encode())
         os._exit(0)
     os.close(write)
     with os.fdopen(read) as pipe:

@@ -25,13 +25,11 @@ from typing import Any
 import orjson
 
 from core.app import logs
+from core.process import current_pid
 
 FLUSH_SECONDS = 0.1
 MAX_PENDING = 100_000  # a writer stuck on a full pipe must not grow the process without bound
 _LOGGER = "mia.access"
-# This process's id, renewed in a forked child: record() compares it per line, and os.getpid() is a system call.
-_PROCESS = [os.getpid()]
-os.register_at_fork(after_in_child=lambda: _PROCESS.__setitem__(0, os.getpid()))
 
 # time, method, path, query string, status, milliseconds, request id, route identity
 Line = tuple[float, str, str, str, str, float, str, "str | None"]
@@ -74,7 +72,7 @@ class AccessLog:
             self.dropped += 1
             return
         self.pending.append((time.time(), method, path, query, status, ms, request_id, identity))
-        if self._pid != _PROCESS[0]:  # first line in this process (a forked worker starts its own thread)
+        if self._pid != current_pid():  # first line in this process (a forked worker starts its own thread)
             self._start()
 
     # -- the writer ---------------------------------------------------------------------------------

@@ -159,23 +159,14 @@ class Index:
         build_all([self], documents)
 
     def take(self, doc_id: Any, document: Any) -> None:
-        """Index one document while the index is built."""
-        if self.plain is not None and self.partial is None:  # the usual case inline: one key per document
-            value = document
-            for part in self.plain:
-                value = value.get(part, _NOTHING) if type(value) is dict else _NOTHING
-            cls = type(value)
-            if cls is str:
-                if self.keys.setdefault(text_key(value), doc_id) is doc_id:
-                    return
-            elif cls in _SELF_KEYED and self.keys.setdefault(value, doc_id) is doc_id:
-                return
-            if value is _NOTHING and self.sparse and len(self.plain) == 1:
-                return  # a sparse index leaves out a document without its field
+        """Index one document while the index is built (a document with parallel arrays is left out)."""
         try:
-            self.add(doc_id, self.keys_of(document))
+            keys = self.keys_of(document)
         except ParallelArrays:
-            pass
+            return
+        if len(keys) == 1 and self.keys.setdefault(keys[0], doc_id) is doc_id:
+            return  # the usual case: one key, not held yet
+        self.add(doc_id, keys)
 
     def keys_of(self, document: Any) -> list[Any]:
         """The index keys of ``document`` (none when a sparse or partial index leaves it out)."""

@@ -208,17 +208,17 @@ class Journal:
         self.written = start + len(encoded)
         return (self.epoch, self.written) if self.fsync else None
 
-    def wait(self, ticket: tuple[int, int]) -> bool:
+    def wait(self, ticket: tuple[int, int]) -> None:
         """Return once the entry of ``ticket`` is on the disk: one fsync covers every entry appended
         before it, so threads that wait together share it. Raises NotDurable when the fsync fails;
-        True then means this caller found the failure and must :meth:`cut_back` and undo."""
+        its ``first`` is set for the caller that found the failure, which must :meth:`cut_back` and undo."""
         epoch, end = ticket
         with self._sync_lock:
             failed = self.failed
             if failed is not None and failed[0] == epoch and end > failed[1]:
                 raise NotDurable(failed[2])
             if epoch != self.epoch or end <= self.synced:
-                return False  # on the disk already, or in a snapshot since (the journal was emptied)
+                return  # on the disk already, or in a snapshot since (the journal was emptied)
             target = self.written
             try:
                 os.fsync(self.fd)  # type: ignore[arg-type]
@@ -230,7 +230,6 @@ class Journal:
                 error.first = True
                 raise error from exc
             self.synced = max(self.synced, target)
-        return False
 
     def cut_back(self) -> None:
         """After a failed fsync (the caller holds the store's write lock): cut the journal back to what

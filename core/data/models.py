@@ -266,14 +266,12 @@ class BaseModel(Identified):
         """Matching documents as a list (``limit=0``: all)."""
         check_filter(filter)
         with db_errors():
-            collection = read_from(cls.collection())
-            found = find_plain(collection, filter, projection, _sort(sort), skip, limit)  # embedded, plain
+            collection, order = read_from(cls.collection()), _sort(sort)
+            found = find_plain(collection, filter, projection, order, skip, limit)  # embedded, plain
             if found is not None:
                 return found
             cursor = collection.find(filter or {}, projection, skip=skip, limit=limit)
-            if sort:
-                cursor = cursor.sort(_sort(sort))
-            return list(cursor)
+            return list(cursor.sort(order) if sort else cursor)
 
     @classmethod
     def find_one(cls, filter: dict[str, Any] | None = None, projection: dict[str, Any] | None = None,

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import threading
 import time
 import weakref
@@ -31,15 +30,12 @@ from collections.abc import Callable
 from typing import Any
 
 from core.errors import ServiceUnavailable, StartupError
+from core.process import current_pid
 
 log = logging.getLogger("mia.overload")
 TYPICAL_SERVICE_MS = 50
 DEFAULT_THREADS = 8
 SMOOTHING = 1 / 3  # weight of a new lag sample (toobusy's dampening)
-# This process's id, renewed in a forked child (threads do not survive fork(): a child starts its own
-# watchdog). Kept because os.getpid() is a system call and the guard runs on every request.
-_PROCESS = [os.getpid()]
-os.register_at_fork(after_in_child=lambda: _PROCESS.__setitem__(0, os.getpid()))
 
 
 class LoadMonitor:
@@ -104,7 +100,7 @@ class LoadMonitor:
         raise ServiceUnavailable("ServerBusy", retry_after=self.retry_after)
 
     def _ensure_watchdog(self) -> None:
-        pid = _PROCESS[0]
+        pid = current_pid()
         if self._watchdog_pid == pid:
             return
         with self._lock:

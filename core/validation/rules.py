@@ -8,6 +8,7 @@ docstring of ``core.validation.validator``.
 from __future__ import annotations
 
 import copy
+import operator
 import re
 from collections.abc import Callable
 from datetime import date
@@ -58,32 +59,26 @@ class LooseSet:
 
 def _length_checks(rules: dict[str, Any]) -> list[Check]:
     checks: list[Check] = []
-    for key, code, word, below in (("minLength", "MinLengthUnderachieved", "less", True),
-                                   ("maxLength", "MaxLengthExceeded", "more", False)):
+    for key, code, word, too_far in (("minLength", "MinLengthUnderachieved", "less", operator.lt),
+                                     ("maxLength", "MaxLengthExceeded", "more", operator.gt)):
         n = rules.get(key)
         if n is None:
             continue
         if not isinstance(n, int) or isinstance(n, bool) or n < 0:
             raise RuleError(f"{key} must be a non-negative int, not {n!r}")
 
-        # One closure per direction (no comparison function called per value).
-        def too_short(v: Any, lab: str, n: int = n, code: str = code, word: str = word) -> Any:
-            if isinstance(v, (str, list)) and len(v) < n:
+        def check(v: Any, lab: str, n: int = n, code: str = code, word: str = word, too_far: Any = too_far) -> Any:
+            if isinstance(v, (str, list)) and too_far(len(v), n):  # operator.lt/gt: C, no Python call per value
                 return error(code, lab, f"{lab} length is {word} than {n} chars")
             return None
-
-        def too_long(v: Any, lab: str, n: int = n, code: str = code, word: str = word) -> Any:
-            if isinstance(v, (str, list)) and len(v) > n:
-                return error(code, lab, f"{lab} length is {word} than {n} chars")
-            return None
-        checks.append(too_short if below else too_long)
+        checks.append(check)
     return checks
 
 
 def _range_checks(rules: dict[str, Any]) -> list[Check]:
     checks: list[Check] = []
-    for key, code, word, below in (("min", "MinValueUnderachived", "less", True),
-                                   ("max", "MaxValueExceeded", "more", False)):
+    for key, code, word, too_far in (("min", "MinValueUnderachived", "less", operator.lt),
+                                     ("max", "MaxValueExceeded", "more", operator.gt)):
         n = rules.get(key)
         if n is None:
             continue
@@ -91,16 +86,12 @@ def _range_checks(rules: dict[str, Any]) -> list[Check]:
             raise RuleError(f"{key} must be a number, not {n!r}")
         shown = js_str(n)
 
-        def too_small(v: Any, lab: str, n: Any = n, code: str = code, word: str = word, shown: str = shown) -> Any:
-            if isinstance(v, (int, float)) and not isinstance(v, bool) and v < n:
+        def check(v: Any, lab: str, n: Any = n, code: str = code, word: str = word, shown: str = shown,
+                  too_far: Any = too_far) -> Any:
+            if _is_num(v) and too_far(v, n):
                 return error(code, lab, f"{lab} value is {word} than {shown}")
             return None
-
-        def too_big(v: Any, lab: str, n: Any = n, code: str = code, word: str = word, shown: str = shown) -> Any:
-            if isinstance(v, (int, float)) and not isinstance(v, bool) and v > n:
-                return error(code, lab, f"{lab} value is {word} than {shown}")
-            return None
-        checks.append(too_small if below else too_big)
+        checks.append(check)
     return checks
 
 

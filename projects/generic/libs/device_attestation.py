@@ -72,6 +72,13 @@ class DeviceAttestation(Lib):
                     **{k: v for k, v in env.items() if k not in ("apple", "play")}}
         return {**(Shared.config(f"generic-attestation.{section}") or {}), **(env.get(section) or {})}
 
+    @staticmethod
+    def setting(name: str) -> Any:
+        """One top-level value of :meth:`settings` (the environment's over the config's), without
+        building the others: the key check asks for ``requiredForGroups`` on every request."""
+        env = Shared.environment.get("attestation") or {}
+        return env[name] if name in env else Shared.config(f"generic-attestation.{name}")
+
     # -- challenges --------------------------------------------------------------------------------
     def issue_challenge(self) -> dict[str, Any]:
         challenge = secrets.token_urlsafe(32)
@@ -174,9 +181,7 @@ class DeviceAttestation(Lib):
 
     def enforce_group(self, req: Any, device: dict[str, Any]) -> None:
         """``requiredForGroups``: the route's group needs an attested device (called by the key check)."""
-        env = Shared.environment.get("attestation") or {}  # settings()["requiredForGroups"], read alone: every request
-        groups = (env["requiredForGroups"] if "requiredForGroups" in env
-                  else Shared.config("generic-attestation.requiredForGroups")) or []
+        groups = self.setting("requiredForGroups") or []
         route = getattr(req.mia, "route", None)
         if groups and route is not None and route.group in groups:
             self.check_request(req, device)
