@@ -4,20 +4,25 @@ Why: mongomock copies every returned document field by field with ``copy.copy`` 
 time to make its datetimes timezone-aware. These do it by exact type in one pass, and for a document
 decoded for one query alone (core.data.embedded_documents) in place, without a copy. What they cannot
 handle by type goes to mongomock's own function, kept in ``ORIGINALS`` (filled by embedded_fast.install).
+:func:`copier` copies the decoded documents a collection keeps (core.data.embedded_documents).
 """
 from __future__ import annotations
 
 import datetime as _dt
+import functools
+import uuid
 from collections.abc import Callable
 from typing import Any
 
-from bson import ObjectId
+from bson import Decimal128, Int64, MaxKey, MinKey, ObjectId, Timestamp
+from bson.binary import Binary
 
-# Values copy.copy returns unchanged (or, for datetime and ObjectId, as an equal new object of a
-# type nobody can change in place): a copied document may share them with the stored one.
-IMMUTABLE = frozenset({str, int, float, bool, type(None), bytes, _dt.datetime, ObjectId})
-# Values without a datetime inside: the timezone pass returns them unchanged.
-NO_DATETIME = frozenset({str, int, float, bool, type(None), bytes, ObjectId})
+# Values without a datetime inside that nobody can change in place (copy.copy returns them unchanged,
+# or an equal new object): the timezone pass returns them as they are.
+NO_DATETIME = frozenset({str, int, float, bool, type(None), bytes, ObjectId, Int64, Decimal128, Binary, Timestamp,
+                         MinKey, MaxKey, uuid.UUID})
+# The same and datetimes: a copied document may share them with the stored one.
+IMMUTABLE = NO_DATETIME | {_dt.datetime}
 
 ORIGINALS: dict[str, Callable[..., Any]] = {}  # mongomock's replaced functions (core.data.embedded_fast)
 UTC: list[Any] = [None]  # the tzinfo mongomock gives returned datetimes (bson's UTC), set by embedded_fast.install
@@ -110,3 +115,41 @@ def flat_projection(fields: Any) -> tuple[frozenset[str], Any, Any] | None:
     if len(modes) != 1:  # nothing but _id, or includes mixed with excludes (mongomock raises)
         return None
     return frozenset(names), fields[names[0]], id_value
+
+
+def copier(document: dict[str, Any]) -> Callable[[Any], Any] | None:
+    """How to copy ``document`` sharing nothing changeable: ``dict`` when its values are all of
+    :data:`IMMUTABLE`, else a copy along the dicts and lists inside it (found once, here); None when it
+    holds anything else (a Regex, a DBRef, a Code with a scope: decoded afresh each time)."""
+    plan = _plan(document)
+    if plan is None:
+        return None
+    return functools.partial(_copy, plan) if plan else dict
+
+
+_Plan = list[tuple[Any, bool, Any]]  # (key or index, is a dict, the plan inside it) per dict or list inside
+
+
+def _plan(container: Any) -> _Plan | None:
+    """Where the dicts and lists inside ``container`` are (``[]``: none), or None when it holds a
+    value that is neither one of :data:`IMMUTABLE` nor a dict or list."""
+    plan: _Plan = []
+    for key, value in (container.items() if type(container) is dict else enumerate(container)):
+        kind = type(value)
+        if kind in IMMUTABLE:
+            continue
+        if kind is not dict and kind is not list:
+            return None
+        inner_plan = _plan(value)
+        if inner_plan is None:
+            return None
+        plan.append((key, kind is dict, inner_plan))
+    return plan
+
+
+def _copy(plan: _Plan, container: Any, is_dict: bool = True) -> Any:
+    """A copy of ``container`` with a copy of every dict and list ``plan`` names inside it."""
+    new = dict(container) if is_dict else list(container)
+    for key, inner_is_dict, inner_plan in plan:
+        new[key] = _copy(inner_plan, container[key], inner_is_dict)
+    return new

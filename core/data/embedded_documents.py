@@ -20,17 +20,16 @@ write the bytes directly, with no decoding or encoding.
 """
 from __future__ import annotations
 
-import datetime as _dt
-import functools
 import struct
-import uuid
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from typing import Any
 
 import bson
-from bson import Decimal128, Int64, MaxKey, MinKey, ObjectId, Timestamp
-from bson.binary import Binary, UuidRepresentation
+from bson import ObjectId
+from bson.binary import UuidRepresentation
 from bson.codec_options import CodecOptions
+
+from core.data.embedded_copies import copier
 
 # naive UTC datetimes (as mongomock stores them); uuid.UUID kept as the standard subtype 4
 OPTIONS: CodecOptions[Any] = CodecOptions(tz_aware=False, uuid_representation=UuidRepresentation.STANDARD)
@@ -46,9 +45,6 @@ ORIGINALS: dict[str, Callable[..., Any]] = {}
 # Decoded documents kept per collection for the timezone-aware reads (the app's): at most this many,
 # all dropped when full. A collection this small is also kept whole when it is scanned.
 RECENT = 1024
-# Decoded values nobody can change in place: a copy of a decoded document may share them.
-_SHARED = frozenset({str, int, float, bool, type(None), bytes, _dt.datetime, ObjectId, Int64, Decimal128, Binary,
-                     Timestamp, MinKey, MaxKey, uuid.UUID})
 
 
 def encode(document: Any) -> bytes:
@@ -82,44 +78,6 @@ def full(key: Any, kept: bytes) -> bytes:
 
 def unpack(key: Any, kept: bytes, options: CodecOptions[Any] = OPTIONS) -> dict[str, Any]:
     return _decode(full(key, kept), options)
-
-
-def copier(document: dict[str, Any]) -> Callable[[Any], Any] | None:
-    """How to copy ``document`` sharing nothing changeable: ``dict`` when its values are all of
-    :data:`_SHARED`, else a copy along the dicts and lists inside it (found once, here); None when it
-    holds anything else (a Regex, a DBRef, a Code with a scope: decoded afresh each time)."""
-    plan = _plan(document)
-    if plan is None:
-        return None
-    return functools.partial(_copy, plan) if plan else dict
-
-
-_Plan = list[tuple[Any, bool, Any]]  # (key or index, is a dict, the plan inside it) per dict or list inside
-
-
-def _plan(container: Any) -> _Plan | None:
-    """Where the dicts and lists inside ``container`` are (``[]``: none), or None when it holds a
-    value that is neither one of :data:`_SHARED` nor a dict or list."""
-    plan: _Plan = []
-    for key, value in (container.items() if type(container) is dict else enumerate(container)):
-        kind = type(value)
-        if kind in _SHARED:
-            continue
-        if kind is not dict and kind is not list:
-            return None
-        inner_plan = _plan(value)
-        if inner_plan is None:
-            return None
-        plan.append((key, kind is dict, inner_plan))
-    return plan
-
-
-def _copy(plan: _Plan, container: Any, is_dict: bool = True) -> Any:
-    """A copy of ``container`` with a copy of every dict and list ``plan`` names inside it."""
-    new = dict(container) if is_dict else list(container)
-    for key, inner_is_dict, inner_plan in plan:
-        new[key] = _copy(inner_plan, container[key], inner_is_dict)
-    return new
 
 
 def split_record(record: bytes) -> Iterator[tuple[Any, bytes] | bytes]:

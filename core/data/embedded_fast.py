@@ -163,9 +163,8 @@ def find_plain(collection: Any, filter: Any, projection: Any = None, sort: Any =
     if (type(collection) is not _CLASS[0] or type(skip) is not int or type(limit) is not int or skip < 0 or limit < 0
             or collection.codec_options.document_class is not dict):
         return None
-    order_free = not sort
     documents = _plain_results(collection, {} if filter is None else filter, sort, projection,
-                               enough=skip + limit if limit and order_free else 0)
+                               enough=skip + limit if limit and not sort else 0)
     if documents is None:
         return None
     if skip or limit:

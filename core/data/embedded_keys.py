@@ -160,27 +160,36 @@ class Index:
 
     def take(self, doc_id: Any, document: Any) -> None:
         """Index one document while the index is built (a document with parallel arrays is left out)."""
+        if self.plain is not None and self.partial is None:  # the usual case, without a list per document
+            key = self.plain_key(document)
+            if key is not _NOTHING and self.keys.setdefault(key, doc_id) is doc_id:
+                return
         try:
-            keys = self.keys_of(document)
+            self.add(doc_id, self.keys_of(document))
         except ParallelArrays:
-            return
-        if len(keys) == 1 and self.keys.setdefault(keys[0], doc_id) is doc_id:
-            return  # the usual case: one key, not held yet
-        self.add(doc_id, keys)
+            pass
+
+    def plain_key(self, document: Any) -> Any:
+        """The key of ``document`` for an index on one field reached through plain dicts, when its value
+        is a string, a number, an ObjectId or a naive datetime in milliseconds (the usual key); else _NOTHING."""
+        value = document
+        for part in self.plain or ():
+            value = value.get(part, _NOTHING) if type(value) is dict else _NOTHING
+        cls = type(value)
+        if cls is str:
+            return text_key(value)
+        if cls in _SELF_KEYED or cls is _dt.datetime and value.tzinfo is None and not value.microsecond % 1000:
+            return value
+        return _NOTHING
 
     def keys_of(self, document: Any) -> list[Any]:
         """The index keys of ``document`` (none when a sparse or partial index leaves it out)."""
         if self.partial is not None and not _filter_applies(self.partial, document):
             return []
-        if self.plain is not None:  # one field through plain dicts to a string: the usual key
-            value = document
-            for part in self.plain:
-                value = value.get(part, _NOTHING) if type(value) is dict else _NOTHING
-            cls = type(value)
-            if cls is str:
-                return [text_key(value)]
-            if cls in _SELF_KEYED or cls is _dt.datetime and value.tzinfo is None and not value.microsecond % 1000:
-                return [value]
+        if self.plain is not None:
+            key = self.plain_key(document)
+            if key is not _NOTHING:
+                return [key]
         if len(self.paths) == 1:
             values: list[Any] = []
             _values(document, self.paths[0], 0, values)

@@ -36,6 +36,7 @@ from typing import Any
 import bson
 from bson import json_util
 from bson.codec_options import CodecOptions
+from bson.raw_bson import RawBSONDocument
 
 from core.data import embedded_index
 from core.data.embedded_documents import Documents, decode, encode, inner, inner_id, pack, split_record
@@ -46,6 +47,7 @@ log = logging.getLogger("mia.db")
 FORMAT = "mia-embedded-snapshot/1"
 BSON_FORMAT = "mia-embedded-snapshot/2"
 JSON_OPTIONS = json_util.RELAXED_JSON_OPTIONS.with_options(tz_aware=True, tzinfo=_dt.UTC)
+_RAW: CodecOptions[Any] = CodecOptions(document_class=RawBSONDocument)
 _STORED: CodecOptions[Any] = CodecOptions(tz_aware=False)  # the store keeps naive UTC datetimes, as mongomock does
 _INDEX_OPTIONS = ("unique", "sparse", "expireAfterSeconds", "partialFilterExpression")
 PROGRESS_EVERY = 250_000
@@ -117,14 +119,14 @@ class Snapshot:
         return count
 
     def _load_bson(self, client: Any, handle: Any) -> int:
-        size = int.from_bytes(handle.read(4), "little")
-        header = bson.decode(size.to_bytes(4, "little") + handle.read(size - 4), _STORED)
+        records = bson.decode_file_iter(handle, _RAW)  # each record as its bytes, not decoded
+        header = bson.decode(next(records).raw, _STORED)
         if not isinstance(header, dict) or header.get("format") != BSON_FORMAT:
             raise StartupError(f"not an embedded store snapshot (expected format {BSON_FORMAT})", str(self.path))
         self.journal_seq = int(header.get("journalSeq") or 0)
         count = 0
         # each record's documents sliced from it: the store keeps those bytes as they are
-        batches = (list(split_record(record)) for record in _records(handle))
+        batches = (list(split_record(record.raw)) for record in records)
         for part in header.get("collections") or []:
             count += self._fill(client, part["db"], part["coll"], part.get("indexes") or [], batches,
                                 int(part["count"]))
@@ -231,19 +233,6 @@ class Snapshot:
         self.journal_seq = journal_seq
         log.info("embedded store: saved to %s", self.path)
         return True
-
-
-def _records(handle: Any) -> Any:
-    """The BSON records after the header, as bytes."""
-    while True:
-        head = handle.read(4)
-        if not head:
-            return
-        size = int.from_bytes(head, "little")
-        rest = handle.read(size - 4) if size > 4 else b""
-        if len(head) < 4 or len(rest) != size - 4:
-            raise ValueError("the snapshot ends inside a record")
-        yield head + rest
 
 
 def _trim() -> None:

@@ -33,19 +33,6 @@ def parse_query_string(query_string: str) -> dict[str, Any]:
     grouped: dict[str, list[str]] = {}
     if query_string.isascii() and "%" not in query_string and "+" not in query_string:
         # What parse_qsl answers when there is nothing to decode (the usual query), without its generality.
-        if "[" not in query_string:  # and nothing for qs to nest: a repeated key is a list, the rest as given
-            out: dict[str, Any] = {}
-            for pair in query_string.split("&"):
-                if pair:
-                    key, _, value = pair.partition("=")
-                    known = out.get(key)
-                    if known is None:
-                        out[key] = value
-                    elif type(known) is list:
-                        known.append(value)
-                    else:
-                        out[key] = [known, value]
-            return out
         for pair in query_string.split("&"):
             if pair:
                 key, _, value = pair.partition("=")
