@@ -50,6 +50,9 @@ def parse_query(grouped: dict[str, list[str]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     nested: set[str] = set()
     for raw_key, values in grouped.items():
+        if "[" not in raw_key:  # the usual key: its value, or its values when repeated
+            out[raw_key] = values if len(values) > 1 else values[0]
+            continue
         key = raw_key
         as_list = False
         if key.endswith("[]"):
